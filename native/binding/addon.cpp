@@ -1,0 +1,95 @@
+// Module entry: registers the native classes and the SIMD introspection helpers.
+#include <napi.h>
+
+#include "../kernels/dispatch.h"
+#include "../util/thread_pool.h"
+#include "flat_index_wrap.h"
+#include "napi_util.h"
+
+namespace quiver {
+namespace {
+
+Napi::Value SimdLevelJs(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), kernels().name);
+}
+
+Napi::Value SimdWarning(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), simd_env_warning());
+}
+
+// Every level this CPU can run, lowest first (tests compare each to a reference).
+Napi::Value SimdLevels(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (SimdLevel l : {SimdLevel::Scalar, SimdLevel::Neon, SimdLevel::Avx2, SimdLevel::Avx512})
+    if (kernels_for(l)) out.Set(i++, Napi::String::New(env, simd_level_name(l)));
+  return out;
+}
+
+const KernelTable& table_arg(const Napi::Env& env, const Napi::Value& v) {
+  if (!v.IsString()) throw_type(env, "level: expected a string");
+  SimdLevel l;
+  if (!parse_simd_level(v.As<Napi::String>().Utf8Value(), &l) || !kernels_for(l))
+    throw_range(env, "level: not available on this CPU");
+  return *kernels_for(l);
+}
+
+// kernelDistance(level, 'l2sq' | 'dot', a, b): one row kernel at a chosen level.
+Napi::Value KernelDistance(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const KernelTable& kt = table_arg(env, info[0]);
+    const std::string op = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+    auto a = expect_f32(env, info[2], "a"), b = expect_f32(env, info[3], "b");
+    if (a.ElementLength() != b.ElementLength()) throw_range(env, "a and b differ in length");
+    if (op == "l2sq") return Napi::Number::New(env, kt.l2sq(a.Data(), b.Data(), a.ElementLength()));
+    if (op == "dot") return Napi::Number::New(env, kt.dot(a.Data(), b.Data(), a.ElementLength()));
+    throw_range(env, "op: expected 'l2sq' or 'dot'");
+  });
+}
+
+// kernelBlockDots(level, queries, nq, vectors(16 rows), dim): dot products of nq
+// queries with 16 vectors through the blocked tile kernel, row-major nq x 16.
+Napi::Value KernelBlockDots(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const KernelTable& kt = table_arg(env, info[0]);
+    auto qs = expect_f32(env, info[1], "queries");
+    const size_t nq = expect_size(env, info[2], "nq", kMaxQueryTile);
+    auto xs = expect_f32(env, info[3], "vectors");
+    const size_t dim = expect_size(env, info[4], "dim", 1 << 20);
+    if (nq == 0 || qs.ElementLength() != nq * dim || xs.ElementLength() != kBlockLanes * dim)
+      throw_range(env, "kernelBlockDots: bad sizes");
+    std::vector<float> block(kBlockLanes * dim);
+    for (size_t l = 0; l < kBlockLanes; ++l)
+      for (size_t d = 0; d < dim; ++d) block[d * kBlockLanes + l] = xs.Data()[l * dim + d];
+    std::vector<float> bias(kBlockLanes, 0.0f), scale(kBlockLanes, 1.0f), thr(nq, 0.0f), keys(nq * kBlockLanes);
+    std::vector<uint32_t> masks(nq);
+    kt.block_score_tile(qs.Data(), nq, block.data(), bias.data(), scale.data(), dim, thr.data(), keys.data(),
+                        masks.data());
+    return floats_to_js(env, keys);
+  });
+}
+
+Napi::Value HardwareThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), (double)ThreadPool::global().concurrency());
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("simdLevel", Napi::Function::New(env, SimdLevelJs));
+  exports.Set("simdWarning", Napi::Function::New(env, SimdWarning));
+  exports.Set("simdLevels", Napi::Function::New(env, SimdLevels));
+  exports.Set("kernelDistance", Napi::Function::New(env, KernelDistance));
+  exports.Set("kernelBlockDots", Napi::Function::New(env, KernelBlockDots));
+  exports.Set("threadCount", Napi::Function::New(env, HardwareThreads));
+  FlatIndexWrap::Init(env, exports);
+  return exports;
+}
+
+}  // namespace
+}  // namespace quiver
+
+static Napi::Object InitQuiver(Napi::Env env, Napi::Object exports) { return quiver::Init(env, exports); }
+
+NODE_API_MODULE(quiverdb, InitQuiver)

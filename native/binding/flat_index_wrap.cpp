@@ -1,0 +1,104 @@
+#include "flat_index_wrap.h"
+
+#include "napi_util.h"
+#include "search_args.h"
+
+namespace quiver {
+
+constexpr double kMaxDim = 65536;
+
+void FlatIndexWrap::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function cls = DefineClass(env, "NativeFlatIndex",
+                                   {InstanceMethod("add", &FlatIndexWrap::Add),
+                                    InstanceMethod("remove", &FlatIndexWrap::Remove),
+                                    InstanceMethod("has", &FlatIndexWrap::Has),
+                                    InstanceMethod("get", &FlatIndexWrap::Get),
+                                    InstanceMethod("size", &FlatIndexWrap::Size),
+                                    InstanceMethod("search", &FlatIndexWrap::Search),
+                                    InstanceMethod("searchAsync", &FlatIndexWrap::SearchAsync)});
+  exports.Set("NativeFlatIndex", cls);
+}
+
+FlatIndexWrap::FlatIndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FlatIndexWrap>(info) {
+  Napi::Env env = info.Env();
+  guarded(env, [&]() -> Napi::Value {
+    const size_t dim = expect_size(env, info[0], "dim", kMaxDim);
+    if (dim == 0) throw_range(env, "dim: expected a positive integer, got 0");
+    if (!info[1].IsString()) throw_type(env, "metric: expected 'cosine', 'euclidean' or 'ip'");
+    Metric m;
+    const std::string ms = info[1].As<Napi::String>().Utf8Value();
+    if (!parse_metric(ms, &m)) throw_range(env, "metric: expected 'cosine', 'euclidean' or 'ip', got '" + ms + "'");
+    index_ = std::make_shared<FlatIndex>(dim, m);
+    return env.Undefined();
+  });
+}
+
+Napi::Value FlatIndexWrap::Add(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto labels = to_labels(env, expect_f64(env, info[0], "labels"), "labels");
+    auto vecs = expect_f32(env, info[1], "vectors");
+    const size_t dim = index_->dim();
+    if (vecs.ElementLength() != labels.size() * dim)
+      throw_range(env, "vectors: expected " + std::to_string(labels.size()) + " x " + std::to_string(dim) + " = " +
+                           std::to_string(labels.size() * dim) + " floats for " + std::to_string(labels.size()) +
+                           " labels, got " + std::to_string(vecs.ElementLength()));
+    check_finite(env, vecs.Data(), labels.size(), dim, "vectors");
+    index_->add(labels.data(), vecs.Data(), labels.size());
+    return env.Undefined();
+  });
+}
+
+Napi::Value FlatIndexWrap::Remove(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto labels = to_labels(env, expect_f64(env, info[0], "labels"), "labels");
+    return Napi::Number::New(env, (double)index_->remove(labels.data(), labels.size()));
+  });
+}
+
+Napi::Value FlatIndexWrap::Has(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (!info[0].IsNumber()) return Napi::Boolean::New(env, false);
+    const double d = info[0].As<Napi::Number>().DoubleValue();
+    if (!(d >= 0) || d != std::floor(d) || d > kMaxLabel) return Napi::Boolean::New(env, false);
+    return Napi::Boolean::New(env, index_->has((uint64_t)d));
+  });
+}
+
+Napi::Value FlatIndexWrap::Get(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (!info[0].IsNumber()) return env.Undefined();
+    const double d = info[0].As<Napi::Number>().DoubleValue();
+    if (!(d >= 0) || d != std::floor(d) || d > kMaxLabel) return env.Undefined();
+    auto out = Napi::Float32Array::New(env, index_->dim());
+    if (!index_->get((uint64_t)d, out.Data())) return env.Undefined();
+    return out;
+  });
+}
+
+Napi::Value FlatIndexWrap::Size(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), (double)index_->size());
+}
+
+Napi::Value FlatIndexWrap::Search(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    SearchArgs a = parse_search_args(info, index_->dim());
+    return result_to_js(env, index_->search(a.queries.data(), a.nq, a.k, a.threads));
+  });
+}
+
+Napi::Value FlatIndexWrap::SearchAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto* worker = new SearchWorker<FlatIndex>(env, index_, parse_search_args(info, index_->dim()));
+    Napi::Promise p = worker->Promise();
+    worker->Queue();
+    return p;
+  });
+}
+
+}  // namespace quiver

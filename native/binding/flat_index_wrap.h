@@ -1,0 +1,30 @@
+// JS class NativeFlatIndex over quiver::FlatIndex. The TypeScript FlatIndex in
+// src/indexes/flat-index.ts normalises user input and calls these methods.
+#pragma once
+#include <napi.h>
+
+#include <memory>
+
+#include "../index/flat_index.h"
+
+namespace quiver {
+
+class FlatIndexWrap : public Napi::ObjectWrap<FlatIndexWrap> {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports);
+  explicit FlatIndexWrap(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value Add(const Napi::CallbackInfo& info);
+  Napi::Value Remove(const Napi::CallbackInfo& info);
+  Napi::Value Has(const Napi::CallbackInfo& info);
+  Napi::Value Get(const Napi::CallbackInfo& info);
+  Napi::Value Size(const Napi::CallbackInfo& info);
+  Napi::Value Search(const Napi::CallbackInfo& info);
+  Napi::Value SearchAsync(const Napi::CallbackInfo& info);
+
+  // Shared so that an async search keeps the index alive even if JS drops it.
+  std::shared_ptr<FlatIndex> index_;
+};
+
+}  // namespace quiver

@@ -1,0 +1,98 @@
+// Conversions and checks at the N-API boundary. Everything arriving from JS is
+// validated here before native code touches it; failures become JS TypeError /
+// RangeError with a message naming the argument, never a crash.
+#pragma once
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <new>
+#include <string>
+#include <vector>
+
+namespace quiver {
+
+// Largest label a JS number can hold exactly (2^53 - 1).
+constexpr double kMaxLabel = 9007199254740991.0;
+
+// Runs fn and turns any C++ exception into a pending JS exception, so that no
+// exception ever escapes into Node (which would abort the process).
+template <class Fn>
+Napi::Value guarded(const Napi::Env& env, Fn&& fn) {
+  try {
+    return fn();
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+  } catch (const std::bad_alloc&) {
+    Napi::RangeError::New(env, "quiverdb: out of memory").ThrowAsJavaScriptException();
+  } catch (const std::exception& e) {
+    Napi::Error::New(env, std::string("quiverdb: ") + e.what()).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+[[noreturn]] inline void throw_type(const Napi::Env& env, const std::string& msg) {
+  throw Napi::TypeError::New(env, msg);
+}
+[[noreturn]] inline void throw_range(const Napi::Env& env, const std::string& msg) {
+  throw Napi::RangeError::New(env, msg);
+}
+
+inline Napi::Float32Array expect_f32(const Napi::Env& env, const Napi::Value& v, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw_type(env, std::string(what) + ": expected a Float32Array");
+  return v.As<Napi::Float32Array>();
+}
+
+inline Napi::Float64Array expect_f64(const Napi::Env& env, const Napi::Value& v, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw_type(env, std::string(what) + ": expected a Float64Array");
+  return v.As<Napi::Float64Array>();
+}
+
+inline size_t expect_size(const Napi::Env& env, const Napi::Value& v, const char* what, double max) {
+  if (!v.IsNumber()) throw_type(env, std::string(what) + ": expected a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d != std::floor(d) || d > max)
+    throw_range(env, std::string(what) + ": expected an integer from 0 to " + std::to_string((uint64_t)max) +
+                         ", got " + std::to_string(d));
+  return (size_t)d;
+}
+
+// Labels travel as Float64Array so that values above 2^32 survive intact.
+inline std::vector<uint64_t> to_labels(const Napi::Env& env, const Napi::Float64Array& a, const char* what) {
+  std::vector<uint64_t> out(a.ElementLength());
+  const double* p = a.Data();
+  for (size_t i = 0; i < out.size(); ++i) {
+    const double d = p[i];
+    if (!(d >= 0) || d != std::floor(d) || d > kMaxLabel)
+      throw_range(env, std::string(what) + "[" + std::to_string(i) +
+                           "]: expected a non-negative integer label up to 2^53-1, got " + std::to_string(d));
+    out[i] = (uint64_t)d;
+  }
+  return out;
+}
+
+// Rejects NaN and +-Infinity, naming the vector and the component.
+inline void check_finite(const Napi::Env& env, const float* v, size_t n, size_t dim, const char* what) {
+  for (size_t i = 0; i < n * dim; ++i) {
+    if (!std::isfinite(v[i]))
+      throw_range(env, std::string(what) + ": vector " + std::to_string(i / dim) + " has a non-finite value (" +
+                           std::to_string(v[i]) + ") at component " + std::to_string(i % dim));
+  }
+}
+
+inline Napi::Float64Array labels_to_js(const Napi::Env& env, const std::vector<uint64_t>& labels) {
+  auto out = Napi::Float64Array::New(env, labels.size());
+  for (size_t i = 0; i < labels.size(); ++i) out[i] = (double)labels[i];
+  return out;
+}
+
+inline Napi::Float32Array floats_to_js(const Napi::Env& env, const std::vector<float>& v) {
+  auto out = Napi::Float32Array::New(env, v.size());
+  if (!v.empty()) std::copy(v.begin(), v.end(), out.Data());
+  return out;
+}
+
+}  // namespace quiver

@@ -1,0 +1,74 @@
+// Parsing of (queries, nq, k, threads) shared by every index's search methods,
+// and conversion of a SearchResult to the JS { labels, distances, k } object.
+#pragma once
+#include <napi.h>
+
+#include <vector>
+
+#include "../index/flat_index.h"
+#include "napi_util.h"
+
+namespace quiver {
+
+constexpr double kMaxK = kMaxLabel;  // results are sized by min(k, size), so any k is safe
+
+struct SearchArgs {
+  std::vector<float> queries;  // copied: async searches must not read JS memory off-thread
+  size_t nq = 0;
+  size_t k = 0;
+  size_t threads = 0;
+};
+
+inline SearchArgs parse_search_args(const Napi::CallbackInfo& info, size_t dim) {
+  Napi::Env env = info.Env();
+  SearchArgs a;
+  auto q = expect_f32(env, info[0], "queries");
+  a.nq = expect_size(env, info[1], "nq", 1e12);
+  a.k = expect_size(env, info[2], "k", kMaxK);
+  a.threads = info.Length() > 3 && !info[3].IsUndefined() ? expect_size(env, info[3], "threads", 4096) : 0;
+  if (a.k == 0) throw_range(env, "k: expected a positive integer, got 0");
+  if (q.ElementLength() != a.nq * dim)
+    throw_range(env, "queries: expected " + std::to_string(a.nq) + " x " + std::to_string(dim) + " = " +
+                         std::to_string(a.nq * dim) + " floats, got " + std::to_string(q.ElementLength()));
+  check_finite(env, q.Data(), a.nq, dim, "query");
+  a.queries.assign(q.Data(), q.Data() + q.ElementLength());
+  return a;
+}
+
+inline Napi::Object result_to_js(const Napi::Env& env, const SearchResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("labels", labels_to_js(env, r.labels));
+  o.Set("distances", floats_to_js(env, r.distances));
+  o.Set("k", Napi::Number::New(env, (double)r.k));
+  return o;
+}
+
+// Runs a search on the libuv pool and resolves a Promise with its result.
+template <class Index>
+class SearchWorker : public Napi::AsyncWorker {
+ public:
+  SearchWorker(Napi::Env env, std::shared_ptr<Index> index, SearchArgs args)
+      : Napi::AsyncWorker(env), index_(std::move(index)), args_(std::move(args)), deferred_(env) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      result_ = index_->search(args_.queries.data(), args_.nq, args_.k, args_.threads);
+    } catch (const std::bad_alloc&) {
+      SetError("quiverdb: out of memory");
+    } catch (const std::exception& e) {
+      SetError(std::string("quiverdb: ") + e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(result_to_js(Env(), result_)); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  std::shared_ptr<Index> index_;
+  SearchArgs args_;
+  SearchResult result_;
+  Napi::Promise::Deferred deferred_;
+};
+
+}  // namespace quiver

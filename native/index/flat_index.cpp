@@ -1,0 +1,229 @@
+#include "flat_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <mutex>
+
+#include "../util/thread_pool.h"
+
+namespace quiver {
+
+namespace {
+// Blocks scanned per pass: about 256 KiB of vectors, so a pass stays in L2 while
+// every query tile of the task reuses it (the "GEMM blocking" of the batch path).
+size_t blocks_per_pass(size_t dim) {
+  const size_t bytes = kBlockLanes * dim * sizeof(float);
+  return std::max<size_t>(1, (256 * 1024) / bytes);
+}
+
+// Stage one ranks with a fast key; stage two recomputes exact distances for the
+// survivors. A few spare candidates absorb the rounding difference between the two.
+size_t candidate_count(size_t k) { return k + 8 + k / 8; }
+}  // namespace
+
+FlatIndex::FlatIndex(size_t dim, Metric metric) : dim_(dim), metric_(metric) {}
+
+size_t FlatIndex::size() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return count_;
+}
+
+void FlatIndex::ensure_capacity(size_t slots) {
+  if (slots <= labels_.size()) return;
+  size_t cap = std::max<size_t>(labels_.size() * 2, kBlockLanes);
+  while (cap < slots) cap *= 2;
+  cap = (cap + kBlockLanes - 1) / kBlockLanes * kBlockLanes;
+  blocks_.resize(cap * dim_, 0.0f);
+  bias_.resize(cap, 0.0f);
+  scale_.resize(cap, 0.0f);
+  norms_.resize(cap, 0.0f);
+  labels_.resize(cap, 0);
+}
+
+void FlatIndex::write_slot(size_t slot, const float* v) {
+  float* b = block_ptr(slot);
+  const size_t lane = slot % kBlockLanes;
+  for (size_t d = 0; d < dim_; ++d) b[d * kBlockLanes + lane] = v[d];
+  const KernelTable& kt = kernels();
+  const float norm = vector_norm(kt, v, dim_);
+  norms_[slot] = norm;
+  switch (metric_) {
+    case Metric::Euclidean: bias_[slot] = kt.dot(v, v, dim_); scale_[slot] = -2.0f; break;
+    case Metric::InnerProduct: bias_[slot] = 0.0f; scale_[slot] = -1.0f; break;
+    case Metric::Cosine: bias_[slot] = 0.0f; scale_[slot] = norm > 0.0f ? -1.0f / norm : 0.0f; break;
+  }
+}
+
+void FlatIndex::read_slot(size_t slot, float* out) const {
+  const float* b = block_ptr(slot);
+  const size_t lane = slot % kBlockLanes;
+  for (size_t d = 0; d < dim_; ++d) out[d] = b[d * kBlockLanes + lane];
+}
+
+void FlatIndex::clear_slot(size_t slot) {
+  float* b = block_ptr(slot);
+  const size_t lane = slot % kBlockLanes;
+  for (size_t d = 0; d < dim_; ++d) b[d * kBlockLanes + lane] = 0.0f;
+  bias_[slot] = scale_[slot] = norms_[slot] = 0.0f;
+  labels_[slot] = 0;
+}
+
+void FlatIndex::add(const uint64_t* labels, const float* vectors, size_t n) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  // Reserve first (may throw bad_alloc) so that a failure changes nothing.
+  ensure_capacity(count_ + n);
+  slot_of_.reserve(count_ + n);
+  for (size_t i = 0; i < n; ++i) {
+    auto it = slot_of_.find(labels[i]);
+    size_t slot;
+    if (it != slot_of_.end()) {
+      slot = it->second;
+    } else {
+      slot = count_++;
+      slot_of_.emplace(labels[i], (uint32_t)slot);
+      labels_[slot] = labels[i];
+    }
+    write_slot(slot, vectors + i * dim_);
+  }
+}
+
+size_t FlatIndex::remove(const uint64_t* labels, size_t n) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  std::vector<float> tmp(dim_);
+  size_t removed = 0;
+  for (size_t i = 0; i < n; ++i) {
+    auto it = slot_of_.find(labels[i]);
+    if (it == slot_of_.end()) continue;
+    const size_t slot = it->second, last = count_ - 1;
+    slot_of_.erase(it);
+    // Keep storage dense: the last vector moves into the freed slot.
+    if (slot != last) {
+      read_slot(last, tmp.data());
+      write_slot(slot, tmp.data());
+      labels_[slot] = labels_[last];
+      slot_of_[labels_[slot]] = (uint32_t)slot;
+    }
+    clear_slot(last);
+    --count_;
+    ++removed;
+  }
+  return removed;
+}
+
+bool FlatIndex::has(uint64_t label) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return slot_of_.count(label) != 0;
+}
+
+bool FlatIndex::get(uint64_t label, float* out) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  auto it = slot_of_.find(label);
+  if (it == slot_of_.end()) return false;
+  read_slot(it->second, out);
+  return true;
+}
+
+void FlatIndex::snapshot(std::vector<uint64_t>* labels, std::vector<float>* vectors) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  labels->assign(labels_.begin(), labels_.begin() + count_);
+  vectors->resize(count_ * dim_);
+  for (size_t s = 0; s < count_; ++s) read_slot(s, vectors->data() + s * dim_);
+}
+
+float FlatIndex::exact_for_slot(const float* q, float qnorm, size_t slot, float* scratch) const {
+  read_slot(slot, scratch);
+  return exact_distance(kernels(), metric_, q, qnorm, scratch, norms_[slot], dim_);
+}
+
+void FlatIndex::scan_blocks(const float* qs, size_t nq, size_t block_begin, size_t block_end, TopK* heaps) const {
+  const KernelTable& kt = kernels();
+  const size_t per_pass = blocks_per_pass(dim_);
+  const size_t block_floats = kBlockLanes * dim_;
+  float keys[kMaxQueryTile * kBlockLanes];
+  float thresholds[kMaxQueryTile];
+  uint32_t masks[kMaxQueryTile];
+  for (size_t pass = block_begin; pass < block_end; pass += per_pass) {
+    const size_t pass_end = std::min(block_end, pass + per_pass);
+    for (size_t q0 = 0; q0 < nq; q0 += kMaxQueryTile) {
+      const size_t tile = std::min(kMaxQueryTile, nq - q0);
+      for (size_t i = 0; i < tile; ++i) thresholds[i] = heaps[q0 + i].threshold();
+      for (size_t b = pass; b < pass_end; ++b) {
+        const size_t base = b * kBlockLanes;
+        kt.block_score_tile(qs + q0 * dim_, tile, blocks_.data() + b * block_floats, bias_.data() + base,
+                            scale_.data() + base, dim_, thresholds, keys, masks);
+        // Lanes past the last vector hold zeros: never candidates.
+        const uint32_t valid = count_ - base >= kBlockLanes ? 0xffffu : ((1u << (count_ - base)) - 1u);
+        for (size_t i = 0; i < tile; ++i) {
+          uint32_t m = masks[i] & valid;
+          if (!m) continue;
+          TopK& h = heaps[q0 + i];
+          while (m) {
+            const unsigned lane = (unsigned)__builtin_ctz(m);
+            m &= m - 1;
+            const size_t slot = base + lane;
+            h.push({keys[i * kBlockLanes + lane], labels_[slot], (uint32_t)slot});
+          }
+          thresholds[i] = h.threshold();
+        }
+      }
+    }
+  }
+}
+
+SearchResult FlatIndex::search(const float* queries, size_t nq, size_t k, size_t threads) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  SearchResult res;
+  res.k = std::min(k, count_);
+  if (nq == 0 || res.k == 0) return res;
+  res.labels.resize(nq * res.k);
+  res.distances.resize(nq * res.k);
+
+  const size_t cands = std::min(candidate_count(res.k), count_);
+  const size_t nblocks = (count_ + kBlockLanes - 1) / kBlockLanes;
+  ThreadPool& pool = ThreadPool::global();
+  if (threads == 0 || threads > pool.concurrency()) threads = pool.concurrency();
+
+  // Work is split by query groups; when there are fewer groups than threads,
+  // the vectors are split too and the partial heaps merged afterwards.
+  const size_t group = std::max<size_t>(kMaxQueryTile, (nq + threads * 4 - 1) / (threads * 4));
+  const size_t ngroups = (nq + group - 1) / group;
+  size_t parts = 1;
+  if (ngroups < threads && count_ >= 16384) parts = std::min(nblocks, (threads + ngroups - 1) / ngroups);
+  std::vector<TopK> heaps(nq * parts, TopK(0));
+
+  pool.parallel_for(ngroups * parts, threads, [&](size_t task) {
+    const size_t g = task / parts, p = task % parts;
+    const size_t q0 = g * group, q1 = std::min(nq, q0 + group);
+    const size_t b0 = nblocks * p / parts, b1 = nblocks * (p + 1) / parts;
+    TopK* h = heaps.data() + p * nq + q0;
+    for (size_t i = 0; i < q1 - q0; ++i) h[i].reset(cands);
+    scan_blocks(queries + q0 * dim_, q1 - q0, b0, b1, h);
+  });
+
+  // Stage two: exact distances for the candidates, then (distance, label) order.
+  pool.parallel_for(ngroups, threads, [&](size_t g) {
+    const KernelTable& kt = kernels();
+    std::vector<float> scratch(dim_);
+    std::vector<Candidate> all;
+    const size_t q0 = g * group, q1 = std::min(nq, q0 + group);
+    for (size_t qi = q0; qi < q1; ++qi) {
+      const float* q = queries + qi * dim_;
+      const float qnorm = metric_ == Metric::Cosine ? vector_norm(kt, q, dim_) : 0.0f;
+      all.clear();
+      for (size_t p = 0; p < parts; ++p)
+        for (const Candidate& c : heaps[p * nq + qi].items()) all.push_back(c);
+      for (Candidate& c : all) c.key = exact_for_slot(q, qnorm, c.slot, scratch.data());
+      const size_t keep = std::min(res.k, all.size());
+      std::partial_sort(all.begin(), all.begin() + keep, all.end(), better);
+      for (size_t j = 0; j < keep; ++j) {
+        res.labels[qi * res.k + j] = all[j].label;
+        res.distances[qi * res.k + j] = all[j].key;
+      }
+    }
+  });
+  return res;
+}
+
+}  // namespace quiver

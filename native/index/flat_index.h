@@ -1,0 +1,67 @@
+// Exact ("flat") index: every vector is compared with every query.
+// Storage is blocked and transposed (kernels.h: kBlockLanes vectors per block,
+// element-major) so that batch search runs as a register-tiled GEMM and a single
+// query streams memory with no horizontal reductions.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <shared_mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "metric.h"
+#include "topk.h"
+
+namespace quiver {
+
+struct SearchResult {
+  size_t k = 0;                  // columns per query: min(requested k, size)
+  std::vector<uint64_t> labels;  // nq * k, row-major
+  std::vector<float> distances;  // nq * k
+};
+
+class FlatIndex {
+ public:
+  FlatIndex(size_t dim, Metric metric);
+
+  size_t dim() const { return dim_; }
+  Metric metric() const { return metric_; }
+  size_t size() const;
+
+  // Inserts or replaces. Inputs must already be validated (finite values, labels
+  // within range); this is all-or-nothing: storage is reserved before any change.
+  void add(const uint64_t* labels, const float* vectors, size_t n);
+  // Returns how many labels were present and removed.
+  size_t remove(const uint64_t* labels, size_t n);
+  bool has(uint64_t label) const;
+  bool get(uint64_t label, float* out) const;
+  // Copies every live (label, vector) pair out, in slot order.
+  void snapshot(std::vector<uint64_t>* labels, std::vector<float>* vectors) const;
+
+  // Exact top-k for nq queries (row-major, stride dim) on up to `threads` threads.
+  SearchResult search(const float* queries, size_t nq, size_t k, size_t threads) const;
+
+ private:
+  float* block_ptr(size_t slot) { return blocks_.data() + (slot / kBlockLanes) * kBlockLanes * dim_; }
+  const float* block_ptr(size_t slot) const { return blocks_.data() + (slot / kBlockLanes) * kBlockLanes * dim_; }
+  void write_slot(size_t slot, const float* v);
+  void read_slot(size_t slot, float* out) const;
+  void clear_slot(size_t slot);
+  void ensure_capacity(size_t slots);
+  float exact_for_slot(const float* q, float qnorm, size_t slot, float* scratch) const;
+  // Scores a range of blocks for a group of queries into per-query heaps.
+  void scan_blocks(const float* qs, size_t nq, size_t block_begin, size_t block_end, TopK* heaps) const;
+
+  size_t dim_;
+  Metric metric_;
+  size_t count_ = 0;
+  std::vector<float> blocks_;     // ceil(capacity / 16) blocks of 16 * dim floats
+  std::vector<float> bias_;       // per slot: key = bias + scale * dot
+  std::vector<float> scale_;
+  std::vector<float> norms_;      // per slot |x| (cosine)
+  std::vector<uint64_t> labels_;  // per slot
+  std::unordered_map<uint64_t, uint32_t> slot_of_;
+  mutable std::shared_mutex mu_;  // searches share, add/remove exclude
+};
+
+}  // namespace quiver

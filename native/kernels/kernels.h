@@ -1,0 +1,44 @@
+// Distance kernels: one table of function pointers per instruction set.
+// Each ISA lives in its own translation unit compiled with only its own flags
+// (kernels_scalar.cpp, kernels_avx2.cpp, kernels_avx512.cpp, kernels_neon.cpp);
+// dispatch.cpp picks one table at load time from CPUID and QUIVER_SIMD.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace quiver {
+
+enum class SimdLevel : int { Scalar = 0, Neon = 1, Avx2 = 2, Avx512 = 3 };
+
+// Vectors in the flat index are stored in blocks of kBlockLanes vectors,
+// transposed so that element d of the 16 vectors is contiguous:
+//   block[d * kBlockLanes + lane]. This lets a query broadcast q[d] and update
+// 16 distances with one FMA, with no horizontal reductions (GEMM-style).
+constexpr size_t kBlockLanes = 16;
+
+struct KernelTable {
+  SimdLevel level;
+  const char* name;
+  // Row kernels: a and b are contiguous vectors of length dim.
+  float (*l2sq)(const float* a, const float* b, size_t dim);
+  float (*dot)(const float* a, const float* b, size_t dim);
+  // Blocked scoring of nq queries (rows of `qs`, stride dim; nq <= kMaxQueryTile)
+  // against one block of kBlockLanes transposed vectors:
+  //   key[i][lane] = bias[lane] + scale[lane] * dot(q_i, x_lane)
+  // A key orders candidates for one query the same way the metric's distance does
+  // (see flat_index.cpp). Keys go to keys[i * kBlockLanes + lane]; masks[i] gets
+  // bit `lane` set where key <= thresholds[i], so callers only touch candidates.
+  void (*block_score_tile)(const float* qs, size_t nq, const float* block, const float* bias,
+                           const float* scale, size_t dim, const float* thresholds, float* keys,
+                           uint32_t* masks);
+};
+
+constexpr size_t kMaxQueryTile = 8;
+
+// Tables compiled in per-ISA files. Null where the ISA is not built for this target.
+const KernelTable* scalar_kernels();
+const KernelTable* avx2_kernels();
+const KernelTable* avx512_kernels();
+const KernelTable* neon_kernels();
+
+}  // namespace quiver

@@ -1,0 +1,108 @@
+// AVX-512 (F) kernels (x86-64). This file alone is compiled with -mavx512f -mavx512dq
+// -mavx512bw -mavx512vl -mfma; dispatch.cpp only calls into it after CPUID and XGETBV
+// say the CPU and OS support AVX-512 state.
+#include "kernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+namespace quiver {
+namespace {
+
+inline __mmask16 tail_mask(size_t n) { return (__mmask16)((1u << n) - 1u); }
+
+float l2sq_avx512(const float* a, const float* b, size_t dim) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 64 <= dim; i += 64) {
+    __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+    __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+    __m512 d2 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32));
+    __m512 d3 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48));
+    s0 = _mm512_fmadd_ps(d0, d0, s0); s1 = _mm512_fmadd_ps(d1, d1, s1);
+    s2 = _mm512_fmadd_ps(d2, d2, s2); s3 = _mm512_fmadd_ps(d3, d3, s3);
+  }
+  for (; i + 16 <= dim; i += 16) {
+    __m512 d = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+    s0 = _mm512_fmadd_ps(d, d, s0);
+  }
+  if (i < dim) {  // masked tail: lanes past dim load as zero and add nothing
+    const __mmask16 m = tail_mask(dim - i);
+    __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
+    s1 = _mm512_fmadd_ps(d, d, s1);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+float dot_avx512(const float* a, const float* b, size_t dim) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 64 <= dim; i += 64) {
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+    s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), s2);
+    s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), s3);
+  }
+  for (; i + 16 <= dim; i += 16) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+  if (i < dim) {
+    const __mmask16 m = tail_mask(dim - i);
+    s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s1);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+// One block row (16 lanes) is one zmm. Each query gets two accumulators
+// (even and odd d) so 8 queries keep 16 independent FMA chains in flight.
+template <size_t NQ>
+inline void score_tile(const float* qs, const float* block, size_t dim, __m512* acc) {
+  __m512 a0[NQ], a1[NQ];
+  for (size_t i = 0; i < NQ; ++i) a0[i] = a1[i] = _mm512_setzero_ps();
+  size_t d = 0;
+  for (; d + 2 <= dim; d += 2) {
+    const __m512 r0 = _mm512_loadu_ps(block + d * kBlockLanes);
+    const __m512 r1 = _mm512_loadu_ps(block + (d + 1) * kBlockLanes);
+    for (size_t i = 0; i < NQ; ++i) {
+      a0[i] = _mm512_fmadd_ps(_mm512_set1_ps(qs[i * dim + d]), r0, a0[i]);
+      a1[i] = _mm512_fmadd_ps(_mm512_set1_ps(qs[i * dim + d + 1]), r1, a1[i]);
+    }
+  }
+  if (d < dim) {
+    const __m512 r0 = _mm512_loadu_ps(block + d * kBlockLanes);
+    for (size_t i = 0; i < NQ; ++i) a0[i] = _mm512_fmadd_ps(_mm512_set1_ps(qs[i * dim + d]), r0, a0[i]);
+  }
+  for (size_t i = 0; i < NQ; ++i) acc[i] = _mm512_add_ps(a0[i], a1[i]);
+}
+
+void block_score_tile_avx512(const float* qs, size_t nq, const float* block, const float* bias,
+                             const float* scale, size_t dim, const float* thresholds, float* keys,
+                             uint32_t* masks) {
+  __m512 acc[kMaxQueryTile];
+  switch (nq) {
+    case 8: score_tile<8>(qs, block, dim, acc); break;
+    case 7: score_tile<7>(qs, block, dim, acc); break;
+    case 6: score_tile<6>(qs, block, dim, acc); break;
+    case 5: score_tile<5>(qs, block, dim, acc); break;
+    case 4: score_tile<4>(qs, block, dim, acc); break;
+    case 3: score_tile<3>(qs, block, dim, acc); break;
+    case 2: score_tile<2>(qs, block, dim, acc); break;
+    default: score_tile<1>(qs, block, dim, acc); break;
+  }
+  const __m512 b = _mm512_loadu_ps(bias), c = _mm512_loadu_ps(scale);
+  for (size_t i = 0; i < nq; ++i) {
+    const __m512 k = _mm512_fmadd_ps(c, acc[i], b);
+    _mm512_storeu_ps(keys + i * kBlockLanes, k);
+    masks[i] = (uint32_t)_mm512_cmp_ps_mask(k, _mm512_set1_ps(thresholds[i]), _CMP_LE_OQ);
+  }
+}
+
+const KernelTable kTable = {SimdLevel::Avx512, "avx512", l2sq_avx512, dot_avx512, block_score_tile_avx512};
+
+}  // namespace
+
+const KernelTable* avx512_kernels() { return &kTable; }
+
+}  // namespace quiver
+
+#else
+namespace quiver { const KernelTable* avx512_kernels() { return nullptr; } }
+#endif

@@ -1,0 +1,67 @@
+// NEON kernels (arm64). Compiled only on aarch64, where NEON is always present.
+#include "kernels.h"
+
+#if defined(__aarch64__)
+#include <arm_neon.h>
+
+namespace quiver {
+namespace {
+
+float l2sq_neon(const float* a, const float* b, size_t dim) {
+  float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0);
+  size_t i = 0;
+  for (; i + 8 <= dim; i += 8) {
+    float32x4_t d0 = vsubq_f32(vld1q_f32(a + i), vld1q_f32(b + i));
+    float32x4_t d1 = vsubq_f32(vld1q_f32(a + i + 4), vld1q_f32(b + i + 4));
+    s0 = vfmaq_f32(s0, d0, d0); s1 = vfmaq_f32(s1, d1, d1);
+  }
+  float s = vaddvq_f32(vaddq_f32(s0, s1));
+  for (; i < dim; ++i) { float d = a[i] - b[i]; s += d * d; }
+  return s;
+}
+
+float dot_neon(const float* a, const float* b, size_t dim) {
+  float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0);
+  size_t i = 0;
+  for (; i + 8 <= dim; i += 8) {
+    s0 = vfmaq_f32(s0, vld1q_f32(a + i), vld1q_f32(b + i));
+    s1 = vfmaq_f32(s1, vld1q_f32(a + i + 4), vld1q_f32(b + i + 4));
+  }
+  float s = vaddvq_f32(vaddq_f32(s0, s1));
+  for (; i < dim; ++i) s += a[i] * b[i];
+  return s;
+}
+
+void block_score_tile_neon(const float* qs, size_t nq, const float* block, const float* bias,
+                           const float* scale, size_t dim, const float* thresholds, float* keys,
+                           uint32_t* masks) {
+  for (size_t i = 0; i < nq; ++i) {
+    float32x4_t acc[4] = {vdupq_n_f32(0), vdupq_n_f32(0), vdupq_n_f32(0), vdupq_n_f32(0)};
+    const float* q = qs + i * dim;
+    for (size_t d = 0; d < dim; ++d) {
+      const float32x4_t qd = vdupq_n_f32(q[d]);
+      for (int j = 0; j < 4; ++j) acc[j] = vfmaq_f32(acc[j], qd, vld1q_f32(block + d * kBlockLanes + 4 * j));
+    }
+    uint32_t m = 0;
+    for (int j = 0; j < 4; ++j) {
+      float32x4_t k = vfmaq_f32(vld1q_f32(bias + 4 * j), vld1q_f32(scale + 4 * j), acc[j]);
+      vst1q_f32(keys + i * kBlockLanes + 4 * j, k);
+      float tmp[4];
+      vst1q_f32(tmp, k);
+      for (int l = 0; l < 4; ++l) if (tmp[l] <= thresholds[i]) m |= 1u << (4 * j + l);
+    }
+    masks[i] = m;
+  }
+}
+
+const KernelTable kTable = {SimdLevel::Neon, "neon", l2sq_neon, dot_neon, block_score_tile_neon};
+
+}  // namespace
+
+const KernelTable* neon_kernels() { return &kTable; }
+
+}  // namespace quiver
+
+#else
+namespace quiver { const KernelTable* neon_kernels() { return nullptr; } }
+#endif

@@ -1,0 +1,58 @@
+// Portable reference kernels: plain C++ with no vector intrinsics. Built with
+// auto-vectorisation off (see CMakeLists.txt) so this level really is scalar and
+// runs on any CPU; it is the fallback and the baseline the SIMD levels are measured against.
+#include "kernels.h"
+
+namespace quiver {
+namespace {
+
+float l2sq_scalar(const float* a, const float* b, size_t dim) {
+  // Four independent accumulators hide FP add latency without changing the ISA.
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= dim; i += 4) {
+    float d0 = a[i] - b[i], d1 = a[i + 1] - b[i + 1], d2 = a[i + 2] - b[i + 2], d3 = a[i + 3] - b[i + 3];
+    s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3;
+  }
+  for (; i < dim; ++i) { float d = a[i] - b[i]; s0 += d * d; }
+  return (s0 + s1) + (s2 + s3);
+}
+
+float dot_scalar(const float* a, const float* b, size_t dim) {
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= dim; i += 4) {
+    s0 += a[i] * b[i]; s1 += a[i + 1] * b[i + 1]; s2 += a[i + 2] * b[i + 2]; s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < dim; ++i) s0 += a[i] * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+void block_score_tile_scalar(const float* qs, size_t nq, const float* block, const float* bias,
+                             const float* scale, size_t dim, const float* thresholds, float* keys,
+                             uint32_t* masks) {
+  for (size_t i = 0; i < nq; ++i) {
+    float acc[kBlockLanes] = {0};
+    const float* q = qs + i * dim;
+    for (size_t d = 0; d < dim; ++d) {
+      const float qd = q[d];
+      const float* row = block + d * kBlockLanes;
+      for (size_t l = 0; l < kBlockLanes; ++l) acc[l] += qd * row[l];
+    }
+    uint32_t m = 0;
+    for (size_t l = 0; l < kBlockLanes; ++l) {
+      float key = bias[l] + scale[l] * acc[l];
+      keys[i * kBlockLanes + l] = key;
+      if (key <= thresholds[i]) m |= 1u << l;
+    }
+    masks[i] = m;
+  }
+}
+
+const KernelTable kTable = {SimdLevel::Scalar, "scalar", l2sq_scalar, dot_scalar, block_score_tile_scalar};
+
+}  // namespace
+
+const KernelTable* scalar_kernels() { return &kTable; }
+
+}  // namespace quiver

@@ -1,0 +1,23 @@
+// Public entry point of the quiverdb package.
+import { native } from './native/load.js';
+
+export { FlatIndex, type FlatIndexOptions } from './indexes/flat-index.js';
+export type { SearchResult, BatchSearchResult, BatchOptions } from './indexes/results.js';
+export type { Metric, VectorLike, VectorsLike, LabelsLike } from './indexes/input.js';
+
+export type SimdLevelName = 'scalar' | 'neon' | 'avx2' | 'avx512';
+
+/** The SIMD level the distance kernels run at (detected at load, lowered by QUIVER_SIMD). */
+export function simdLevel(): SimdLevelName {
+  return native().simdLevel() as SimdLevelName;
+}
+
+/** Every SIMD level this CPU can run, lowest first. */
+export function availableSimdLevels(): SimdLevelName[] {
+  return native().simdLevels() as SimdLevelName[];
+}
+
+/** Threads the native pool uses by default (all cores). */
+export function defaultThreads(): number {
+  return native().threadCount();
+}

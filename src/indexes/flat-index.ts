@@ -1,0 +1,78 @@
+// FlatIndex: exact k-nearest-neighbour search over the native blocked kernels.
+import { native } from '../native/load.js';
+import type { NativeFlatIndex } from '../native/types.js';
+import {
+  checkDim, checkK, checkMetric, checkThreads, describe, toBatch, toLabels, toQuery, toVectors,
+  type LabelsLike, type Metric, type VectorLike, type VectorsLike,
+} from './input.js';
+import type { BatchOptions, BatchSearchResult, SearchResult } from './results.js';
+
+export interface FlatIndexOptions {
+  dim: number;
+  /** 'cosine' (1 - cosine similarity), 'euclidean' (L2, not squared) or 'ip' (1 - dot product). */
+  metric?: Metric;
+}
+
+export class FlatIndex {
+  readonly dim: number;
+  readonly metric: Metric;
+  readonly #native: NativeFlatIndex;
+
+  constructor(options: FlatIndexOptions) {
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError(`options: expected { dim, metric }, got ${describe(options)}`);
+    this.dim = checkDim(options.dim);
+    this.metric = checkMetric(options.metric ?? 'cosine');
+    this.#native = new (native().NativeFlatIndex)(this.dim, this.metric);
+  }
+
+  get size(): number {
+    return this.#native.size();
+  }
+
+  /** Adds vectors; an existing label has its vector replaced. All or nothing. */
+  add(labels: LabelsLike, vectors: VectorsLike): void {
+    const batch = toBatch(labels, vectors, this.dim);
+    this.#native.add(batch.labels, batch.vectors);
+  }
+
+  /** Removes labels; returns how many were present. Unknown labels are ignored. */
+  remove(labels: LabelsLike): number {
+    return this.#native.remove(toLabels(labels));
+  }
+
+  has(label: number): boolean {
+    return this.#native.has(label);
+  }
+
+  /** A copy of the stored vector, or undefined. */
+  get(label: number): Float32Array | undefined {
+    return this.#native.get(label);
+  }
+
+  search(query: VectorLike, k: number): SearchResult {
+    const q = toQuery(query, this.dim);
+    const r = this.#native.search(q, 1, checkK(k), 1);
+    return { labels: r.labels, distances: r.distances };
+  }
+
+  searchBatch(queries: VectorsLike, k: number, options: BatchOptions = {}): BatchSearchResult {
+    const q = toVectors(queries, this.dim, 'queries');
+    const r = this.#native.search(q.data, q.count, checkK(k), checkThreads(options.threads));
+    return { labels: r.labels, distances: r.distances, k: q.count === 0 ? Math.min(k, this.size) : r.k, nq: q.count };
+  }
+
+  /** Same as search(), computed on a worker thread. */
+  async searchAsync(query: VectorLike, k: number): Promise<SearchResult> {
+    const q = toQuery(query, this.dim);
+    const r = await this.#native.searchAsync(q, 1, checkK(k), 1);
+    return { labels: r.labels, distances: r.distances };
+  }
+
+  /** Same as searchBatch(), computed off the JS thread. */
+  async searchBatchAsync(queries: VectorsLike, k: number, options: BatchOptions = {}): Promise<BatchSearchResult> {
+    const q = toVectors(queries, this.dim, 'queries');
+    const r = await this.#native.searchAsync(q.data, q.count, checkK(k), checkThreads(options.threads));
+    return { labels: r.labels, distances: r.distances, k: q.count === 0 ? Math.min(k, this.size) : r.k, nq: q.count };
+  }
+}

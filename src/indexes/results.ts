@@ -1,0 +1,20 @@
+// Result shapes shared by every index.
+
+export interface SearchResult {
+  /** Labels, nearest first. */
+  labels: Float64Array;
+  /** Distances matching `labels`, ascending (ties ordered by label). */
+  distances: Float32Array;
+}
+
+export interface BatchSearchResult extends SearchResult {
+  /** Columns per query row: min(k, index size). `labels` holds nq * k entries, row-major. */
+  k: number;
+  /** Number of query rows. */
+  nq: number;
+}
+
+export interface BatchOptions {
+  /** Native threads to spread the batch over (default: all cores). */
+  threads?: number;
+}

@@ -1,0 +1,29 @@
+// The shape of the compiled addon (native/binding/*). Internal: users see the
+// wrappers in src/indexes, which validate and normalise input first.
+
+export interface NativeSearchResult {
+  labels: Float64Array;
+  distances: Float32Array;
+  /** Columns per query: min(requested k, index size). */
+  k: number;
+}
+
+export interface NativeFlatIndex {
+  add(labels: Float64Array, vectors: Float32Array): void;
+  remove(labels: Float64Array): number;
+  has(label: number): boolean;
+  get(label: number): Float32Array | undefined;
+  size(): number;
+  search(queries: Float32Array, nq: number, k: number, threads?: number): NativeSearchResult;
+  searchAsync(queries: Float32Array, nq: number, k: number, threads?: number): Promise<NativeSearchResult>;
+}
+
+export interface NativeAddon {
+  simdLevel(): string;
+  simdWarning(): string;
+  simdLevels(): string[];
+  threadCount(): number;
+  kernelDistance(level: string, op: 'l2sq' | 'dot', a: Float32Array, b: Float32Array): number;
+  kernelBlockDots(level: string, queries: Float32Array, nq: number, vectors: Float32Array, dim: number): Float32Array;
+  NativeFlatIndex: new (dim: number, metric: string) => NativeFlatIndex;
+}
