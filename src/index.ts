@@ -1,7 +1,8 @@
 // Public entry point of the quiverdb package.
 import { native } from './native/load.js';
 
-export { FlatIndex, type FlatIndexOptions } from './indexes/flat-index.js';
+export { FlatIndex, type FlatIndexOptions, type FlatSearchOptions } from './indexes/flat-index.js';
+export type { LabelFilter } from './indexes/filter.js';
 export type { SearchResult, BatchSearchResult, BatchOptions } from './indexes/results.js';
 export type { Metric, VectorLike, VectorsLike, LabelsLike } from './indexes/input.js';
 

@@ -14,6 +14,7 @@ void FlatIndexWrap::Init(Napi::Env env, Napi::Object exports) {
                                     InstanceMethod("has", &FlatIndexWrap::Has),
                                     InstanceMethod("get", &FlatIndexWrap::Get),
                                     InstanceMethod("size", &FlatIndexWrap::Size),
+                                    InstanceMethod("labels", &FlatIndexWrap::Labels),
                                     InstanceMethod("search", &FlatIndexWrap::Search),
                                     InstanceMethod("searchAsync", &FlatIndexWrap::SearchAsync)});
   exports.Set("NativeFlatIndex", cls);
@@ -83,11 +84,16 @@ Napi::Value FlatIndexWrap::Size(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), (double)index_->size());
 }
 
+Napi::Value FlatIndexWrap::Labels(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value { return labels_to_js(env, index_->labels()); });
+}
+
 Napi::Value FlatIndexWrap::Search(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     SearchArgs a = parse_search_args(info, index_->dim());
-    return result_to_js(env, index_->search(a.queries.data(), a.nq, a.k, a.threads));
+    return result_to_js(env, index_->search(a.queries.data(), a.nq, a.k, a.threads, a.filter_ptr()));
   });
 }
 

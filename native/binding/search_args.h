@@ -3,7 +3,10 @@
 #pragma once
 #include <napi.h>
 
+#include <optional>
 #include <vector>
+
+#include "../index/label_filter.h"
 
 #include "../index/flat_index.h"
 #include "napi_util.h"
@@ -17,6 +20,8 @@ struct SearchArgs {
   size_t nq = 0;
   size_t k = 0;
   size_t threads = 0;
+  std::optional<LabelFilter> filter;  // allow-list, when the caller gave one
+  const LabelFilter* filter_ptr() const { return filter ? &*filter : nullptr; }
 };
 
 inline SearchArgs parse_search_args(const Napi::CallbackInfo& info, size_t dim) {
@@ -31,6 +36,10 @@ inline SearchArgs parse_search_args(const Napi::CallbackInfo& info, size_t dim) 
     throw_range(env, "queries: expected " + std::to_string(a.nq) + " x " + std::to_string(dim) + " = " +
                          std::to_string(a.nq * dim) + " floats, got " + std::to_string(q.ElementLength()));
   check_finite(env, q.Data(), a.nq, dim, "query");
+  if (info.Length() > 4 && !info[4].IsUndefined() && !info[4].IsNull()) {
+    auto allow = to_labels(env, expect_f64(env, info[4], "filter"), "filter");
+    a.filter = LabelFilter::from_labels(allow.data(), allow.size());
+  }
   a.queries.assign(q.Data(), q.Data() + q.ElementLength());
   return a;
 }
@@ -54,7 +63,7 @@ class SearchWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      result_ = index_->search(args_.queries.data(), args_.nq, args_.k, args_.threads);
+      result_ = index_->search(args_.queries.data(), args_.nq, args_.k, args_.threads, args_.filter_ptr());
     } catch (const std::bad_alloc&) {
       SetError("quiverdb: out of memory");
     } catch (const std::exception& e) {

@@ -125,6 +125,11 @@ bool FlatIndex::get(uint64_t label, float* out) const {
   return true;
 }
 
+std::vector<uint64_t> FlatIndex::labels() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return std::vector<uint64_t>(labels_.begin(), labels_.begin() + count_);
+}
+
 void FlatIndex::snapshot(std::vector<uint64_t>* labels, std::vector<float>* vectors) const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   labels->assign(labels_.begin(), labels_.begin() + count_);
@@ -137,7 +142,8 @@ float FlatIndex::exact_for_slot(const float* q, float qnorm, size_t slot, float*
   return exact_distance(kernels(), metric_, q, qnorm, scratch, norms_[slot], dim_);
 }
 
-void FlatIndex::scan_blocks(const float* qs, size_t nq, size_t block_begin, size_t block_end, TopK* heaps) const {
+void FlatIndex::scan_blocks(const float* qs, size_t nq, size_t block_begin, size_t block_end, TopK* heaps,
+                            const LabelFilter* filter) const {
   const KernelTable& kt = kernels();
   const size_t per_pass = blocks_per_pass(dim_);
   const size_t block_floats = kBlockLanes * dim_;
@@ -163,6 +169,7 @@ void FlatIndex::scan_blocks(const float* qs, size_t nq, size_t block_begin, size
             const unsigned lane = (unsigned)__builtin_ctz(m);
             m &= m - 1;
             const size_t slot = base + lane;
+            if (filter && !filter->allows(labels_[slot])) continue;
             h.push({keys[i * kBlockLanes + lane], labels_[slot], (uint32_t)slot});
           }
           thresholds[i] = h.threshold();
@@ -172,15 +179,51 @@ void FlatIndex::scan_blocks(const float* qs, size_t nq, size_t block_begin, size
   }
 }
 
-SearchResult FlatIndex::search(const float* queries, size_t nq, size_t k, size_t threads) const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+SearchResult FlatIndex::search_slots(const float* queries, size_t nq, size_t k, size_t threads,
+                                    const std::vector<uint32_t>& slots) const {
   SearchResult res;
-  res.k = std::min(k, count_);
+  res.k = std::min(k, slots.size());
+  if (nq == 0 || res.k == 0) return res;
+  res.labels.resize(nq * res.k);
+  res.distances.resize(nq * res.k);
+  ThreadPool::global().parallel_for(nq, threads, [&](size_t qi) {
+    const KernelTable& kt = kernels();
+    const float* q = queries + qi * dim_;
+    const float qnorm = metric_ == Metric::Cosine ? vector_norm(kt, q, dim_) : 0.0f;
+    std::vector<float> scratch(dim_);
+    std::vector<Candidate> all(slots.size());
+    for (size_t i = 0; i < slots.size(); ++i)
+      all[i] = {exact_for_slot(q, qnorm, slots[i], scratch.data()), labels_[slots[i]], slots[i]};
+    std::partial_sort(all.begin(), all.begin() + res.k, all.end(), better);
+    for (size_t j = 0; j < res.k; ++j) {
+      res.labels[qi * res.k + j] = all[j].label;
+      res.distances[qi * res.k + j] = all[j].key;
+    }
+  });
+  return res;
+}
+
+SearchResult FlatIndex::search(const float* queries, size_t nq, size_t k, size_t threads,
+                               const LabelFilter* filter) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  size_t matching = count_;
+  if (filter) {
+    std::vector<uint32_t> slots;
+    filter->for_each([&](uint64_t label) {
+      auto it = slot_of_.find(label);
+      if (it != slot_of_.end()) slots.push_back(it->second);
+    });
+    // Few allowed vectors: computing just their distances beats scanning everything.
+    if (slots.size() * 8 < count_) return search_slots(queries, nq, k, threads, slots);
+    matching = slots.size();
+  }
+  SearchResult res;
+  res.k = std::min(k, matching);
   if (nq == 0 || res.k == 0) return res;
   res.labels.resize(nq * res.k);
   res.distances.resize(nq * res.k);
 
-  const size_t cands = std::min(candidate_count(res.k), count_);
+  const size_t cands = std::min(candidate_count(res.k), matching);
   const size_t nblocks = (count_ + kBlockLanes - 1) / kBlockLanes;
   ThreadPool& pool = ThreadPool::global();
   if (threads == 0 || threads > pool.concurrency()) threads = pool.concurrency();
@@ -199,7 +242,7 @@ SearchResult FlatIndex::search(const float* queries, size_t nq, size_t k, size_t
     const size_t b0 = nblocks * p / parts, b1 = nblocks * (p + 1) / parts;
     TopK* h = heaps.data() + p * nq + q0;
     for (size_t i = 0; i < q1 - q0; ++i) h[i].reset(cands);
-    scan_blocks(queries + q0 * dim_, q1 - q0, b0, b1, h);
+    scan_blocks(queries + q0 * dim_, q1 - q0, b0, b1, h, filter);
   });
 
   // Stage two: exact distances for the candidates, then (distance, label) order.

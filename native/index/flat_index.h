@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "label_filter.h"
 #include "metric.h"
 #include "topk.h"
 
@@ -35,11 +36,15 @@ class FlatIndex {
   size_t remove(const uint64_t* labels, size_t n);
   bool has(uint64_t label) const;
   bool get(uint64_t label, float* out) const;
+  // Every live label, in slot order.
+  std::vector<uint64_t> labels() const;
   // Copies every live (label, vector) pair out, in slot order.
   void snapshot(std::vector<uint64_t>* labels, std::vector<float>* vectors) const;
 
   // Exact top-k for nq queries (row-major, stride dim) on up to `threads` threads.
-  SearchResult search(const float* queries, size_t nq, size_t k, size_t threads) const;
+  // With a filter, only allowed labels are candidates; results hold min(k, allowed live) rows.
+  SearchResult search(const float* queries, size_t nq, size_t k, size_t threads,
+                      const LabelFilter* filter = nullptr) const;
 
  private:
   float* block_ptr(size_t slot) { return blocks_.data() + (slot / kBlockLanes) * kBlockLanes * dim_; }
@@ -50,7 +55,11 @@ class FlatIndex {
   void ensure_capacity(size_t slots);
   float exact_for_slot(const float* q, float qnorm, size_t slot, float* scratch) const;
   // Scores a range of blocks for a group of queries into per-query heaps.
-  void scan_blocks(const float* qs, size_t nq, size_t block_begin, size_t block_end, TopK* heaps) const;
+  void scan_blocks(const float* qs, size_t nq, size_t block_begin, size_t block_end, TopK* heaps,
+                   const LabelFilter* filter) const;
+  // Selective filters: exact distances to the given slots only.
+  SearchResult search_slots(const float* queries, size_t nq, size_t k, size_t threads,
+                            const std::vector<uint32_t>& slots) const;
 
   size_t dim_;
   Metric metric_;

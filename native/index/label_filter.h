@@ -44,6 +44,17 @@ class LabelFilter {
   // Distinct labels in the list (some may not be in the index).
   size_t count() const { return count_; }
 
+  // Calls fn(label) for every distinct allowed label, ascending.
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    if (!dense_) {
+      for (uint64_t l : sorted_) fn(l);
+      return;
+    }
+    for (size_t w = 0; w < bits_.size(); ++w)
+      for (uint64_t b = bits_[w]; b; b &= b - 1) fn((uint64_t)(w * 64 + __builtin_ctzll(b)));
+  }
+
  private:
   bool dense_ = false;
   size_t count_ = 0;

@@ -5,7 +5,13 @@ import {
   checkDim, checkK, checkMetric, checkThreads, describe, toBatch, toLabels, toQuery, toVectors,
   type LabelsLike, type Metric, type VectorLike, type VectorsLike,
 } from './input.js';
+import { toAllowList, type LabelFilter } from './filter.js';
 import type { BatchOptions, BatchSearchResult, SearchResult } from './results.js';
+
+export interface FlatSearchOptions {
+  /** Only these labels (or labels for which the predicate returns true) can be returned. */
+  filter?: LabelFilter;
+}
 
 export interface FlatIndexOptions {
   dim: number;
@@ -50,29 +56,46 @@ export class FlatIndex {
     return this.#native.get(label);
   }
 
-  search(query: VectorLike, k: number): SearchResult {
+  /** Every live label, in storage order. */
+  labels(): Float64Array {
+    return this.#native.labels();
+  }
+
+  /** The k nearest stored vectors to `query`, nearest first (ties by label). */
+  search(query: VectorLike, k: number, options: FlatSearchOptions = {}): SearchResult {
     const q = toQuery(query, this.dim);
-    const r = this.#native.search(q, 1, checkK(k), 1);
+    checkK(k);
+    const r = this.#native.search(q, 1, k, 1, this.#allow(options));
     return { labels: r.labels, distances: r.distances };
   }
 
-  searchBatch(queries: VectorsLike, k: number, options: BatchOptions = {}): BatchSearchResult {
+  /** Top-k for many queries at once, blocked GEMM-style and spread over native threads. */
+  searchBatch(queries: VectorsLike, k: number, options: BatchOptions & FlatSearchOptions = {}): BatchSearchResult {
     const q = toVectors(queries, this.dim, 'queries');
-    const r = this.#native.search(q.data, q.count, checkK(k), checkThreads(options.threads));
-    return { labels: r.labels, distances: r.distances, k: q.count === 0 ? Math.min(k, this.size) : r.k, nq: q.count };
+    checkK(k);
+    const r = this.#native.search(q.data, q.count, k, checkThreads(options.threads), this.#allow(options));
+    return { labels: r.labels, distances: r.distances, k: r.k, nq: q.count };
   }
 
   /** Same as search(), computed on a worker thread. */
-  async searchAsync(query: VectorLike, k: number): Promise<SearchResult> {
+  async searchAsync(query: VectorLike, k: number, options: FlatSearchOptions = {}): Promise<SearchResult> {
     const q = toQuery(query, this.dim);
-    const r = await this.#native.searchAsync(q, 1, checkK(k), 1);
+    checkK(k);
+    const r = await this.#native.searchAsync(q, 1, k, 1, this.#allow(options));
     return { labels: r.labels, distances: r.distances };
   }
 
   /** Same as searchBatch(), computed off the JS thread. */
-  async searchBatchAsync(queries: VectorsLike, k: number, options: BatchOptions = {}): Promise<BatchSearchResult> {
+  async searchBatchAsync(
+    queries: VectorsLike, k: number, options: BatchOptions & FlatSearchOptions = {},
+  ): Promise<BatchSearchResult> {
     const q = toVectors(queries, this.dim, 'queries');
-    const r = await this.#native.searchAsync(q.data, q.count, checkK(k), checkThreads(options.threads));
-    return { labels: r.labels, distances: r.distances, k: q.count === 0 ? Math.min(k, this.size) : r.k, nq: q.count };
+    checkK(k);
+    const r = await this.#native.searchAsync(q.data, q.count, k, checkThreads(options.threads), this.#allow(options));
+    return { labels: r.labels, distances: r.distances, k: r.k, nq: q.count };
+  }
+
+  #allow(options: FlatSearchOptions): Float64Array | undefined {
+    return toAllowList(options?.filter, () => this.#native.labels());
   }
 }

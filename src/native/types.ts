@@ -14,8 +14,11 @@ export interface NativeFlatIndex {
   has(label: number): boolean;
   get(label: number): Float32Array | undefined;
   size(): number;
-  search(queries: Float32Array, nq: number, k: number, threads?: number): NativeSearchResult;
-  searchAsync(queries: Float32Array, nq: number, k: number, threads?: number): Promise<NativeSearchResult>;
+  /** Every live label. */
+  labels(): Float64Array;
+  /** `allow`: optional allow-list of labels (only these can be returned). */
+  search(queries: Float32Array, nq: number, k: number, threads?: number, allow?: Float64Array): NativeSearchResult;
+  searchAsync(queries: Float32Array, nq: number, k: number, threads?: number, allow?: Float64Array): Promise<NativeSearchResult>;
 }
 
 export interface NativeAddon {
