@@ -1,0 +1,49 @@
+# node-gyp build of the same sources as CMakeLists.txt (keep the two lists in step).
+# Each ISA's kernels are a static library of their own so that only that file gets
+# its instruction-set flags; release code never uses -march=native.
+{
+  "target_defaults": {
+    "cflags_cc": ["-std=c++17", "-O3", "-fPIC"],
+    "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
+    "cflags!": ["-fno-exceptions"],
+    "include_dirs": ["native"],
+    "xcode_settings": {"GCC_ENABLE_CPP_EXCEPTIONS": "YES", "CLANG_CXX_LANGUAGE_STANDARD": "c++17"}
+  },
+  "targets": [
+    {
+      "target_name": "quiver_kernels_scalar",
+      "type": "static_library",
+      "sources": ["native/kernels/kernels_scalar.cpp"],
+      "cflags_cc": ["-fno-tree-vectorize", "-fno-tree-slp-vectorize"]
+    },
+    {
+      "target_name": "quiver_kernels_avx2",
+      "type": "static_library",
+      "sources": ["native/kernels/kernels_avx2.cpp", "native/kernels/kernels_neon.cpp"],
+      "conditions": [["target_arch=='x64'", {"cflags_cc": ["-mavx2", "-mfma"]}]]
+    },
+    {
+      "target_name": "quiver_kernels_avx512",
+      "type": "static_library",
+      "sources": ["native/kernels/kernels_avx512.cpp"],
+      "conditions": [["target_arch=='x64'", {
+        "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mfma", "-mavx2"]
+      }]]
+    },
+    {
+      "target_name": "quiverdb",
+      "dependencies": ["quiver_kernels_scalar", "quiver_kernels_avx2", "quiver_kernels_avx512"],
+      "sources": [
+        "native/kernels/dispatch.cpp",
+        "native/index/flat_index.cpp",
+        "native/util/thread_pool.cpp",
+        "native/binding/addon.cpp",
+        "native/binding/flat_index_wrap.cpp"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags_cc": ["-fvisibility=hidden"],
+      "libraries": ["-lpthread"]
+    }
+  ]
+}
