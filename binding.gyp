@@ -37,6 +37,7 @@
         "native/kernels/dispatch.cpp",
         "native/index/flat_index.cpp",
         "native/util/thread_pool.cpp",
+        "native/bench/probes.cpp",
         "native/binding/addon.cpp",
         "native/binding/flat_index_wrap.cpp"
       ],

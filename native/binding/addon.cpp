@@ -1,6 +1,7 @@
 // Module entry: registers the native classes and the SIMD introspection helpers.
 #include <napi.h>
 
+#include "../bench/probes.h"
 #include "../kernels/dispatch.h"
 #include "../util/thread_pool.h"
 #include "flat_index_wrap.h"
@@ -72,6 +73,30 @@ Napi::Value KernelBlockDots(const Napi::CallbackInfo& info) {
   });
 }
 
+// benchKernel(level, 'l2sq' | 'dot', dim, n, reps) -> seconds, timed natively.
+Napi::Value BenchKernel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const KernelTable& kt = table_arg(env, info[0]);
+    const std::string op = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+    if (op != "l2sq" && op != "dot") throw_range(env, "op: expected 'l2sq' or 'dot'");
+    const size_t dim = expect_size(env, info[2], "dim", 1 << 16), n = expect_size(env, info[3], "n", 1 << 20),
+                 reps = expect_size(env, info[4], "reps", 1e9);
+    if (dim == 0 || n == 0) throw_range(env, "dim and n must be positive");
+    return Napi::Number::New(env, time_kernel(kt, op == "l2sq" ? 'l' : 'd', dim, n, reps));
+  });
+}
+
+// benchReadBandwidth(bytes, reps) -> bytes/second, single thread.
+Napi::Value BenchReadBandwidth(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const size_t bytes = expect_size(env, info[0], "bytes", 1ull << 34), reps = expect_size(env, info[1], "reps", 100);
+    if (bytes < 1024 || reps == 0) throw_range(env, "bytes >= 1024 and reps >= 1 required");
+    return Napi::Number::New(env, read_bandwidth(bytes, reps));
+  });
+}
+
 Napi::Value HardwareThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), (double)ThreadPool::global().concurrency());
 }
@@ -82,6 +107,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("simdLevels", Napi::Function::New(env, SimdLevels));
   exports.Set("kernelDistance", Napi::Function::New(env, KernelDistance));
   exports.Set("kernelBlockDots", Napi::Function::New(env, KernelBlockDots));
+  exports.Set("benchKernel", Napi::Function::New(env, BenchKernel));
+  exports.Set("benchReadBandwidth", Napi::Function::New(env, BenchReadBandwidth));
   exports.Set("threadCount", Napi::Function::New(env, HardwareThreads));
   FlatIndexWrap::Init(env, exports);
   return exports;

@@ -28,5 +28,9 @@ export interface NativeAddon {
   threadCount(): number;
   kernelDistance(level: string, op: 'l2sq' | 'dot', a: Float32Array, b: Float32Array): number;
   kernelBlockDots(level: string, queries: Float32Array, nq: number, vectors: Float32Array, dim: number): Float32Array;
+  /** Seconds for reps x n kernel calls on in-cache data (bench/ only). */
+  benchKernel(level: string, op: 'l2sq' | 'dot', dim: number, n: number, reps: number): number;
+  /** Best single-thread read bandwidth in bytes/s over a buffer of `bytes` (bench/ only). */
+  benchReadBandwidth(bytes: number, reps: number): number;
   NativeFlatIndex: new (dim: number, metric: string) => NativeFlatIndex;
 }
