@@ -65,11 +65,25 @@ Napi::Value KernelBlockDots(const Napi::CallbackInfo& info) {
     std::vector<float> block(kBlockLanes * dim);
     for (size_t l = 0; l < kBlockLanes; ++l)
       for (size_t d = 0; d < dim; ++d) block[d * kBlockLanes + l] = xs.Data()[l * dim + d];
-    std::vector<float> bias(kBlockLanes, 0.0f), scale(kBlockLanes, 1.0f), thr(nq, 0.0f), keys(nq * kBlockLanes);
+    // Score the 16 vectors both as one block and as the second of a pair, so
+    // both code paths of the kernel are checked.
+    std::vector<float> pair(2 * kBlockLanes * dim, 0.0f);
+    std::copy(block.begin(), block.end(), pair.begin() + kBlockLanes * dim);
+    std::vector<float> bias(kTileLanes, 0.0f), scale(kTileLanes, 1.0f), thr(nq, 0.0f), keys(nq * kTileLanes);
+    std::vector<float> keys2(nq * kTileLanes), out(nq * kBlockLanes);
     std::vector<uint32_t> masks(nq);
-    kt.block_score_tile(qs.Data(), nq, block.data(), bias.data(), scale.data(), dim, thr.data(), keys.data(),
+    kt.block_score_tile(qs.Data(), nq, block.data(), 1, bias.data(), scale.data(), dim, thr.data(), keys.data(),
                         masks.data());
-    return floats_to_js(env, keys);
+    kt.block_score_tile(qs.Data(), nq, pair.data(), 2, bias.data(), scale.data(), dim, thr.data(), keys2.data(),
+                        masks.data());
+    for (size_t i = 0; i < nq; ++i)
+      for (size_t l = 0; l < kBlockLanes; ++l) {
+        const float one = keys[i * kTileLanes + l], two = keys2[i * kTileLanes + kBlockLanes + l];
+        if (one != two && std::fabs(one - two) > 1e-4f * (std::fabs(one) + 1.0f))
+          throw_range(env, "kernelBlockDots: one-block and two-block results disagree");
+        out[i * kBlockLanes + l] = one;
+      }
+    return floats_to_js(env, out);
   });
 }
 

@@ -23,17 +23,20 @@ struct KernelTable {
   float (*l2sq)(const float* a, const float* b, size_t dim);
   float (*dot)(const float* a, const float* b, size_t dim);
   // Blocked scoring of nq queries (rows of `qs`, stride dim; nq <= kMaxQueryTile)
-  // against one block of kBlockLanes transposed vectors:
+  // against nblocks (1 or 2) adjacent blocks of kBlockLanes transposed vectors,
+  // i.e. lanes 0..16*nblocks-1:
   //   key[i][lane] = bias[lane] + scale[lane] * dot(q_i, x_lane)
   // A key orders candidates for one query the same way the metric's distance does
-  // (see flat_index.cpp). Keys go to keys[i * kBlockLanes + lane]; masks[i] gets
+  // (see flat_index.cpp). Keys go to keys[i * kTileLanes + lane]; masks[i] gets
   // bit `lane` set where key <= thresholds[i], so callers only touch candidates.
-  void (*block_score_tile)(const float* qs, size_t nq, const float* block, const float* bias,
+  void (*block_score_tile)(const float* qs, size_t nq, const float* blocks, size_t nblocks, const float* bias,
                            const float* scale, size_t dim, const float* thresholds, float* keys,
                            uint32_t* masks);
 };
 
 constexpr size_t kMaxQueryTile = 8;
+constexpr size_t kMaxTileBlocks = 2;
+constexpr size_t kTileLanes = kBlockLanes * kMaxTileBlocks;
 
 // Tables compiled in per-ISA files. Null where the ISA is not built for this target.
 const KernelTable* scalar_kernels();

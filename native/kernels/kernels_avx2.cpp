@@ -67,9 +67,8 @@ void score_group4(const float* const* q, size_t nq, const float* block, size_t d
   }
 }
 
-void block_score_tile_avx2(const float* qs, size_t nq, const float* block, const float* bias,
-                           const float* scale, size_t dim, const float* thresholds, float* keys,
-                           uint32_t* masks) {
+void score_one_block(const float* qs, size_t nq, const float* block, const float* bias, const float* scale,
+                     size_t dim, const float* thresholds, float* keys, uint32_t* masks, unsigned shift) {
   const __m256 b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
   const __m256 c0 = _mm256_loadu_ps(scale), c1 = _mm256_loadu_ps(scale + 8);
   for (size_t g = 0; g < nq; g += 4) {
@@ -81,15 +80,24 @@ void block_score_tile_avx2(const float* qs, size_t nq, const float* block, const
     for (size_t i = 0; i < n; ++i) {
       const __m256 k0 = _mm256_fmadd_ps(c0, acc[i][0], b0);
       const __m256 k1 = _mm256_fmadd_ps(c1, acc[i][1], b1);
-      float* out = keys + (g + i) * kBlockLanes;
+      float* out = keys + (g + i) * kTileLanes;
       _mm256_storeu_ps(out, k0);
       _mm256_storeu_ps(out + 8, k1);
       const __m256 t = _mm256_set1_ps(thresholds[g + i]);
       const uint32_t m0 = (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(k0, t, _CMP_LE_OQ));
       const uint32_t m1 = (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(k1, t, _CMP_LE_OQ));
-      masks[g + i] = m0 | (m1 << 8);
+      masks[g + i] |= (m0 | (m1 << 8)) << shift;
     }
   }
+}
+
+void block_score_tile_avx2(const float* qs, size_t nq, const float* blocks, size_t nblocks, const float* bias,
+                           const float* scale, size_t dim, const float* thresholds, float* keys,
+                           uint32_t* masks) {
+  for (size_t i = 0; i < nq; ++i) masks[i] = 0;
+  for (size_t b = 0; b < nblocks; ++b)
+    score_one_block(qs, nq, blocks + b * kBlockLanes * dim, bias + b * kBlockLanes, scale + b * kBlockLanes, dim,
+                    thresholds, keys + b * kBlockLanes, masks, (unsigned)(b * kBlockLanes));
 }
 
 const KernelTable kTable = {SimdLevel::Avx2, "avx2", l2sq_avx2, dot_avx2, block_score_tile_avx2};

@@ -32,23 +32,27 @@ float dot_neon(const float* a, const float* b, size_t dim) {
   return s;
 }
 
-void block_score_tile_neon(const float* qs, size_t nq, const float* block, const float* bias,
+void block_score_tile_neon(const float* qs, size_t nq, const float* blocks, size_t nblocks, const float* bias,
                            const float* scale, size_t dim, const float* thresholds, float* keys,
                            uint32_t* masks) {
   for (size_t i = 0; i < nq; ++i) {
-    float32x4_t acc[4] = {vdupq_n_f32(0), vdupq_n_f32(0), vdupq_n_f32(0), vdupq_n_f32(0)};
     const float* q = qs + i * dim;
-    for (size_t d = 0; d < dim; ++d) {
-      const float32x4_t qd = vdupq_n_f32(q[d]);
-      for (int j = 0; j < 4; ++j) acc[j] = vfmaq_f32(acc[j], qd, vld1q_f32(block + d * kBlockLanes + 4 * j));
-    }
     uint32_t m = 0;
-    for (int j = 0; j < 4; ++j) {
-      float32x4_t k = vfmaq_f32(vld1q_f32(bias + 4 * j), vld1q_f32(scale + 4 * j), acc[j]);
-      vst1q_f32(keys + i * kBlockLanes + 4 * j, k);
-      float tmp[4];
-      vst1q_f32(tmp, k);
-      for (int l = 0; l < 4; ++l) if (tmp[l] <= thresholds[i]) m |= 1u << (4 * j + l);
+    for (size_t b = 0; b < nblocks; ++b) {
+      const float* block = blocks + b * kBlockLanes * dim;
+      float32x4_t acc[4] = {vdupq_n_f32(0), vdupq_n_f32(0), vdupq_n_f32(0), vdupq_n_f32(0)};
+      for (size_t d = 0; d < dim; ++d) {
+        const float32x4_t qd = vdupq_n_f32(q[d]);
+        for (int j = 0; j < 4; ++j) acc[j] = vfmaq_f32(acc[j], qd, vld1q_f32(block + d * kBlockLanes + 4 * j));
+      }
+      for (int j = 0; j < 4; ++j) {
+        const size_t lane0 = b * kBlockLanes + 4 * j;
+        float32x4_t k = vfmaq_f32(vld1q_f32(bias + lane0), vld1q_f32(scale + lane0), acc[j]);
+        vst1q_f32(keys + i * kTileLanes + lane0, k);
+        float tmp[4];
+        vst1q_f32(tmp, k);
+        for (int l = 0; l < 4; ++l) if (tmp[l] <= thresholds[i]) m |= 1u << (lane0 + l);
+      }
     }
     masks[i] = m;
   }

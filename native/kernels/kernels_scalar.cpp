@@ -28,22 +28,26 @@ float dot_scalar(const float* a, const float* b, size_t dim) {
   return (s0 + s1) + (s2 + s3);
 }
 
-void block_score_tile_scalar(const float* qs, size_t nq, const float* block, const float* bias,
+void block_score_tile_scalar(const float* qs, size_t nq, const float* blocks, size_t nblocks, const float* bias,
                              const float* scale, size_t dim, const float* thresholds, float* keys,
                              uint32_t* masks) {
   for (size_t i = 0; i < nq; ++i) {
-    float acc[kBlockLanes] = {0};
     const float* q = qs + i * dim;
-    for (size_t d = 0; d < dim; ++d) {
-      const float qd = q[d];
-      const float* row = block + d * kBlockLanes;
-      for (size_t l = 0; l < kBlockLanes; ++l) acc[l] += qd * row[l];
-    }
     uint32_t m = 0;
-    for (size_t l = 0; l < kBlockLanes; ++l) {
-      float key = bias[l] + scale[l] * acc[l];
-      keys[i * kBlockLanes + l] = key;
-      if (key <= thresholds[i]) m |= 1u << l;
+    for (size_t b = 0; b < nblocks; ++b) {
+      float acc[kBlockLanes] = {0};
+      const float* block = blocks + b * kBlockLanes * dim;
+      for (size_t d = 0; d < dim; ++d) {
+        const float qd = q[d];
+        const float* row = block + d * kBlockLanes;
+        for (size_t l = 0; l < kBlockLanes; ++l) acc[l] += qd * row[l];
+      }
+      for (size_t l = 0; l < kBlockLanes; ++l) {
+        const size_t lane = b * kBlockLanes + l;
+        const float key = bias[lane] + scale[lane] * acc[l];
+        keys[i * kTileLanes + lane] = key;
+        if (key <= thresholds[i]) m |= 1u << lane;
+      }
     }
     masks[i] = m;
   }
