@@ -93,7 +93,9 @@ Napi::Value FlatIndexWrap::Search(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     SearchArgs a = parse_search_args(info, index_->dim());
-    return result_to_js(env, index_->search(a.queries.data(), a.nq, a.k, a.threads, a.filter_ptr()));
+    SearchResult r = index_->search(a.queries.data(), a.nq, a.k, a.threads, a.filter_ptr());
+    if (info.Length() > 6) return write_result_into(info, 5, r, a.nq);
+    return result_to_js(env, r);
   });
 }
 

@@ -23,6 +23,10 @@ export class FlatIndex {
   readonly dim: number;
   readonly metric: Metric;
   readonly #native: NativeFlatIndex;
+  // Reused by sync searches (see toQuery): input query, output labels and distances.
+  readonly #query: Float32Array;
+  #outLabels = new Float64Array(64);
+  #outDistances = new Float32Array(64);
 
   constructor(options: FlatIndexOptions) {
     if (typeof options !== 'object' || options === null)
@@ -30,6 +34,7 @@ export class FlatIndex {
     this.dim = checkDim(options.dim);
     this.metric = checkMetric(options.metric ?? 'cosine');
     this.#native = new (native().NativeFlatIndex)(this.dim, this.metric);
+    this.#query = new Float32Array(this.dim);
   }
 
   get size(): number {
@@ -63,18 +68,29 @@ export class FlatIndex {
 
   /** The k nearest stored vectors to `query`, nearest first (ties by label). */
   search(query: VectorLike, k: number, options: FlatSearchOptions = {}): SearchResult {
-    const q = toQuery(query, this.dim);
+    const q = toQuery(query, this.dim, 'query', this.#query);
     checkK(k);
-    const r = this.#native.search(q, 1, k, 1, this.#allow(options));
-    return { labels: r.labels, distances: r.distances };
+    const cap = Math.min(k, this.#native.size());
+    if (this.#outLabels.length < cap) {
+      this.#outLabels = new Float64Array(cap);
+      this.#outDistances = new Float32Array(cap);
+    }
+    const got = this.#native.search(q, 1, k, 1, this.#allow(options), this.#outLabels, this.#outDistances);
+    return { labels: this.#outLabels.slice(0, got), distances: this.#outDistances.slice(0, got) };
   }
 
   /** Top-k for many queries at once, blocked GEMM-style and spread over native threads. */
   searchBatch(queries: VectorsLike, k: number, options: BatchOptions & FlatSearchOptions = {}): BatchSearchResult {
     const q = toVectors(queries, this.dim, 'queries');
     checkK(k);
-    const r = this.#native.search(q.data, q.count, k, checkThreads(options.threads), this.#allow(options));
-    return { labels: r.labels, distances: r.distances, k: r.k, nq: q.count };
+    const cap = Math.min(k, this.#native.size());
+    const labels = new Float64Array(cap * q.count);
+    const distances = new Float32Array(cap * q.count);
+    const threads = checkThreads(options.threads);
+    const got = this.#native.search(q.data, q.count, k, threads, this.#allow(options), labels, distances);
+    return got === cap
+      ? { labels, distances, k: got, nq: q.count }
+      : { labels: labels.slice(0, got * q.count), distances: distances.slice(0, got * q.count), k: got, nq: q.count };
   }
 
   /** Same as search(), computed on a worker thread. */

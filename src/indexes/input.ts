@@ -104,13 +104,17 @@ export function toVectors(vectors: unknown, dim: number, name = 'vectors'): { da
   return { data, count: vectors.length };
 }
 
-/** One query vector as a Float32Array of dim floats. */
-export function toQuery(query: unknown, dim: number, name = 'query'): Float32Array {
-  if (query instanceof Float32Array) {
+/**
+ * One query vector as a Float32Array of dim floats. With `into`, the query is
+ * copied there (sync searches reuse one buffer: handing V8 a fresh small typed
+ * array to native code costs more than a small search).
+ */
+export function toQuery(query: unknown, dim: number, name = 'query', into?: Float32Array): Float32Array {
+  if (query instanceof Float32Array && !into) {
     if (query.length !== dim) throw new RangeError(`${name}: expected dimension ${dim}, got ${query.length}`);
     return query;
   }
-  const out = new Float32Array(dim);
+  const out = into ?? new Float32Array(dim);
   copyVector(query, dim, name, out, 0);
   return out;
 }

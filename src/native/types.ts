@@ -18,6 +18,11 @@ export interface NativeFlatIndex {
   labels(): Float64Array;
   /** `allow`: optional allow-list of labels (only these can be returned). */
   search(queries: Float32Array, nq: number, k: number, threads?: number, allow?: Float64Array): NativeSearchResult;
+  /** Writes into caller-allocated arrays (cheaper than native allocation); returns columns per query. */
+  search(
+    queries: Float32Array, nq: number, k: number, threads: number | undefined, allow: Float64Array | undefined,
+    outLabels: Float64Array, outDistances: Float32Array,
+  ): number;
   searchAsync(queries: Float32Array, nq: number, k: number, threads?: number, allow?: Float64Array): Promise<NativeSearchResult>;
 }
 
