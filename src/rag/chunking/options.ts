@@ -1,0 +1,75 @@
+// Chunk shape and option validation shared by the text and markdown chunkers.
+import { toTokenCounter, describeValue, type TokenCounter } from '../tokens.js';
+
+export interface Chunk {
+  /** Exactly `source.slice(start, end)`. */
+  text: string;
+  /** Position of the chunk in the document, from 0. */
+  index: number;
+  start: number;
+  end: number;
+  /** `tokenCounter.count(text)`. */
+  tokens: number;
+  metadata: Record<string, unknown>;
+}
+
+export interface ChunkOptions {
+  /** Target chunk size in tokens (default 512). */
+  chunkSize?: number;
+  /**
+   * Tokens of trailing whole sentences repeated at the start of the next chunk
+   * (default 50, or a quarter of chunkSize when that is smaller).
+   */
+  overlap?: number;
+  /**
+   * A final chunk smaller than this is merged into the previous one, never
+   * dropped (default 100, or a quarter of chunkSize when that is smaller).
+   */
+  minChunkSize?: number;
+  /** Token counter (default: about 4 characters per token). */
+  tokenCounter?: TokenCounter;
+  /** Copied into every chunk's metadata. */
+  metadata?: Record<string, unknown>;
+}
+
+export interface ResolvedChunkOptions {
+  chunkSize: number;
+  overlap: number;
+  minChunkSize: number;
+  counter: TokenCounter;
+  metadata: Record<string, unknown>;
+}
+
+function checkInt(value: unknown, name: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`${name}: expected an integer, got ${describeValue(value)}`);
+  }
+  if (value < min) throw new RangeError(`${name}: expected an integer >= ${min}, got ${value}`);
+  return value;
+}
+
+export function resolveChunkOptions(options: ChunkOptions | undefined): ResolvedChunkOptions {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new TypeError(`options: expected an object, got ${describeValue(options)}`);
+  }
+  const o = options ?? {};
+  const chunkSize = o.chunkSize === undefined ? 512 : checkInt(o.chunkSize, 'chunkSize', 1);
+  const overlap = o.overlap === undefined ? Math.min(50, Math.floor(chunkSize / 4)) : checkInt(o.overlap, 'overlap', 0);
+  if (overlap >= chunkSize) {
+    throw new RangeError(`overlap: must be smaller than chunkSize (${chunkSize}), got ${overlap}`);
+  }
+  const minChunkSize =
+    o.minChunkSize === undefined ? Math.min(100, Math.floor(chunkSize / 4)) : checkInt(o.minChunkSize, 'minChunkSize', 0);
+  if (minChunkSize > chunkSize) {
+    throw new RangeError(`minChunkSize: must not exceed chunkSize (${chunkSize}), got ${minChunkSize}`);
+  }
+  if (o.metadata !== undefined && (o.metadata === null || typeof o.metadata !== 'object' || Array.isArray(o.metadata))) {
+    throw new TypeError(`metadata: expected a plain object, got ${describeValue(o.metadata)}`);
+  }
+  return { chunkSize, overlap, minChunkSize, counter: toTokenCounter(o.tokenCounter), metadata: o.metadata ?? {} };
+}
+
+export function checkSource(text: unknown, name = 'text'): string {
+  if (typeof text !== 'string') throw new TypeError(`${name}: expected a string, got ${describeValue(text)}`);
+  return text;
+}
