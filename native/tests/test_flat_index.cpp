@@ -1,0 +1,259 @@
+// FlatIndex against a float64 brute-force model: random add / replace / remove
+// sequences, searches with and without allow-lists, every metric, both the
+// single-query and the split-vectors batch paths, and concurrent readers/writers.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "index/flat_index.h"
+#include "test_support.h"
+
+using namespace quiver;
+using quiver_test::Rng;
+
+namespace {
+
+double ref_distance(Metric m, const float* q, const float* x, size_t dim) {
+  switch (m) {
+    case Metric::Euclidean: return std::sqrt(quiver_test::l2sq64(q, x, dim));
+    case Metric::InnerProduct: return 1.0 - quiver_test::dot64(q, x, dim);
+    case Metric::Cosine: {
+      const double nq = std::sqrt(quiver_test::dot64(q, q, dim)), nx = std::sqrt(quiver_test::dot64(x, x, dim));
+      if (nq == 0 || nx == 0) return 1.0;
+      return 1.0 - quiver_test::dot64(q, x, dim) / (nq * nx);
+    }
+  }
+  return 0;
+}
+
+using Model = std::map<uint64_t, std::vector<float>>;
+
+// Checks one query's results: right count, allowed live labels, correct distances,
+// sorted by (distance, label), and nothing better left out.
+void check_query(const FlatIndex& idx, const Model& model, const float* q, size_t k, const SearchResult& r,
+                 size_t qi, const std::set<uint64_t>* allow) {
+  const size_t dim = idx.dim();
+  std::vector<double> ref_all;
+  for (const auto& [label, v] : model)
+    if (!allow || allow->count(label)) ref_all.push_back(ref_distance(idx.metric(), q, v.data(), dim));
+  std::sort(ref_all.begin(), ref_all.end());
+  REQUIRE(r.k == std::min(k, ref_all.size()));
+  const double tol = 2e-4;  // float32 distances of unit-scale vectors vs float64
+  std::set<uint64_t> seen;
+  for (size_t j = 0; j < r.k; ++j) {
+    const uint64_t label = r.labels[qi * r.k + j];
+    const float d = r.distances[qi * r.k + j];
+    CAPTURE(j);
+    CAPTURE(label);
+    auto it = model.find(label);
+    REQUIRE(it != model.end());
+    if (allow) REQUIRE(allow->count(label) == 1);
+    REQUIRE(seen.insert(label).second);
+    REQUIRE(std::fabs(d - ref_distance(idx.metric(), q, it->second.data(), dim)) <= tol);
+    REQUIRE(d <= ref_all[j] + tol);  // the j-th result is as good as the true j-th
+    if (j > 0) {
+      const float prev = r.distances[qi * r.k + j - 1];
+      REQUIRE(prev <= d);
+      if (prev == d) REQUIRE(r.labels[qi * r.k + j - 1] < label);
+    }
+  }
+}
+
+void check_contents(const FlatIndex& idx, const Model& model) {
+  REQUIRE(idx.size() == model.size());
+  auto labels = idx.labels();
+  REQUIRE(std::set<uint64_t>(labels.begin(), labels.end()).size() == model.size());
+  std::vector<float> out(idx.dim());
+  for (const auto& [label, v] : model) {
+    REQUIRE(idx.has(label));
+    REQUIRE(idx.get(label, out.data()));
+    REQUIRE(out == v);
+  }
+  std::vector<uint64_t> snap_labels;
+  std::vector<float> snap_vecs;
+  idx.snapshot(&snap_labels, &snap_vecs);
+  REQUIRE(snap_labels.size() == model.size());
+  for (size_t i = 0; i < snap_labels.size(); ++i) {
+    const auto& v = model.at(snap_labels[i]);
+    REQUIRE(std::equal(v.begin(), v.end(), snap_vecs.begin() + i * idx.dim()));
+  }
+}
+
+void random_sequence(Metric metric, size_t dim, uint64_t seed, int steps, size_t label_space) {
+  Rng rng(seed);
+  FlatIndex idx(dim, metric);
+  Model model;
+  for (int step = 0; step < steps; ++step) {
+    CAPTURE(step);
+    const size_t op = rng.below(10);
+    if (op < 4) {  // add / replace a batch (duplicates in a batch: the last one wins)
+      const size_t n = 1 + rng.below(60);
+      std::vector<uint64_t> labels(n);
+      for (auto& l : labels) l = rng.below(label_space);
+      auto vecs = rng.floats(n * dim);
+      if (metric == Metric::Cosine && rng.below(4) == 0) std::fill(vecs.begin(), vecs.begin() + dim, 0.0f);
+      idx.add(labels.data(), vecs.data(), n);
+      for (size_t i = 0; i < n; ++i) model[labels[i]] = std::vector<float>(vecs.begin() + i * dim, vecs.begin() + (i + 1) * dim);
+    } else if (op < 6) {  // remove, some labels absent
+      const size_t n = 1 + rng.below(20);
+      std::vector<uint64_t> labels(n);
+      for (auto& l : labels) l = rng.below(label_space);
+      std::set<uint64_t> distinct_present;
+      for (auto l : labels) if (model.count(l)) distinct_present.insert(l);
+      REQUIRE(idx.remove(labels.data(), n) == distinct_present.size());
+      for (auto l : labels) model.erase(l);
+    } else {  // search, sometimes filtered
+      const size_t nq = 1 + rng.below(20), k = 1 + rng.below(40);
+      auto qs = rng.floats(nq * dim);
+      std::set<uint64_t> allow;
+      std::optional<LabelFilter> filter;
+      if (op == 9) {
+        std::vector<uint64_t> allow_v;
+        const size_t n = rng.below(label_space / 2 + 1);
+        for (size_t i = 0; i < n; ++i) allow_v.push_back(rng.below(label_space));
+        allow.insert(allow_v.begin(), allow_v.end());
+        filter = LabelFilter::from_labels(allow_v.data(), allow_v.size());
+      }
+      const size_t threads = rng.below(3);
+      auto r = idx.search(qs.data(), nq, k, threads, filter ? &*filter : nullptr);
+      for (size_t qi = 0; qi < nq; ++qi) check_query(idx, model, qs.data() + qi * dim, k, r, qi, filter ? &allow : nullptr);
+    }
+    if (step % 10 == 0) check_contents(idx, model);
+  }
+  check_contents(idx, model);
+}
+
+}  // namespace
+
+TEST_CASE("random add/replace/remove/search sequences match the brute-force model (every metric)") {
+  for (Metric m : {Metric::Euclidean, Metric::Cosine, Metric::InnerProduct}) {
+    for (size_t dim : {1, 3, 16, 17, 100}) {
+      CAPTURE(metric_name(m));
+      CAPTURE(dim);
+      random_sequence(m, dim, 1000 + dim * 3 + (size_t)m, 120, 300);
+    }
+  }
+}
+
+TEST_CASE("huge labels (up to 2^53-1) and a sparse allow-list") {
+  FlatIndex idx(4, Metric::Euclidean);
+  const uint64_t big = (uint64_t(1) << 53) - 1;
+  std::vector<uint64_t> labels = {big, big - 1, uint64_t(1) << 40, 0};
+  std::vector<float> v = {0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0};
+  idx.add(labels.data(), v.data(), 4);
+  const float q[4] = {0, 0, 0, 0};
+  auto r = idx.search(q, 1, 10, 1);
+  REQUIRE(r.k == 4);
+  CHECK(r.labels == std::vector<uint64_t>{big, big - 1, uint64_t(1) << 40, 0});
+  std::vector<uint64_t> allow = {0, big};
+  auto f = LabelFilter::from_labels(allow.data(), allow.size());
+  auto rf = idx.search(q, 1, 10, 1, &f);
+  REQUIRE(rf.k == 2);
+  CHECK(rf.labels == std::vector<uint64_t>{big, 0});
+}
+
+TEST_CASE("equal distances come out in ascending label order") {
+  FlatIndex idx(2, Metric::Euclidean);
+  std::vector<uint64_t> labels;
+  std::vector<float> vecs;
+  for (uint64_t l = 100; l > 0; --l) {  // inserted in descending order
+    labels.push_back(l * 7);
+    vecs.push_back(1);
+    vecs.push_back(0);
+  }
+  idx.add(labels.data(), vecs.data(), labels.size());
+  const float q[2] = {0, 0};
+  auto r = idx.search(q, 1, 30, 1);
+  REQUIRE(r.k == 30);
+  for (size_t j = 0; j < 30; ++j) CHECK(r.labels[j] == (j + 1) * 7);
+}
+
+TEST_CASE("k larger than the index, k far larger (1e9), empty index, nq = 0") {
+  FlatIndex idx(3, Metric::Cosine);
+  const float q[3] = {1, 0, 0};
+  auto empty = idx.search(q, 1, 5, 0);
+  CHECK(empty.k == 0);
+  CHECK(empty.labels.empty());
+  std::vector<uint64_t> labels = {1, 2};
+  std::vector<float> v = {1, 0, 0, 0, 1, 0};
+  idx.add(labels.data(), v.data(), 2);
+  auto r = idx.search(q, 1, 1000000000, 0);
+  CHECK(r.k == 2);
+  CHECK(r.labels.size() == 2);
+  auto none = idx.search(q, 0, 5, 0);
+  CHECK(none.labels.empty());
+}
+
+TEST_CASE("large index: the split-vectors batch path (>= 16384 vectors, few queries) matches brute force") {
+  const size_t dim = 8, n = 20000;
+  Rng rng(77);
+  FlatIndex idx(dim, Metric::Euclidean);
+  Model model;
+  std::vector<uint64_t> labels(n);
+  auto vecs = rng.floats(n * dim);
+  for (size_t i = 0; i < n; ++i) {
+    labels[i] = i * 3 + 1;
+    model[labels[i]] = std::vector<float>(vecs.begin() + i * dim, vecs.begin() + (i + 1) * dim);
+  }
+  idx.add(labels.data(), vecs.data(), n);
+  for (size_t nq : {1, 2, 9}) {
+    auto qs = rng.floats(nq * dim);
+    auto r = idx.search(qs.data(), nq, 25, 0);
+    for (size_t qi = 0; qi < nq; ++qi) check_query(idx, model, qs.data() + qi * dim, 25, r, qi, nullptr);
+  }
+  // Remove half, then the same checks (slots got compacted by moving the last vector).
+  std::vector<uint64_t> gone;
+  for (size_t i = 0; i < n; i += 2) gone.push_back(labels[i]);
+  CHECK(idx.remove(gone.data(), gone.size()) == gone.size());
+  for (auto l : gone) model.erase(l);
+  auto qs = rng.floats(3 * dim);
+  auto r = idx.search(qs.data(), 3, 10, 0);
+  for (size_t qi = 0; qi < 3; ++qi) check_query(idx, model, qs.data() + qi * dim, 10, r, qi, nullptr);
+  check_contents(idx, model);
+}
+
+TEST_CASE("concurrent searches while another thread adds and removes: results stay self-consistent") {
+  // Vector of label L is (L, 0, 0, 0), so any returned (label, distance) pair can be
+  // verified without knowing which writes had happened yet.
+  const size_t dim = 4;
+  FlatIndex idx(dim, Metric::Euclidean);
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::thread writer([&] {
+    Rng rng(1);
+    while (!stop.load()) {
+      std::vector<uint64_t> labels(32);
+      std::vector<float> vecs(32 * dim, 0.0f);
+      for (size_t i = 0; i < 32; ++i) {
+        labels[i] = rng.below(2000);
+        vecs[i * dim] = (float)labels[i];
+      }
+      idx.add(labels.data(), vecs.data(), 32);
+      std::vector<uint64_t> gone(16);
+      for (auto& l : gone) l = rng.below(2000);
+      idx.remove(gone.data(), gone.size());
+    }
+  });
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&, t] {
+      Rng rng(100 + t);
+      for (int i = 0; i < 300; ++i) {
+        const float q[4] = {(float)rng.below(2000), 0, 0, 0};
+        auto r = idx.search(q, 1, 10, 0);
+        for (size_t j = 0; j < r.k; ++j)
+          if (std::fabs(r.distances[j] - std::fabs(q[0] - (float)r.labels[j])) > 1e-2f) bad++;
+      }
+    });
+  }
+  for (auto& t : readers) t.join();
+  stop = true;
+  writer.join();
+  CHECK(bad.load() == 0);
+}

@@ -1,0 +1,170 @@
+// Distance kernels at every SIMD level this CPU runs, against float64 references:
+// every dimension 1..1536 (all tail lengths), unaligned inputs, exact tail checks,
+// and the blocked tile kernel for every (queries, blocks) shape.
+#include <doctest/doctest.h>
+
+#include <cfloat>
+#include <limits>
+#include <string>
+
+#include "kernels/dispatch.h"
+#include "test_support.h"
+
+using namespace quiver;
+using quiver_test::Rng;
+
+namespace {
+// Rigorous float32 summation bound (any order, with or without FMA): n * u * sum|terms|.
+double tolerance(size_t n, double abs_sum) { return 1.5 * (double)(n + 2) * (FLT_EPSILON / 2) * abs_sum + 1e-30; }
+}  // namespace
+
+TEST_CASE("the scalar level always exists and the active table is one of the runnable ones") {
+  REQUIRE(kernels_for(SimdLevel::Scalar) != nullptr);
+  bool found = false;
+  for (const auto* t : quiver_test::runnable_levels()) found |= (t == &kernels());
+  CHECK(found);
+  CHECK(kernels_for(detected_simd_level()) != nullptr);
+}
+
+TEST_CASE("SIMD level names round-trip and unknown names are rejected") {
+  for (auto l : {SimdLevel::Scalar, SimdLevel::Neon, SimdLevel::Avx2, SimdLevel::Avx512}) {
+    SimdLevel parsed;
+    REQUIRE(parse_simd_level(simd_level_name(l), &parsed));
+    CHECK(parsed == l);
+  }
+  SimdLevel dummy;
+  CHECK_FALSE(parse_simd_level("", &dummy));
+  CHECK_FALSE(parse_simd_level("AVX2", &dummy));
+  CHECK_FALSE(parse_simd_level("sse", &dummy));
+}
+
+TEST_CASE("l2sq and dot match float64 for every dimension 1..1536 at every level") {
+  Rng rng(42);
+  // One long buffer; inputs start at offsets 0..3 so unaligned loads are exercised.
+  const size_t max_dim = 1536;
+  for (const auto* kt : quiver_test::runnable_levels()) {
+    CAPTURE(kt->name);
+    for (size_t dim = 1; dim <= max_dim; ++dim) {
+      const size_t off_a = dim % 4, off_b = (dim / 4) % 4;
+      // Exact-size vectors (std::vector) so AddressSanitizer flags any over-read.
+      std::vector<float> abuf = rng.floats(dim + off_a), bbuf = rng.floats(dim + off_b);
+      const float* a = abuf.data() + off_a;
+      const float* b = bbuf.data() + off_b;
+      const double ref_dot = quiver_test::dot64(a, b, dim);
+      const double ref_l2 = quiver_test::l2sq64(a, b, dim);
+      const float got_dot = kt->dot(a, b, dim), got_l2 = kt->l2sq(a, b, dim);
+      CAPTURE(dim);
+      REQUIRE(std::fabs(got_dot - ref_dot) <= tolerance(dim, quiver_test::abs_dot64(a, b, dim)));
+      REQUIRE(std::fabs(got_l2 - ref_l2) <= tolerance(dim, ref_l2));
+    }
+  }
+}
+
+TEST_CASE("every component counts: a single non-zero component anywhere gives the exact product") {
+  // Summing zeros is exact, so any lane or tail element that is skipped or read
+  // twice shows up as an exact mismatch, independent of rounding.
+  Rng rng(7);
+  for (const auto* kt : quiver_test::runnable_levels()) {
+    CAPTURE(kt->name);
+    for (size_t dim : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 384, 767, 1536}) {
+      for (size_t p = 0; p < dim; p += (dim > 70 ? 13 : 1)) {
+        std::vector<float> a(dim, 0.0f), b = rng.floats(dim);
+        a[p] = 3.0f;
+        CAPTURE(dim);
+        CAPTURE(p);
+        REQUIRE(kt->dot(a.data(), b.data(), dim) == 3.0f * b[p]);
+        std::vector<float> c(a);
+        c[p] = 1.0f;  // a and c differ only at p, by 2
+        REQUIRE(kt->l2sq(a.data(), c.data(), dim) == 4.0f);
+      }
+      // The last component specifically (the tail loop).
+      std::vector<float> a(dim, 0.0f), b(dim, 0.0f);
+      a[dim - 1] = 2.0f;
+      b[dim - 1] = -5.0f;
+      CHECK(kt->dot(a.data(), b.data(), dim) == -10.0f);
+      CHECK(kt->l2sq(a.data(), b.data(), dim) == 49.0f);
+    }
+  }
+}
+
+TEST_CASE("levels agree with each other on identical inputs within rounding") {
+  Rng rng(99);
+  const auto levels = quiver_test::runnable_levels();
+  for (size_t dim : {1, 13, 128, 960, 1536}) {
+    auto a = rng.floats(dim, -100, 100), b = rng.floats(dim, -100, 100);
+    const double tol = tolerance(dim, quiver_test::abs_dot64(a.data(), b.data(), dim)) * 2;
+    for (const auto* kt : levels) {
+      CAPTURE(kt->name);
+      CHECK(std::fabs(kt->dot(a.data(), b.data(), dim) - levels[0]->dot(a.data(), b.data(), dim)) <= tol);
+    }
+  }
+}
+
+TEST_CASE("identical vectors have l2sq exactly 0 and zero vectors give dot 0") {
+  Rng rng(3);
+  for (const auto* kt : quiver_test::runnable_levels()) {
+    for (size_t dim : {1, 16, 17, 1000}) {
+      auto a = rng.floats(dim);
+      CHECK(kt->l2sq(a.data(), a.data(), dim) == 0.0f);
+      std::vector<float> z(dim, 0.0f);
+      CHECK(kt->dot(a.data(), z.data(), dim) == 0.0f);
+    }
+  }
+}
+
+namespace {
+// Lays out `nblocks * kBlockLanes` row vectors in the transposed block format.
+std::vector<float> to_blocks(const std::vector<float>& rows, size_t nblocks, size_t dim) {
+  std::vector<float> blocks(nblocks * kBlockLanes * dim);
+  for (size_t v = 0; v < nblocks * kBlockLanes; ++v) {
+    const size_t b = v / kBlockLanes, lane = v % kBlockLanes;
+    for (size_t d = 0; d < dim; ++d) blocks[b * kBlockLanes * dim + d * kBlockLanes + lane] = rows[v * dim + d];
+  }
+  return blocks;
+}
+}  // namespace
+
+TEST_CASE("block_score_tile: keys = bias + scale * dot for every query/block shape, masks match thresholds") {
+  Rng rng(2024);
+  for (const auto* kt : quiver_test::runnable_levels()) {
+    CAPTURE(kt->name);
+    for (size_t dim : {1, 2, 3, 5, 8, 15, 16, 17, 33, 64, 100, 128, 257, 384, 768, 1536}) {
+      for (size_t nblocks = 1; nblocks <= kMaxTileBlocks; ++nblocks) {
+        for (size_t nq = 1; nq <= kMaxQueryTile; ++nq) {
+          const size_t lanes = nblocks * kBlockLanes;
+          auto rows = rng.floats(lanes * dim);
+          auto blocks = to_blocks(rows, nblocks, dim);
+          auto qs = rng.floats(nq * dim);
+          auto bias = rng.floats(lanes, 0, 10), scale = rng.floats(lanes, -2, 2);
+          std::vector<float> thresholds(nq);
+          // Mixed thresholds: +inf (all pass), -inf (none), and a middle value.
+          for (size_t i = 0; i < nq; ++i)
+            thresholds[i] = i % 3 == 0 ? std::numeric_limits<float>::infinity()
+                            : i % 3 == 1 ? -std::numeric_limits<float>::infinity()
+                                         : (float)rng.uniform(0, 10);
+          std::vector<float> keys(nq * kTileLanes, std::numeric_limits<float>::quiet_NaN());
+          std::vector<uint32_t> masks(nq, 0xdeadbeefu);
+          kt->block_score_tile(qs.data(), nq, blocks.data(), nblocks, bias.data(), scale.data(), dim,
+                               thresholds.data(), keys.data(), masks.data());
+          CAPTURE(dim);
+          CAPTURE(nblocks);
+          CAPTURE(nq);
+          for (size_t i = 0; i < nq; ++i) {
+            uint32_t expect_mask = 0;
+            for (size_t lane = 0; lane < lanes; ++lane) {
+              const float* q = qs.data() + i * dim;
+              const float* x = rows.data() + lane * dim;
+              const double ref = bias[lane] + (double)scale[lane] * quiver_test::dot64(q, x, dim);
+              const double tol = std::fabs(scale[lane]) * tolerance(dim, quiver_test::abs_dot64(q, x, dim)) +
+                                 4 * FLT_EPSILON * (std::fabs(bias[lane]) + std::fabs(ref));
+              const float key = keys[i * kTileLanes + lane];
+              REQUIRE(std::fabs(key - ref) <= tol);
+              if (key <= thresholds[i]) expect_mask |= 1u << lane;
+            }
+            REQUIRE(masks[i] == expect_mask);
+          }
+        }
+      }
+    }
+  }
+}
