@@ -135,6 +135,19 @@ describe('FlatIndex behaviour', () => {
     expect(one).toEqual(idx.search(qs.subarray(0, dim), 10));
   });
 
+  it('splits a large index across threads without changing results', () => {
+    const dim = 24;
+    const n = 40_000; // large enough that a batch of fewer queries than threads splits the vectors
+    const data = randomVectors(n, dim, 21);
+    const idx = new FlatIndex({ dim, metric: 'cosine' });
+    idx.add(Array.from({ length: n }, (_, i) => i * 3), data);
+    const qs = randomVectors(3, dim, 22);
+    const one = idx.searchBatch(qs, 15, { threads: 1 });
+    const many = idx.searchBatch(qs, 15, { threads: 4 });
+    expect(many).toEqual(one);
+    expect(idx.search(qs.subarray(0, dim), 15).labels).toEqual(one.labels.slice(0, 15));
+  });
+
   it('filters by allow-list and by predicate, never returning short results', () => {
     const dim = 16;
     const n = 4000;
