@@ -2,9 +2,18 @@
 import { native } from './native/load.js';
 
 export { FlatIndex, type FlatIndexOptions, type FlatSearchOptions } from './indexes/flat-index.js';
+export { HnswIndex, type HnswIndexOptions, type HnswSearchOptions, type HnswAddOptions } from './indexes/hnsw-index.js';
 export type { LabelFilter } from './indexes/filter.js';
 export type { SearchResult, BatchSearchResult, BatchOptions } from './indexes/results.js';
 export type { Metric, VectorLike, VectorsLike, LabelsLike } from './indexes/input.js';
+export { VectorStore } from './store/vector-store.js';
+export { StoreLockedError } from './store/persistence/lock.js';
+export { StoreFormatError } from './store/persistence/layout.js';
+export type {
+  VectorStoreOptions, OpenOptions, IndexOptions, UpsertRecord, UpsertColumns, UpsertInput, QueryOptions, QueryHit,
+  StoredRecord, ListedRecord, ListOptions, Metadata, JsonValue, Filter,
+} from './store/types.js';
+export type { FieldOperators } from './store/filter/types.js';
 
 export type SimdLevelName = 'scalar' | 'neon' | 'avx2' | 'avx512';
 

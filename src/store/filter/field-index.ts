@@ -1,0 +1,229 @@
+// Per-field indexes over the store's slots, maintained on every upsert and
+// delete. For each dotted path: which slots have it at all (a bit set), and
+// for each scalar value which slots hold it (equality postings). Range queries
+// walk the distinct values in sorted order (kept lazily sorted per type).
+import type { JsonValue, Metadata } from '../metadata.js';
+import { BitSet } from './bitset.js';
+
+/** Slots holding one value: a bare number while there is only one (the common unique-value case). */
+type Posting = number | Set<number> | DensePosting;
+
+/** A large posting: a bit set plus its population, so deletes stay O(1). */
+class DensePosting {
+  readonly bits = new BitSet();
+  size = 0;
+  add(slot: number): void {
+    if (!this.bits.has(slot)) {
+      this.bits.add(slot);
+      this.size++;
+    }
+  }
+  delete(slot: number): void {
+    if (this.bits.has(slot)) {
+      this.bits.delete(slot);
+      this.size--;
+    }
+  }
+}
+// A Set this large becomes a bit set: cheaper to store and to OR into a result.
+const SET_TO_BITS = 4096;
+
+function postingAdd(p: Posting | undefined, slot: number): Posting {
+  if (p === undefined) return slot;
+  if (typeof p === 'number') return p === slot ? p : new Set([p, slot]);
+  if (p instanceof Set) {
+    p.add(slot);
+    if (p.size > SET_TO_BITS) {
+      const dense = new DensePosting();
+      for (const s of p) dense.add(s);
+      return dense;
+    }
+    return p;
+  }
+  p.add(slot);
+  return p;
+}
+
+/** Returns the posting without `slot`, or undefined when it became empty. */
+function postingDelete(p: Posting, slot: number): Posting | undefined {
+  if (typeof p === 'number') return p === slot ? undefined : p;
+  p.delete(slot);
+  if (p instanceof Set) return p.size === 0 ? undefined : p.size === 1 ? p.values().next().value : p;
+  return p.size === 0 ? undefined : p;
+}
+
+function postingInto(p: Posting | undefined, out: BitSet): void {
+  if (p === undefined) return;
+  if (typeof p === 'number') out.add(p);
+  else if (p instanceof Set) for (const s of p) out.add(s);
+  else out.or(p.bits);
+}
+
+/** Distinct values of one type in sorted order, merged lazily after writes. */
+class SortedKeys<K extends number | string> {
+  #sorted: K[] = [];
+  #pending: K[] = [];
+  #stale = 0;
+
+  added(key: K): void {
+    this.#pending.push(key);
+  }
+
+  removed(): void {
+    this.#stale++;
+  }
+
+  /** The sorted distinct live keys (those `live` still holds). */
+  keys(live: Map<K, Posting>): K[] {
+    if (this.#pending.length === 0 && this.#stale === 0) return this.#sorted;
+    const pending = this.#pending.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const old = this.#sorted;
+    const out: K[] = [];
+    let i = 0, j = 0;
+    while (i < old.length || j < pending.length) {
+      const k = j >= pending.length || (i < old.length && old[i] <= pending[j]) ? old[i++] : pending[j++];
+      if (live.has(k) && (out.length === 0 || out[out.length - 1] !== k)) out.push(k);
+    }
+    this.#sorted = out;
+    this.#pending = [];
+    this.#stale = 0;
+    return out;
+  }
+}
+
+/** Index of one dotted path. */
+export class FieldIndex {
+  readonly present = new BitSet();
+  readonly strings = new Map<string, Posting>();
+  readonly numbers = new Map<number, Posting>();
+  readonly booleans = new Map<boolean, Posting>();
+  nulls: Posting | undefined;
+  readonly #stringKeys = new SortedKeys<string>();
+  readonly #numberKeys = new SortedKeys<number>();
+  /** Slots counted in `present` (a slot may reach a path more than once through arrays). */
+  refs = 0;
+
+  addValue(value: string | number | boolean | null, slot: number): void {
+    if (value === null) this.nulls = postingAdd(this.nulls, slot);
+    else if (typeof value === 'string') {
+      const p = this.strings.get(value);
+      if (p === undefined) this.#stringKeys.added(value);
+      this.strings.set(value, postingAdd(p, slot));
+    } else if (typeof value === 'number') {
+      const p = this.numbers.get(value);
+      if (p === undefined) this.#numberKeys.added(value);
+      this.numbers.set(value, postingAdd(p, slot));
+    } else this.booleans.set(value, postingAdd(this.booleans.get(value), slot));
+  }
+
+  removeValue(value: string | number | boolean | null, slot: number): void {
+    if (value === null) {
+      if (this.nulls !== undefined) this.nulls = postingDelete(this.nulls, slot);
+      return;
+    }
+    const map = (typeof value === 'string' ? this.strings : typeof value === 'number' ? this.numbers : this.booleans) as Map<
+      typeof value, Posting>;
+    const p = map.get(value);
+    if (p === undefined) return;
+    const left = postingDelete(p, slot);
+    if (left === undefined) {
+      map.delete(value);
+      if (typeof value === 'string') this.#stringKeys.removed();
+      else if (typeof value === 'number') this.#numberKeys.removed();
+    } else if (left !== p) map.set(value, left);
+  }
+
+  /** ORs into `out` the slots holding `value` (a scalar) at this path. */
+  equal(value: string | number | boolean | null, out: BitSet): void {
+    if (value === null) postingInto(this.nulls, out);
+    else if (typeof value === 'string') postingInto(this.strings.get(value), out);
+    else if (typeof value === 'number') postingInto(this.numbers.get(value), out);
+    else postingInto(this.booleans.get(value), out);
+  }
+
+  /** ORs into `out` the slots with a value of `type` inside the bounds. */
+  range(type: 'number' | 'string', lo: number | string | undefined, loInclusive: boolean,
+    hi: number | string | undefined, hiInclusive: boolean, out: BitSet): void {
+    const map = (type === 'number' ? this.numbers : this.strings) as Map<number | string, Posting>;
+    const keys = (type === 'number' ? this.#numberKeys.keys(this.numbers) : this.#stringKeys.keys(this.strings)) as (number | string)[];
+    let start = 0;
+    if (lo !== undefined) start = lowerBound(keys, lo, !loInclusive);
+    let end = keys.length;
+    if (hi !== undefined) end = lowerBound(keys, hi, hiInclusive);
+    for (let i = start; i < end; i++) postingInto(map.get(keys[i]), out);
+  }
+}
+
+/** First index whose key is >= x (or > x when `strict`). */
+function lowerBound(keys: (number | string)[], x: number | string, strict: boolean): number {
+  let a = 0, b = keys.length;
+  while (a < b) {
+    const m = (a + b) >>> 1;
+    if (keys[m] < x || (strict && keys[m] === x)) a = m + 1;
+    else b = m;
+  }
+  return a;
+}
+
+/**
+ * Calls visit(path, scalar) for every indexed scalar of a metadata object, and
+ * visitPath(path) once per path present. Arrays contribute each element under
+ * the array's own path (so `{ tags: 'a' }` matches `tags: ['a', 'b']`), and
+ * objects inside arrays contribute their fields (`authors.name`).
+ */
+export function walkMetadata(
+  meta: Metadata,
+  visit: (path: string, value: string | number | boolean | null) => void,
+  visitPath: (path: string) => void,
+): void {
+  const seen = new Set<string>();
+  const mark = (path: string) => {
+    if (!seen.has(path)) {
+      seen.add(path);
+      visitPath(path);
+    }
+  };
+  const walkObject = (obj: { [k: string]: JsonValue }, prefix: string) => {
+    for (const key of Object.keys(obj)) walkValue(obj[key], prefix ? `${prefix}.${key}` : key);
+  };
+  const walkValue = (v: JsonValue, path: string) => {
+    mark(path);
+    if (v === null || typeof v !== 'object') visit(path, v);
+    else if (Array.isArray(v)) {
+      // One level of array expansion (as MongoDB): arrays nested in arrays are not indexed.
+      for (const e of v) {
+        if (e === null || typeof e !== 'object') visit(path, e);
+        else if (!Array.isArray(e)) walkObject(e, path);
+      }
+    } else walkObject(v, path);
+  };
+  walkObject(meta, '');
+}
+
+/** The field indexes of a store: one FieldIndex per path seen. */
+export class FieldIndexes {
+  readonly fields = new Map<string, FieldIndex>();
+
+  #field(path: string): FieldIndex {
+    let f = this.fields.get(path);
+    if (!f) this.fields.set(path, (f = new FieldIndex()));
+    return f;
+  }
+
+  add(meta: Metadata, slot: number): void {
+    walkMetadata(meta, (path, v) => this.#field(path).addValue(v, slot), (path) => {
+      const f = this.#field(path);
+      f.present.add(slot);
+      f.refs++;
+    });
+  }
+
+  remove(meta: Metadata, slot: number): void {
+    walkMetadata(meta, (path, v) => this.fields.get(path)?.removeValue(v, slot), (path) => {
+      const f = this.fields.get(path);
+      if (!f) return;
+      f.present.delete(slot);
+      if (--f.refs === 0) this.fields.delete(path);
+    });
+  }
+}

@@ -1,0 +1,112 @@
+// Normalises the two upsert forms (rows and columnar) into one validated,
+// copied batch. Everything is checked before anything is applied, so an invalid
+// record rejects the whole call and leaves the store unchanged.
+import { describe } from '../indexes/input.js';
+import { copyMetadata, type Metadata } from './metadata.js';
+import type { UpsertInput } from './types.js';
+
+/** A validated batch: ids unique (last occurrence wins), vectors row-major n * dim. */
+export interface RecordBatch {
+  ids: string[];
+  vectors: Float32Array;
+  metadata: Metadata[];
+}
+
+export function checkId(id: unknown, where: string): string {
+  if (typeof id !== 'string') throw new TypeError(`${where}: expected a string id, got ${describe(id)}`);
+  if (id.length === 0) throw new RangeError(`${where}: expected a non-empty string id`);
+  return id;
+}
+
+/** Copies one vector into out[offset..], checking its length and that every component is finite. */
+function copyVector(v: unknown, dim: number, where: string, out: Float32Array, offset: number): void {
+  const isNumericView = ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
+  if (!Array.isArray(v) && !isNumericView)
+    throw new TypeError(`${where}: expected a Float32Array or an array of numbers, got ${describe(v)}`);
+  const arr = v as ArrayLike<unknown>;
+  if (arr.length !== dim) throw new RangeError(`${where}: expected dimension ${dim}, got ${arr.length}`);
+  for (let j = 0; j < dim; j++) {
+    const x = arr[j];
+    if (typeof x !== 'number') throw new TypeError(`${where}[${j}]: expected a number, got ${describe(x)}`);
+    if (!Number.isFinite(x)) throw new RangeError(`${where}[${j}]: expected a finite number, got ${x}`);
+    out[offset + j] = x;
+    if (!Number.isFinite(out[offset + j])) throw new RangeError(`${where}[${j}]: ${x} overflows float32`);
+  }
+}
+
+function recordName(i: number, id: unknown): string {
+  return typeof id === 'string' ? `record ${i} (id ${JSON.stringify(id.length > 60 ? id.slice(0, 60) + '…' : id)})` : `record ${i}`;
+}
+
+function fromRows(rows: readonly unknown[], dim: number): RecordBatch {
+  const n = rows.length;
+  const ids: string[] = new Array(n);
+  const vectors = new Float32Array(n * dim);
+  const metadata: Metadata[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i];
+    if (typeof row !== 'object' || row === null || Array.isArray(row))
+      throw new TypeError(`upsert: record ${i}: expected { id, vector, metadata? }, got ${describe(row)}`);
+    const r = row as { id?: unknown; vector?: unknown; metadata?: unknown };
+    const name = `upsert: ${recordName(i, r.id)}`;
+    ids[i] = checkId(r.id, `${name}: id`);
+    copyVector(r.vector, dim, `${name}: vector`, vectors, i * dim);
+    metadata[i] = copyMetadata(r.metadata, `${name}: metadata`);
+  }
+  return { ids, vectors, metadata };
+}
+
+function fromColumns(input: { ids: unknown; vectors: unknown; metadata?: unknown }, dim: number): RecordBatch {
+  if (!Array.isArray(input.ids)) throw new TypeError(`upsert: ids: expected an array of strings, got ${describe(input.ids)}`);
+  const n = input.ids.length;
+  const ids: string[] = new Array(n);
+  for (let i = 0; i < n; i++) ids[i] = checkId(input.ids[i], `upsert: ${recordName(i, input.ids[i])}: id`);
+  const vectors = new Float32Array(n * dim);
+  const vs = input.vectors;
+  if (vs instanceof Float32Array || vs instanceof Float64Array) {
+    if (vs.length !== n * dim)
+      throw new RangeError(`upsert: vectors: expected ${n} x ${dim} = ${n * dim} numbers for ${n} ids, got ${vs.length}`);
+    for (let i = 0; i < n; i++) copyVector(vs.subarray(i * dim, (i + 1) * dim), dim, `upsert: ${recordName(i, ids[i])}: vector`, vectors, i * dim);
+  } else if (Array.isArray(vs)) {
+    if (vs.length !== n) throw new RangeError(`upsert: vectors: expected ${n} vectors (one per id), got ${vs.length}`);
+    for (let i = 0; i < n; i++) copyVector(vs[i], dim, `upsert: ${recordName(i, ids[i])}: vector`, vectors, i * dim);
+  } else {
+    throw new TypeError(`upsert: vectors: expected a Float32Array (n * dim) or an array of vectors, got ${describe(vs)}`);
+  }
+  const metadata: Metadata[] = new Array(n);
+  const ms = input.metadata;
+  if (ms !== undefined && !Array.isArray(ms))
+    throw new TypeError(`upsert: metadata: expected an array (one object per id) or undefined, got ${describe(ms)}`);
+  if (ms && ms.length !== n) throw new RangeError(`upsert: metadata: expected ${n} entries (one per id), got ${ms.length}`);
+  for (let i = 0; i < n; i++) metadata[i] = copyMetadata(ms?.[i], `upsert: ${recordName(i, ids[i])}: metadata`);
+  return { ids, vectors, metadata };
+}
+
+/** Keeps the last occurrence of each id (a later record in one batch replaces an earlier one). */
+function dedupe(batch: RecordBatch, dim: number): RecordBatch {
+  const last = new Map<string, number>();
+  for (let i = 0; i < batch.ids.length; i++) last.set(batch.ids[i], i);
+  if (last.size === batch.ids.length) return batch;
+  const keep = [...last.values()].sort((a, b) => a - b);
+  const vectors = new Float32Array(keep.length * dim);
+  keep.forEach((src, dst) => vectors.set(batch.vectors.subarray(src * dim, (src + 1) * dim), dst * dim));
+  return { ids: keep.map((i) => batch.ids[i]), vectors, metadata: keep.map((i) => batch.metadata[i]) };
+}
+
+/** Validates and copies an upsert argument: an array of records, one record, or the columnar form. */
+export function toRecordBatch(input: UpsertInput, dim: number): RecordBatch {
+  let batch: RecordBatch;
+  if (Array.isArray(input)) batch = fromRows(input, dim);
+  else if (typeof input === 'object' && input !== null && 'ids' in input) batch = fromColumns(input, dim);
+  else if (typeof input === 'object' && input !== null && 'id' in input) batch = fromRows([input], dim);
+  else throw new TypeError(`upsert: expected an array of { id, vector, metadata? } or { ids, vectors, metadata? }, got ${describe(input)}`);
+  return dedupe(batch, dim);
+}
+
+/** Validates an array of ids (get/delete). */
+export function toIdList(ids: unknown, op: string): string[] {
+  if (typeof ids === 'string') return [ids];
+  if (!Array.isArray(ids)) throw new TypeError(`${op}: ids: expected an array of strings, got ${describe(ids)}`);
+  for (let i = 0; i < ids.length; i++) checkId(ids[i], `${op}: ids[${i}]`);
+  return ids as string[];
+}

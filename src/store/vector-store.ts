@@ -1,0 +1,275 @@
+// VectorStore: string ids, metadata with a MongoDB-style filter language, and
+// (with open()) durable persistence. Writes go through one serial queue: each
+// batch is validated and copied, logged (fsync'd) and only then applied to
+// memory, so queries only ever see acknowledged writes and a failed batch
+// changes nothing. Queries run synchronously against memory.
+import { checkMetric, checkDim, describe, toQuery, type Metric, type VectorLike } from '../indexes/input.js';
+import { annFactory } from './ann-factory.js';
+import { compileFilter } from './filter/compile.js';
+import type { BitSet } from './filter/bitset.js';
+import { cloneMetadata } from './metadata.js';
+import { Storage } from './persistence/storage.js';
+import { toIdList, toRecordBatch } from './records.js';
+import { SerialQueue } from './queue.js';
+import { StoreState } from './store-state.js';
+import type {
+  Filter, IndexOptions, ListedRecord, ListOptions, OpenOptions, QueryHit, QueryOptions, StoredRecord, UpsertInput, VectorStoreOptions,
+} from './types.js';
+import { resolveIndexOptions, type ResolvedIndexOptions } from './vector-index.js';
+
+const DEFAULT_SNAPSHOT_BYTES = 64 * 1024 * 1024;
+
+function checkOptionsObject(options: unknown, what: string): void {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`${what}: expected an options object such as { dim: 384, metric: 'cosine' }, got ${describe(options)}`);
+}
+
+function scoreOf(metric: Metric, distance: number): number {
+  // cosine: 1 - cos and ip: 1 - dot, so both give back the similarity; euclidean: closer is higher.
+  return metric === 'euclidean' ? -distance : 1 - distance;
+}
+
+function checkTopK(k: unknown): number {
+  if (k === undefined) return 10;
+  if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 1) throw new RangeError(`query: topK: expected a positive integer, got ${describe(k)}`);
+  return k;
+}
+
+export class VectorStore {
+  readonly dim: number;
+  readonly metric: Metric;
+  #state: StoreState;
+  #storage: Storage | undefined;
+  #queue = new SerialQueue();
+  #closed = false;
+  #efSearch: number;
+
+  /** An in-memory store. Use VectorStore.open(dir, options) for a durable one. */
+  constructor(options: VectorStoreOptions) {
+    checkOptionsObject(options, 'VectorStore');
+    this.dim = checkDim(options.dim);
+    this.metric = checkMetric(options.metric ?? 'cosine');
+    const index = resolveIndexOptions(options.index);
+    this.#efSearch = index.efSearch;
+    this.#state = new StoreState(this.dim, this.metric, index, annFactory);
+  }
+
+  /**
+   * Creates or reopens a durable store in `dir`. Options are checked against
+   * the stored ones (dim, metric, index type, M, efConstruction, threshold may
+   * be omitted on reopen). Fails with StoreLockedError while the directory is open elsewhere.
+   */
+  static async open(dir: string, options: OpenOptions = {}): Promise<VectorStore> {
+    if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`VectorStore.open: dir: expected a directory path, got ${describe(dir)}`);
+    checkOptionsObject(options, 'VectorStore.open');
+    const dim = options.dim === undefined ? undefined : checkDim(options.dim);
+    const metric = options.metric === undefined ? undefined : checkMetric(options.metric);
+    const resolvedIndex = resolveIndexOptions(options.index);
+    const durability = options.durability ?? 'fsync';
+    if (durability !== 'fsync' && durability !== 'none')
+      throw new RangeError(`VectorStore.open: durability: expected 'fsync' or 'none', got ${describe(durability)}`);
+    const snapshotBytes = options.snapshotBytes ?? DEFAULT_SNAPSHOT_BYTES;
+    if (typeof snapshotBytes !== 'number' || !(snapshotBytes >= 0))
+      throw new RangeError(`VectorStore.open: snapshotBytes: expected a non-negative number, got ${describe(snapshotBytes)}`);
+    const explicitIndex: Partial<ResolvedIndexOptions> = {};
+    for (const key of ['type', 'threshold', 'M', 'efConstruction'] as const) {
+      const v = (options.index as IndexOptions | undefined)?.[key];
+      if (v !== undefined) (explicitIndex as Record<string, unknown>)[key] = resolvedIndex[key];
+    }
+    const { storage, state } = await Storage.open(
+      dir, { dim, metric, index: explicitIndex, resolvedIndex, durability, snapshotBytes }, annFactory,
+    );
+    const store = new VectorStore({ dim: storage.manifest.dim, metric: storage.manifest.metric, index: { type: 'flat' } });
+    store.#state = state;
+    store.#storage = storage;
+    store.#efSearch = resolvedIndex.efSearch;
+    return store;
+  }
+
+  /** Number of records. */
+  get size(): number {
+    return this.#state.size;
+  }
+
+  /** The directory of a durable store, or undefined for an in-memory one. */
+  get directory(): string | undefined {
+    return this.#storage?.dir;
+  }
+
+  #checkOpen(op: string): void {
+    if (this.#closed) throw new Error(`${op}: the store is closed`);
+  }
+
+  /** Runs a write through the queue; rejects (changing nothing) if the store is closed. */
+  #write<T>(op: string, task: () => Promise<T>): Promise<T> {
+    return this.#queue.run(async () => {
+      this.#checkOpen(op);
+      const result = await task();
+      if (this.#storage?.shouldSnapshot) void this.#queue.run(() => this.#backgroundSnapshot());
+      return result;
+    });
+  }
+
+  async #backgroundSnapshot(): Promise<void> {
+    if (this.#closed || !this.#storage?.shouldSnapshot) return;
+    try {
+      await this.#storage.snapshot(this.#state);
+    } catch (err) {
+      // The log still holds every write, so nothing is lost; try again after the next write.
+      process.emitWarning(`quiverdb: snapshot of ${this.#storage.dir} failed: ${(err as Error).message}`, 'QuiverStoreWarning');
+    }
+  }
+
+  /**
+   * Inserts or replaces records: an array of { id, vector, metadata? }, one
+   * record, or columns { ids, vectors, metadata? }. All or nothing; resolves
+   * once the batch is durable (durability 'fsync').
+   */
+  upsert(input: UpsertInput): Promise<void> {
+    return this.#write('upsert', async () => {
+      const batch = toRecordBatch(input, this.dim);
+      if (batch.ids.length === 0) return;
+      await this.#storage?.logUpsert(batch);
+      this.#state.applyUpsert(batch);
+    });
+  }
+
+  /** Deletes records by id; returns how many existed. Unknown ids are ignored. */
+  delete(ids: readonly string[]): Promise<number> {
+    return this.#write('delete', async () => {
+      const list = toIdList(ids, 'delete');
+      const existing = [...new Set(list.filter((id) => this.#state.slotOf.has(id)))];
+      if (existing.length === 0) return 0;
+      await this.#storage?.logDelete(existing);
+      return this.#state.applyDelete(existing).length;
+    });
+  }
+
+  /** Deletes every record matching `filter` (required; {} deletes all); returns how many. */
+  deleteWhere(filter: Filter): Promise<number> {
+    return this.#write('deleteWhere', async () => {
+      if (filter === undefined) throw new TypeError('deleteWhere: filter is required (pass {} to delete every record)');
+      const set = this.#match(filter);
+      const ids = set ? this.#state.idsOf(set) : [...this.#state.slotOf.keys()];
+      if (ids.length === 0) return 0;
+      await this.#storage?.logDelete(ids);
+      return this.#state.applyDelete(ids).length;
+    });
+  }
+
+  #match(filter: unknown): BitSet | undefined {
+    return this.#state.match(compileFilter(filter));
+  }
+
+  /** The topK nearest records to `vector` that match `filter`, best first. */
+  async query(vector: VectorLike, options: QueryOptions = {}): Promise<QueryHit[]> {
+    return this.querySync(vector, options);
+  }
+
+  /** query() without the promise (it never waits for anything). */
+  querySync(vector: VectorLike, options: QueryOptions = {}): QueryHit[] {
+    this.#checkOpen('query');
+    if (typeof options !== 'object' || options === null) throw new TypeError(`query: options: expected an object, got ${describe(options)}`);
+    const q = toQuery(vector, this.dim, 'query: vector');
+    const topK = checkTopK(options.topK);
+    const ef = options.efSearch;
+    if (ef !== undefined && (typeof ef !== 'number' || !Number.isInteger(ef) || ef < 1))
+      throw new RangeError(`query: efSearch: expected a positive integer, got ${describe(ef)}`);
+    const state = this.#state;
+    if (state.size === 0) return [];
+    let allow: Float64Array | undefined;
+    const set = this.#match(options.filter);
+    if (set) {
+      const count = set.count();
+      if (count === 0) return [];
+      if (count < state.size) allow = set.toLabels(count);
+    }
+    const r = state.index.search(q, topK, allow, ef ?? this.#efSearch);
+    const withMeta = options.includeMetadata !== false;
+    const hits: QueryHit[] = new Array(r.labels.length);
+    for (let i = 0; i < r.labels.length; i++) {
+      const slot = r.labels[i];
+      const distance = r.distances[i];
+      const hit: QueryHit = {
+        id: state.idAt[slot]!,
+        score: scoreOf(this.metric, distance),
+        distance,
+        metadata: withMeta ? cloneMetadata(state.metaAt[slot]!) : {},
+      };
+      if (options.includeVectors) hit.vector = state.index.get(slot);
+      hits[i] = hit;
+    }
+    return hits;
+  }
+
+  /** The records for `ids`, in order; undefined where an id is unknown. */
+  async get(ids: readonly string[]): Promise<(StoredRecord | undefined)[]> {
+    this.#checkOpen('get');
+    const list = toIdList(ids, 'get');
+    return list.map((id) => this.#record(this.#state.slotOf.get(id), true));
+  }
+
+  #record(slot: number | undefined, withVector: true): StoredRecord | undefined;
+  #record(slot: number | undefined, withVector: boolean): ListedRecord | undefined;
+  #record(slot: number | undefined, withVector: boolean): ListedRecord | undefined {
+    if (slot === undefined) return undefined;
+    const id = this.#state.idAt[slot]!;
+    const metadata = cloneMetadata(this.#state.metaAt[slot]!);
+    return withVector ? { id, vector: this.#state.index.get(slot)!, metadata } : { id, metadata };
+  }
+
+  /** Number of records matching `filter` (all records without one). */
+  async count(filter?: Filter): Promise<number> {
+    this.#checkOpen('count');
+    const set = this.#match(filter);
+    return set ? set.count() : this.#state.size;
+  }
+
+  /**
+   * Iterates the records matching `filter` in batches of `batchSize` (default
+   * 1000). The matching set is fixed when iteration starts; records deleted
+   * meanwhile are skipped, records updated meanwhile are yielded as they are now.
+   */
+  async *list(options: ListOptions = {}): AsyncGenerator<ListedRecord> {
+    this.#checkOpen('list');
+    const batchSize = options.batchSize ?? 1000;
+    if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`list: batchSize: expected a positive integer, got ${describe(batchSize)}`);
+    const set = this.#match(options.filter);
+    const ids = set ? this.#state.idsOf(set) : [...this.#state.slotOf.keys()];
+    const withVectors = options.includeVectors !== false;
+    for (let start = 0; start < ids.length; start += batchSize) {
+      const batch: ListedRecord[] = [];
+      for (const id of ids.slice(start, start + batchSize)) {
+        const rec = this.#record(this.#state.slotOf.get(id), withVectors);
+        if (rec) batch.push(rec);
+      }
+      for (const rec of batch) yield rec;
+      // Let queued writes run between batches.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Makes every acknowledged write durable (needed after writes with durability 'none'). */
+  flush(): Promise<void> {
+    return this.#write('flush', async () => {
+      await this.#storage?.flush();
+    });
+  }
+
+  /** Writes a snapshot now and truncates the log (open() and close() do this when useful). */
+  snapshot(): Promise<void> {
+    return this.#write('snapshot', async () => {
+      await this.#storage?.snapshot(this.#state);
+    });
+  }
+
+  /** Waits for pending writes, snapshots a durable store and releases its directory. Idempotent. */
+  close(): Promise<void> {
+    return this.#queue.run(async () => {
+      if (this.#closed) return;
+      this.#closed = true;
+      await this.#storage?.close(this.#state);
+    });
+  }
+}
