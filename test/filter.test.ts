@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { VectorStore, type Filter, type Metadata } from '../src/index.js';
 import { rng } from './helpers/reference.js';
-import { referenceMatch } from './helpers/store-reference.js';
+import { referenceMatch } from './fixtures/store-reference.js';
 
 const DOCS: Record<string, Metadata> = {
   a: { category: 'science', year: 2021, tags: ['a', 'b'], author: { name: 'Ann', age: 40 }, score: 0.5, published: true },
