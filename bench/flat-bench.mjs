@@ -5,7 +5,10 @@
 //      vs usearch.exactSearch, at 1 thread and at all threads
 //   3. the cost of one JS -> native search() call on a tiny index
 // Usage: node bench/flat-bench.mjs [--quick] [--reps 3] [--json out.json]
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { addon, median } from './native-addon.mjs';
@@ -19,6 +22,20 @@ const { FlatIndex, simdLevel, defaultThreads } = await import('../dist/index.js'
 const require = createRequire(import.meta.url);
 let usearch = null;
 try { usearch = require('usearch'); } catch (e) { console.log(`usearch unavailable: ${e.message}`); }
+
+// Peak FMA rate of one core, from bench/probes/fma-peak.cpp compiled on the fly
+// (null when there is no compiler or no AVX-512).
+function fmaPeak() {
+  if (simdLevel() !== 'avx512') return null;
+  try {
+    const exe = join(tmpdir(), `quiver-fma-peak-${process.pid}`);
+    const src = new URL('./probes/fma-peak.cpp', import.meta.url).pathname;
+    execFileSync('g++', ['-O2', '-mavx512f', '-mfma', src, '-o', exe]);
+    return Number(execFileSync(exe, { encoding: 'utf8' }).split(' ')[0]);
+  } catch {
+    return null;
+  }
+}
 
 function randomData(n, dim, seed) {
   let s = seed >>> 0;
@@ -94,7 +111,13 @@ console.log(`SIMD ${simdLevel()}, ${threadsAll} threads, median of ${REPS}`);
     console.log(`  usearch exactSearch ${threadsAll} threads   ${res.usearch_all.toFixed(0)}   quiverdb/usearch = ${(res.batch_all / res.usearch_all).toFixed(1)}x`);
   }
   const flopsPerQuery = 2 * n * dim;
-  console.log(`  1-thread batch = ${(res.batch_1t * flopsPerQuery / 1e9).toFixed(0)} GFLOP/s`);
+  res.gflops_1t = (res.batch_1t * flopsPerQuery) / 1e9;
+  res.fmaPeakGflops = fmaPeak();
+  const peakNote = res.fmaPeakGflops
+    ? `; measured AVX-512 FMA peak of one core ${res.fmaPeakGflops.toFixed(0)} GFLOP/s ` +
+      `(${((res.gflops_1t / res.fmaPeakGflops) * 100).toFixed(0)}%, limit ${(res.fmaPeakGflops * 1e9 / flopsPerQuery).toFixed(0)} q/s)`
+    : '';
+  console.log(`  1-thread batch = ${res.gflops_1t.toFixed(0)} GFLOP/s${peakNote}`);
 }
 
 // 3. Per-call overhead on a tiny index.
