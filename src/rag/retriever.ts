@@ -1,0 +1,557 @@
+// Retriever: documents in, ranked passages out. Chunks documents, embeds the
+// chunks (batched, optionally cached), upserts them into a VectorStore and a
+// BM25 index, and answers queries by vector, keyword or hybrid search with
+// fusion, optional reranking, a score floor, MMR and parent expansion.
+import { existsSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chunkMarkdown } from './chunking/chunk-markdown.js';
+import { chunkText } from './chunking/chunk-text.js';
+import { resolveChunkOptions, type Chunk, type ChunkOptions } from './chunking/options.js';
+import { chunkId, chunkMetadata, coveringSpan, F, isReservedKey, paragraphSpans, userMetadata } from './chunk-records.js';
+import { CachedEmbedder } from './embedders/cache.js';
+import { checkEmbedder, type Embedder } from './embedders/types.js';
+import { fuse, type FusionSpec, type ScoredId } from './fusion.js';
+import { BM25Index, type BM25Options } from './keyword/bm25.js';
+import { maximalMarginalRelevance } from './mmr.js';
+import { describeValue } from './tokens.js';
+
+type Meta = Record<string, unknown>;
+type Filter = Record<string, unknown>;
+
+/** What the Retriever needs from a VectorStore (quiverdb's VectorStore provides it). */
+export interface RetrieverStore {
+  readonly dim: number;
+  readonly metric?: string;
+  readonly size: number;
+  readonly directory?: string;
+  upsert(records: { id: string; vector: Float32Array; metadata?: Meta }[]): Promise<void>;
+  delete(ids: readonly string[]): Promise<number>;
+  query(vector: Float32Array, options: { topK?: number; filter?: Filter; includeVectors?: boolean }): Promise<{ id: string; score: number; metadata: Meta; vector?: Float32Array }[]>;
+  get(ids: readonly string[]): Promise<({ id: string; vector: Float32Array; metadata: Meta } | undefined)[]>;
+  count(filter?: Filter): Promise<number>;
+  list(options?: { filter?: Filter; includeVectors?: boolean; batchSize?: number }): AsyncIterable<{ id: string; metadata: Meta; vector?: Float32Array }>;
+  close?(): Promise<void>;
+}
+
+export interface RetrieverOptions {
+  store: RetrieverStore;
+  embedder: Embedder;
+  /** Keep a BM25 index for keyword and hybrid search (default true), or its options. */
+  keyword?: boolean | BM25Options;
+  chunking?: ChunkOptions & { format?: 'text' | 'markdown' };
+  /**
+   * Cache embeddings (LRU by sha256(embedder id + text)); true or { maxEntries }.
+   * With a durable store the cache is saved beside it by save().
+   */
+  embeddingCache?: boolean | { maxEntries?: number };
+  /** Texts per embed() call while ingesting (default 256). */
+  embedBatchSize?: number;
+}
+
+export interface RetrieverDocument {
+  id: string;
+  text: string;
+  metadata?: Meta;
+  /** Overrides chunking.format for this document. */
+  format?: 'text' | 'markdown';
+}
+
+export interface RerankCandidate {
+  id: string;
+  docId: string;
+  chunkIndex: number;
+  text: string;
+  score: number;
+  metadata: Meta;
+}
+
+export interface RetrieveOptions {
+  /** Hits to return (default 5). */
+  k?: number;
+  /** Default 'hybrid' when the keyword index is on, else 'vector'. */
+  mode?: 'hybrid' | 'vector' | 'keyword';
+  /** Metadata filter in the store's filter language. */
+  filter?: Filter;
+  /** 'rrf' (default, constant 60), { rrfK }, or { weights: { vector, keyword } }. */
+  fusion?: FusionSpec;
+  /** Candidates each retriever contributes before fusion/rerank/MMR (default max(20, 4k)). */
+  fetchK?: number;
+  /** Diversify the final hits by their stored vectors. */
+  mmr?: { lambda?: number; fetchK?: number };
+  /** Rescoring of the fused candidates; returns one score per candidate (higher is better). */
+  rerank?: (query: string, candidates: RerankCandidate[]) => Promise<number[]> | number[];
+  /** Drop hits scoring below this (on the scale of the final score: cosine, BM25, fused or reranked). */
+  minScore?: number;
+  /** Return the matched chunk (default), its section, or its whole document. */
+  expand?: 'chunk' | 'section' | 'document';
+  /** A precomputed query embedding (skips embedding the query). */
+  queryVector?: Float32Array | number[];
+}
+
+export interface RetrievedHit {
+  /** Chunk id `${docId}#${chunkIndex}`; for expanded hits the document id or `${docId}@start-end`. */
+  id: string;
+  docId: string;
+  chunkIndex: number;
+  text: string;
+  score: number;
+  /** The document's metadata (plus `headers` for markdown). */
+  metadata: Meta;
+  start: number;
+  end: number;
+  /** Expanded hits: the matched chunks inside. */
+  chunks?: number[];
+}
+
+interface Candidate {
+  id: string;
+  score: number;
+  meta?: Meta;
+  vector?: Float32Array;
+}
+
+const KEYWORD_FILE = 'quiver-rag-bm25.json';
+const CACHE_FILE = 'quiver-rag-embeddings.cache';
+
+export class Retriever {
+  readonly store: RetrieverStore;
+  readonly embedder: Embedder;
+  private readonly chunking: ChunkOptions & { format?: 'text' | 'markdown' };
+  private readonly keywordOptions: BM25Options | null;
+  private readonly embedBatchSize: number;
+  private keyword: BM25Index | null = null;
+  private readyPromise: Promise<void> | null = null;
+  private keywordFileStale = false;
+  private writeChain: Promise<unknown> = Promise.resolve();
+
+  constructor(options: RetrieverOptions) {
+    if (options === null || typeof options !== 'object') throw new TypeError(`options: expected { store, embedder }, got ${describeValue(options)}`);
+    const store = options.store;
+    if (store === null || typeof store !== 'object' || typeof store.query !== 'function' || typeof store.upsert !== 'function') {
+      throw new TypeError(`store: expected a VectorStore, got ${describeValue(store)}`);
+    }
+    let embedder = checkEmbedder(options.embedder);
+    if (store.dim !== embedder.dim) {
+      throw new RangeError(`embedder.dim (${embedder.dim}) must equal store.dim (${store.dim})`);
+    }
+    if (options.embeddingCache) {
+      const max = typeof options.embeddingCache === 'object' ? options.embeddingCache.maxEntries : undefined;
+      const path = store.directory ? join(store.directory, CACHE_FILE) : undefined;
+      embedder = embedder instanceof CachedEmbedder ? embedder : new CachedEmbedder(embedder, { maxEntries: max, path });
+    }
+    this.store = store;
+    this.embedder = embedder;
+    resolveChunkOptions(options.chunking); // validate now, not at the first add
+    const format = options.chunking?.format;
+    if (format !== undefined && format !== 'text' && format !== 'markdown') {
+      throw new TypeError(`chunking.format: expected 'text' or 'markdown', got ${describeValue(format)}`);
+    }
+    this.chunking = options.chunking ?? {};
+    const kw = options.keyword ?? true;
+    this.keywordOptions = kw === false ? null : kw === true ? {} : kw;
+    if (this.keywordOptions) new BM25Index(this.keywordOptions); // validate
+    this.embedBatchSize = options.embedBatchSize ?? 256;
+    if (!Number.isInteger(this.embedBatchSize) || this.embedBatchSize < 1) {
+      throw new RangeError(`embedBatchSize: expected a positive integer, got ${describeValue(options.embedBatchSize)}`);
+    }
+  }
+
+  /** Hit/miss statistics of the embedding cache, if one is configured. */
+  cacheStats() {
+    return this.embedder instanceof CachedEmbedder ? this.embedder.stats() : undefined;
+  }
+
+  /**
+   * Chunks, embeds and stores documents. Re-adding a document id replaces all
+   * of its chunks (none of the old ones survive). Nothing is written if
+   * validation, chunking or embedding fails. Returns the chunk ids per document.
+   */
+  async addDocuments(docs: RetrieverDocument[]): Promise<{ id: string; chunkIds: string[] }[]> {
+    if (!Array.isArray(docs)) throw new TypeError(`docs: expected an array of { id, text, metadata? }, got ${describeValue(docs)}`);
+    const seen = new Set<string>();
+    const prepared = docs.map((d, i) => {
+      if (d === null || typeof d !== 'object') throw new TypeError(`docs[${i}]: expected { id, text, metadata? }, got ${describeValue(d)}`);
+      if (typeof d.id !== 'string' || d.id === '') throw new TypeError(`docs[${i}].id: expected a non-empty string, got ${describeValue(d.id)}`);
+      if (typeof d.text !== 'string') throw new TypeError(`docs[${i}].text: expected a string, got ${describeValue(d.text)}`);
+      if (seen.has(d.id)) throw new RangeError(`docs[${i}].id: ${JSON.stringify(d.id)} appears twice in this call`);
+      seen.add(d.id);
+      const metadata = d.metadata ?? {};
+      if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
+        throw new TypeError(`docs[${i}].metadata: expected a plain object, got ${describeValue(metadata)}`);
+      }
+      for (const key of Object.keys(metadata)) {
+        if (isReservedKey(key)) throw new RangeError(`docs[${i}].metadata.${key}: "${key}" is reserved by the Retriever`);
+      }
+      const format = d.format ?? this.chunking.format ?? 'text';
+      if (format !== 'text' && format !== 'markdown') throw new TypeError(`docs[${i}].format: expected 'text' or 'markdown', got ${describeValue(format)}`);
+      return { id: d.id, text: d.text, metadata, chunks: this.chunk(d.text, format), format };
+    });
+    const records: { id: string; vector: Float32Array; metadata: Meta }[] = [];
+    const texts: string[] = [];
+    for (const doc of prepared) {
+      const sections = doc.format === 'markdown' ? null : paragraphSpans(doc.text);
+      let maxEnd = doc.chunks.length > 0 ? doc.chunks[0].start : 0;
+      for (const c of doc.chunks) {
+        const section = sections ? coveringSpan(sections, c.start, c.end) : (c.metadata.section as { start: number; end: number });
+        const gap = c.start > maxEnd ? doc.text.slice(maxEnd, c.start) : '';
+        maxEnd = Math.max(maxEnd, c.end);
+        records.push({ id: chunkId(doc.id, c.index), vector: undefined as unknown as Float32Array, metadata: chunkMetadata(doc.id, c, doc.chunks.length, section, doc.metadata, gap) });
+        texts.push(c.text);
+      }
+    }
+    const vectors = await this.embedAll(texts);
+    vectors.forEach((v, i) => (records[i].vector = v));
+    await this.ready();
+    return this.serialWrite(async () => {
+      // Chunks beyond the new count are stale: find them before writing.
+      const stale: string[] = [];
+      if (this.store.size > 0 && prepared.length > 0) {
+        const newCount = new Map(prepared.map((d) => [d.id, d.chunks.length]));
+        for await (const rec of this.store.list({ filter: { [F.docId]: { $in: [...newCount.keys()] } }, includeVectors: false })) {
+          const doc = rec.metadata[F.docId] as string;
+          if ((rec.metadata[F.chunk] as number) >= (newCount.get(doc) ?? 0)) stale.push(rec.id);
+        }
+      }
+      await this.markKeywordFileStale();
+      if (records.length > 0) await this.store.upsert(records);
+      if (stale.length > 0) await this.store.delete(stale);
+      if (this.keyword) {
+        this.keyword.add(records.map((r) => ({ id: r.id, text: r.metadata[F.text] as string })));
+        this.keyword.delete(stale);
+      }
+      return prepared.map((d) => ({ id: d.id, chunkIds: d.chunks.map((c) => chunkId(d.id, c.index)) }));
+    });
+  }
+
+  /** Removes documents (all their chunks); returns the number of chunks removed. */
+  async deleteDocuments(ids: string[]): Promise<number> {
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) {
+      throw new TypeError(`ids: expected an array of document ids (strings), got ${describeValue(ids)}`);
+    }
+    await this.ready();
+    return this.serialWrite(async () => {
+      if (ids.length === 0 || this.store.size === 0) return 0;
+      const chunkIds: string[] = [];
+      for await (const rec of this.store.list({ filter: { [F.docId]: { $in: ids } }, includeVectors: false })) chunkIds.push(rec.id);
+      if (chunkIds.length === 0) return 0;
+      await this.markKeywordFileStale();
+      const n = await this.store.delete(chunkIds);
+      this.keyword?.delete(chunkIds);
+      return n;
+    });
+  }
+
+  /** The best passages for `query`; [] when nothing matches (never padded). */
+  async retrieve(query: string, options: RetrieveOptions = {}): Promise<RetrievedHit[]> {
+    if (typeof query !== 'string') throw new TypeError(`query: expected a string, got ${describeValue(query)}`);
+    const o = checkRetrieveOptions(options, this.keywordOptions !== null);
+    await this.ready();
+    if (this.store.size === 0 || o.k === 0) return [];
+    const lists: Record<string, ScoredId[]> = {};
+    const known = new Map<string, Candidate>();
+    if (o.mode !== 'keyword') {
+      const qv = o.queryVector ?? (await this.embedder.embed([query]))[0];
+      if (qv.length !== this.store.dim) throw new RangeError(`queryVector: expected length ${this.store.dim}, got ${qv.length}`);
+      const hits = await this.store.query(qv, { topK: o.fetchK, filter: o.filter, includeVectors: o.mmr !== undefined });
+      // No positive similarity means nothing in common with the query.
+      const relevant = hits.filter((h) => h.score > 0);
+      for (const h of relevant) known.set(h.id, { id: h.id, score: h.score, meta: h.metadata, vector: h.vector });
+      lists.vector = relevant.map((h) => ({ id: h.id, score: h.score }));
+    }
+    if (o.mode !== 'vector') lists.keyword = await this.keywordSearch(query, o.fetchK, o.filter);
+    let ranked: Candidate[] =
+      o.mode === 'hybrid' ? fuse(lists, o.fusion) : (o.mode === 'vector' ? lists.vector : lists.keyword);
+    ranked = ranked.map((c) => ({ ...known.get(c.id), id: c.id, score: c.score }));
+    const depth = Math.max(o.k, o.mmr?.fetchK ?? 0, o.rerank ? o.fetchK : 0);
+    ranked = ranked.slice(0, depth);
+    await this.fill(ranked, o.mmr !== undefined);
+    if (o.rerank) ranked = await this.rerank(query, ranked, o.rerank);
+    if (o.minScore !== undefined) ranked = ranked.filter((c) => c.score >= (o.minScore as number));
+    if (o.mmr) {
+      const picks = maximalMarginalRelevance(ranked.map((c) => ({ score: c.score, vector: c.vector as Float32Array })), o.k, o.mmr.lambda ?? 0.5);
+      ranked = picks.map((i) => ranked[i]);
+    } else ranked = ranked.slice(0, o.k);
+    const hits = ranked.map(toHit);
+    return o.expand === 'chunk' ? hits : this.expand(hits, o.expand);
+  }
+
+  /**
+   * Persists the keyword index (and the embedding cache, if any) beside a
+   * durable store. A no-op for an in-memory store.
+   */
+  async save(): Promise<void> {
+    await this.ready();
+    const dir = this.store.directory;
+    if (!dir) return;
+    await this.serialWrite(async () => {
+      if (this.keyword) await this.keyword.save(join(dir, KEYWORD_FILE));
+      this.keywordFileStale = false;
+      if (this.embedder instanceof CachedEmbedder && this.embedder.path) await this.embedder.save();
+    });
+  }
+
+  /** save(), then close the store. */
+  async close(): Promise<void> {
+    await this.save();
+    await this.store.close?.();
+  }
+
+  private chunk(text: string, format: 'text' | 'markdown'): Chunk[] {
+    const { format: _ignored, ...options } = this.chunking;
+    return format === 'markdown' ? chunkMarkdown(text, options) : chunkText(text, options);
+  }
+
+  private async embedAll(texts: string[]): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (let i = 0; i < texts.length; i += this.embedBatchSize) {
+      const batch = texts.slice(i, i + this.embedBatchSize);
+      const vs = await this.embedder.embed(batch);
+      if (!Array.isArray(vs) || vs.length !== batch.length) {
+        throw new Error(`embedder ${this.embedder.id}: returned ${Array.isArray(vs) ? vs.length : describeValue(vs)} vectors for ${batch.length} texts`);
+      }
+      for (const v of vs) {
+        if (v.length !== this.store.dim) throw new RangeError(`embedder ${this.embedder.id}: returned a vector of length ${v.length}, store.dim is ${this.store.dim}`);
+        out.push(v instanceof Float32Array ? v : Float32Array.from(v));
+      }
+    }
+    return out;
+  }
+
+  /** Loads the keyword index saved beside the store, or rebuilds it from the stored chunks. */
+  private ready(): Promise<void> {
+    if (!this.readyPromise) {
+      this.readyPromise = (async () => {
+        if (this.embedder instanceof CachedEmbedder && this.embedder.path && existsSync(this.embedder.path)) {
+          await this.embedder.load().catch(() => undefined); // a cache from another embedder is just not used
+        }
+        if (!this.keywordOptions) return;
+        const dir = this.store.directory;
+        const file = dir ? join(dir, KEYWORD_FILE) : undefined;
+        if (file && existsSync(file)) {
+          const loaded = await BM25Index.load(file).catch(() => null);
+          if (loaded && loaded.size === this.store.size) {
+            this.keyword = loaded;
+            return;
+          }
+        }
+        const index = new BM25Index(this.keywordOptions);
+        if (this.store.size > 0) {
+          let batch: { id: string; text: string }[] = [];
+          for await (const rec of this.store.list({ includeVectors: false })) {
+            const text = rec.metadata[F.text];
+            if (typeof text === 'string') batch.push({ id: rec.id, text });
+            if (batch.length >= 1000) {
+              index.add(batch);
+              batch = [];
+            }
+          }
+          index.add(batch);
+        }
+        this.keyword = index;
+        this.keywordFileStale = file !== undefined && existsSync(file);
+      })();
+      this.readyPromise.catch(() => (this.readyPromise = null));
+    }
+    return this.readyPromise;
+  }
+
+  /** A saved keyword file no longer matches once the store changes: remove it until save(). */
+  private async markKeywordFileStale(): Promise<void> {
+    const dir = this.store.directory;
+    if (!dir || !this.keyword || this.keywordFileStale) return;
+    this.keywordFileStale = true;
+    await unlink(join(dir, KEYWORD_FILE)).catch(() => undefined);
+  }
+
+  private serialWrite<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.writeChain.then(task, task);
+    this.writeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async keywordSearch(query: string, k: number, filter: Filter | undefined): Promise<ScoredId[]> {
+    const index = this.keyword as BM25Index;
+    if (!filter) return index.search(query, { k });
+    // Few matching chunks: search only among them. Many: over-fetch, then check the filter.
+    const matching = await this.store.count(filter);
+    if (matching === 0) return [];
+    if (matching <= Math.max(5000, 50 * k)) {
+      const allowed = new Set<string>();
+      for await (const rec of this.store.list({ filter, includeVectors: false })) allowed.add(rec.id);
+      return index.search(query, { k, filter: (id) => allowed.has(id) });
+    }
+    const wide = index.search(query, { k: k * 8 });
+    const docIds = [...new Set(wide.map((h) => docIdOf(h.id)))];
+    const allowed = new Set<string>();
+    for await (const rec of this.store.list({ filter: { $and: [filter, { [F.docId]: { $in: docIds } }] }, includeVectors: false })) allowed.add(rec.id);
+    return wide.filter((h) => allowed.has(h.id)).slice(0, k);
+  }
+
+  /** Loads metadata (and vectors when needed) for candidates that only the keyword side found. */
+  private async fill(candidates: Candidate[], needVectors: boolean): Promise<void> {
+    const missing = candidates.filter((c) => c.meta === undefined || (needVectors && c.vector === undefined));
+    if (missing.length === 0) return;
+    const records = await this.store.get(missing.map((c) => c.id));
+    missing.forEach((c, i) => {
+      const r = records[i];
+      if (!r) throw new Error(`chunk ${c.id} is in the keyword index but not in the store (was the store modified directly?)`);
+      c.meta = r.metadata;
+      c.vector = r.vector;
+    });
+  }
+
+  private async rerank(query: string, ranked: Candidate[], rerank: NonNullable<RetrieveOptions['rerank']>): Promise<Candidate[]> {
+    if (ranked.length === 0) return ranked;
+    const input = ranked.map((c) => {
+      const h = toHit(c);
+      return { id: h.id, docId: h.docId, chunkIndex: h.chunkIndex, text: h.text, score: h.score, metadata: h.metadata };
+    });
+    const scores = await rerank(query, input);
+    if (!Array.isArray(scores) || scores.length !== ranked.length || scores.some((s) => typeof s !== 'number' || Number.isNaN(s))) {
+      throw new TypeError(`rerank: expected an array of ${ranked.length} numbers (one per candidate), got ${describeValue(scores)}`);
+    }
+    return ranked
+      .map((c, i) => ({ ...c, score: scores[i] }))
+      .sort((a, b) => b.score - a.score);
+  }
+
+  /** Parent-document retrieval: replace chunks by their section or document, deduplicated, best first. */
+  private async expand(hits: RetrievedHit[], level: 'section' | 'document'): Promise<RetrievedHit[]> {
+    const groups = new Map<string, { hit: RetrievedHit; span?: [number, number]; chunks: number[] }>();
+    const sectionOf = new Map<string, [number, number]>();
+    for (const h of hits) {
+      const span = level === 'section' ? (h as RetrievedHit & { _section?: [number, number] })._section : undefined;
+      const key = level === 'document' ? h.docId : `${h.docId}@${span?.[0]}-${span?.[1]}`;
+      const g = groups.get(key);
+      if (g) g.chunks.push(h.chunkIndex);
+      else {
+        groups.set(key, { hit: h, span, chunks: [h.chunkIndex] });
+        if (span) sectionOf.set(key, span);
+      }
+    }
+    const docTexts = new Map<string, { text: string; start: number }>();
+    for (const { hit } of groups.values()) {
+      if (!docTexts.has(hit.docId)) docTexts.set(hit.docId, await this.rebuildDocument(hit.docId, (hit as RetrievedHit & { _chunks?: number })._chunks ?? 1));
+    }
+    const out: RetrievedHit[] = [];
+    for (const [key, g] of groups) {
+      const doc = docTexts.get(g.hit.docId)!;
+      const [s, e] = g.span ?? [doc.start, doc.start + doc.text.length];
+      const from = Math.max(s, doc.start);
+      const to = Math.min(e, doc.start + doc.text.length);
+      out.push({
+        id: level === 'document' ? g.hit.docId : key,
+        docId: g.hit.docId,
+        chunkIndex: g.hit.chunkIndex,
+        text: doc.text.slice(from - doc.start, to - doc.start),
+        score: g.hit.score,
+        metadata: g.hit.metadata,
+        start: from,
+        end: to,
+        chunks: g.chunks.sort((a, b) => a - b),
+      });
+    }
+    return out;
+  }
+
+  /** The document's text from its first to its last chunk, rebuilt exactly from the stored chunks and gaps. */
+  private async rebuildDocument(docId: string, chunkCount: number): Promise<{ text: string; start: number }> {
+    const ids = Array.from({ length: chunkCount }, (_, i) => chunkId(docId, i));
+    const records = (await this.store.get(ids)).filter((r) => r !== undefined).map((r) => r!.metadata);
+    records.sort((a, b) => (a[F.chunk] as number) - (b[F.chunk] as number));
+    if (records.length === 0) return { text: '', start: 0 };
+    const start = records[0][F.start] as number;
+    let pos = start;
+    let text = '';
+    for (const m of records) {
+      const cs = m[F.start] as number;
+      const ce = m[F.end] as number;
+      const ct = m[F.text] as string;
+      if (cs > pos) {
+        text += typeof m[F.gap] === 'string' ? (m[F.gap] as string) : ' '.repeat(cs - pos);
+        pos = cs;
+      }
+      if (ce > pos) {
+        text += ct.slice(pos - cs);
+        pos = ce;
+      }
+    }
+    return { text, start };
+  }
+}
+
+function docIdOf(chunkIdValue: string): string {
+  return chunkIdValue.slice(0, chunkIdValue.lastIndexOf('#'));
+}
+
+function toHit(c: Candidate): RetrievedHit {
+  const m = c.meta as Meta;
+  const hit: RetrievedHit = {
+    id: c.id,
+    docId: m[F.docId] as string,
+    chunkIndex: m[F.chunk] as number,
+    text: m[F.text] as string,
+    score: c.score,
+    metadata: userMetadata(m),
+    start: m[F.start] as number,
+    end: m[F.end] as number,
+  };
+  // Carried (non-enumerable) for expansion only.
+  Object.defineProperty(hit, '_section', { value: m[F.section], enumerable: false });
+  Object.defineProperty(hit, '_chunks', { value: m[F.chunks], enumerable: false });
+  return hit;
+}
+
+interface CheckedRetrieveOptions {
+  k: number;
+  mode: 'hybrid' | 'vector' | 'keyword';
+  filter?: Filter;
+  fusion?: FusionSpec;
+  fetchK: number;
+  mmr?: { lambda?: number; fetchK?: number };
+  rerank?: RetrieveOptions['rerank'];
+  minScore?: number;
+  expand: 'chunk' | 'section' | 'document';
+  queryVector?: Float32Array;
+}
+
+function checkRetrieveOptions(o: RetrieveOptions, hasKeyword: boolean): CheckedRetrieveOptions {
+  if (o === null || typeof o !== 'object') throw new TypeError(`options: expected an object, got ${describeValue(o)}`);
+  const k = o.k ?? 5;
+  if (!Number.isInteger(k) || k < 0) throw new RangeError(`k: expected a non-negative integer, got ${describeValue(o.k)}`);
+  const mode = o.mode ?? (hasKeyword ? 'hybrid' : 'vector');
+  if (mode !== 'hybrid' && mode !== 'vector' && mode !== 'keyword') {
+    throw new TypeError(`mode: expected 'hybrid', 'vector' or 'keyword', got ${describeValue(o.mode)}`);
+  }
+  if (mode !== 'vector' && !hasKeyword) throw new Error(`mode '${mode}' needs the keyword index (construct the Retriever with keyword: true)`);
+  if (o.filter !== undefined && (o.filter === null || typeof o.filter !== 'object')) {
+    throw new TypeError(`filter: expected a filter object, got ${describeValue(o.filter)}`);
+  }
+  if (o.mmr !== undefined) {
+    if (o.mmr === null || typeof o.mmr !== 'object') throw new TypeError(`mmr: expected { lambda?, fetchK? }, got ${describeValue(o.mmr)}`);
+    const l = o.mmr.lambda ?? 0.5;
+    if (typeof l !== 'number' || !(l >= 0 && l <= 1)) throw new RangeError(`mmr.lambda: expected a number in [0, 1], got ${describeValue(l)}`);
+    if (o.mmr.fetchK !== undefined && (!Number.isInteger(o.mmr.fetchK) || o.mmr.fetchK < 1)) {
+      throw new RangeError(`mmr.fetchK: expected a positive integer, got ${describeValue(o.mmr.fetchK)}`);
+    }
+  }
+  const fetchK = Math.max(o.fetchK ?? Math.max(20, 4 * k), o.mmr?.fetchK ?? 0, k, 1);
+  if (o.fetchK !== undefined && (!Number.isInteger(o.fetchK) || o.fetchK < 1)) throw new RangeError(`fetchK: expected a positive integer, got ${describeValue(o.fetchK)}`);
+  if (o.rerank !== undefined && typeof o.rerank !== 'function') throw new TypeError(`rerank: expected an async function (query, candidates) => scores, got ${describeValue(o.rerank)}`);
+  if (o.minScore !== undefined && (typeof o.minScore !== 'number' || Number.isNaN(o.minScore))) {
+    throw new TypeError(`minScore: expected a number, got ${describeValue(o.minScore)}`);
+  }
+  const expand = o.expand ?? 'chunk';
+  if (expand !== 'chunk' && expand !== 'section' && expand !== 'document') {
+    throw new TypeError(`expand: expected 'chunk', 'section' or 'document', got ${describeValue(o.expand)}`);
+  }
+  let queryVector: Float32Array | undefined;
+  if (o.queryVector !== undefined) {
+    if (!(o.queryVector instanceof Float32Array) && !Array.isArray(o.queryVector)) {
+      throw new TypeError(`queryVector: expected a Float32Array or number[], got ${describeValue(o.queryVector)}`);
+    }
+    queryVector = o.queryVector instanceof Float32Array ? o.queryVector : Float32Array.from(o.queryVector);
+  }
+  return { k, mode, filter: o.filter, fusion: o.fusion, fetchK, mmr: o.mmr, rerank: o.rerank, minScore: o.minScore, expand, queryVector };
+}
