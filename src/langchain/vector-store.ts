@@ -1,0 +1,159 @@
+// QuiverVectorStore: quiverdb's VectorStore behind LangChain.js's VectorStore
+// interface (quiverdb/langchain). Metadata filters use quiverdb's MongoDB-style
+// filter language; ids (options.ids, else Document.id, else a random UUID)
+// upsert; save()/load() use a durable quiverdb store directory.
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Document, type DocumentInterface } from '@langchain/core/documents';
+import type { EmbeddingsInterface } from '@langchain/core/embeddings';
+import { SaveableVectorStore, type MaxMarginalRelevanceSearchOptions } from '@langchain/core/vectorstores';
+import { VectorStore as QuiverStore } from '../store/vector-store.js';
+import type { Filter, Metadata, QueryHit } from '../store/types.js';
+import type { Metric } from '../indexes/input.js';
+import { maximalMarginalRelevance } from '../rag/mmr.js';
+
+/** Metadata key holding the document text in the quiverdb store. */
+export const PAGE_CONTENT_KEY = '_lc_pageContent';
+
+export interface QuiverVectorStoreArgs {
+  /** An existing quiverdb store; default: an in-memory one created at the first add. */
+  store?: QuiverStore;
+  /** Metric for a store created here (default 'cosine'). */
+  metric?: Metric;
+}
+
+export class QuiverVectorStore extends SaveableVectorStore {
+  declare FilterType: Filter;
+  private quiver: QuiverStore | undefined;
+  private readonly metric: Metric;
+
+  _vectorstoreType(): string {
+    return 'quiverdb';
+  }
+
+  constructor(embeddings: EmbeddingsInterface, args: QuiverVectorStoreArgs = {}) {
+    super(embeddings, args as Record<string, unknown>);
+    this.quiver = args.store;
+    this.metric = args.store?.metric ?? args.metric ?? 'cosine';
+  }
+
+  /** The underlying quiverdb store (undefined until the first add when none was given). */
+  get store(): QuiverStore | undefined {
+    return this.quiver;
+  }
+
+  async addVectors(vectors: number[][], documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
+    if (!Array.isArray(vectors) || !Array.isArray(documents) || vectors.length !== documents.length) {
+      throw new TypeError(`addVectors: expected as many vectors as documents, got ${vectors?.length} and ${documents?.length}`);
+    }
+    const ids = documents.map((doc, i) => options?.ids?.[i] ?? doc.id ?? randomUUID());
+    if (vectors.length === 0) return [];
+    const store = this.ensureStore(vectors[0].length);
+    const records = documents.map((doc, i) => ({
+      id: ids[i],
+      vector: vectors[i],
+      metadata: { ...toJsonMetadata(doc.metadata), [PAGE_CONTENT_KEY]: doc.pageContent } as Metadata,
+    }));
+    await store.upsert(records);
+    return ids;
+  }
+
+  async addDocuments(documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
+    const vectors = await this.embeddings.embedDocuments(documents.map((d) => d.pageContent));
+    return this.addVectors(vectors, documents, options);
+  }
+
+  async similaritySearchVectorWithScore(query: number[], k: number, filter?: Filter): Promise<[DocumentInterface, number][]> {
+    if (!this.quiver || this.quiver.size === 0) return [];
+    const hits = await this.quiver.query(query, { topK: k, filter });
+    return hits.map((h) => [toDocument(h), h.score]);
+  }
+
+  /** Deletes by ids (missing ids are ignored) or by a filter. */
+  async delete(params?: { ids?: string[]; filter?: Filter }): Promise<void> {
+    if (!this.quiver) return;
+    if (params?.ids) await this.quiver.delete(params.ids);
+    else if (params?.filter) await this.quiver.deleteWhere(params.filter);
+    else throw new TypeError('delete: expected { ids } or { filter }');
+  }
+
+  async maxMarginalRelevanceSearch(query: string, options: MaxMarginalRelevanceSearchOptions<Filter>): Promise<DocumentInterface[]> {
+    if (!this.quiver || this.quiver.size === 0) return [];
+    const queryVector = await this.embeddings.embedQuery(query);
+    const hits = await this.quiver.query(queryVector, { topK: options.fetchK ?? 20, filter: options.filter, includeVectors: true });
+    const picks = maximalMarginalRelevance(
+      hits.map((h) => ({ score: h.score, vector: h.vector as Float32Array })),
+      options.k,
+      options.lambda ?? 0.5,
+    );
+    return picks.map((i) => toDocument(hits[i]));
+  }
+
+  /** Writes every record to a durable quiverdb store in `directory` (flushes if this store already lives there). */
+  async save(directory: string): Promise<void> {
+    const store = this.quiver;
+    if (!store) throw new Error('save: the store is empty and has no dimension yet; add documents first');
+    if (store.directory !== undefined && resolve(store.directory) === resolve(directory)) {
+      await store.flush();
+      return;
+    }
+    const target = await QuiverStore.open(directory, { dim: store.dim, metric: store.metric, durability: 'none' });
+    try {
+      let batch: { id: string; vector: Float32Array; metadata: Metadata }[] = [];
+      for await (const rec of store.list({ includeVectors: true })) {
+        batch.push({ id: rec.id, vector: rec.vector as Float32Array, metadata: rec.metadata });
+        if (batch.length >= 1000) {
+          await target.upsert(batch);
+          batch = [];
+        }
+      }
+      if (batch.length > 0) await target.upsert(batch);
+      await target.flush();
+    } finally {
+      await target.close();
+    }
+  }
+
+  /** Opens a store saved with save(); close() it when done (the directory is locked while open). */
+  static async load(directory: string, embeddings: EmbeddingsInterface): Promise<QuiverVectorStore> {
+    return new QuiverVectorStore(embeddings, { store: await QuiverStore.open(directory) });
+  }
+
+  async close(): Promise<void> {
+    await this.quiver?.close();
+  }
+
+  static async fromTexts(
+    texts: string[],
+    metadatas: object[] | object,
+    embeddings: EmbeddingsInterface,
+    args?: QuiverVectorStoreArgs,
+  ): Promise<QuiverVectorStore> {
+    const docs = texts.map(
+      (pageContent, i) => new Document({ pageContent, metadata: Array.isArray(metadatas) ? (metadatas[i] ?? {}) : metadatas }),
+    );
+    return QuiverVectorStore.fromDocuments(docs, embeddings, args);
+  }
+
+  static async fromDocuments(docs: DocumentInterface[], embeddings: EmbeddingsInterface, args?: QuiverVectorStoreArgs): Promise<QuiverVectorStore> {
+    const store = new QuiverVectorStore(embeddings, args);
+    await store.addDocuments(docs);
+    return store;
+  }
+
+  private ensureStore(dim: number): QuiverStore {
+    if (!this.quiver) this.quiver = new QuiverStore({ dim, metric: this.metric });
+    return this.quiver;
+  }
+}
+
+function toDocument(hit: QueryHit): DocumentInterface {
+  const { [PAGE_CONTENT_KEY]: pageContent, ...metadata } = hit.metadata;
+  return new Document({ pageContent: String(pageContent ?? ''), metadata, id: hit.id });
+}
+
+/** LangChain metadata may hold Dates and undefined: store its JSON form. */
+function toJsonMetadata(metadata: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (metadata === undefined || metadata === null) return {};
+  return JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>;
+}
