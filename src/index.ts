@@ -14,6 +14,7 @@ export type {
   StoredRecord, ListedRecord, ListOptions, Metadata, JsonValue, Filter,
 } from './store/types.js';
 export type { FieldOperators } from './store/filter/types.js';
+export * from './rag/index.js';
 
 export type SimdLevelName = 'scalar' | 'neon' | 'avx2' | 'avx512';
 

@@ -21,3 +21,13 @@ export { maximalMarginalRelevance, cosineSimilarity, type MmrCandidate } from '.
 export { buildContext, reorderForContext, type BuildContextOptions, type Citation, type ContextHit } from './context.js';
 export { loadBeir, type BeirDataset, type BeirDocument } from './eval/beir.js';
 export { ndcgAt, recallAt, mrrAt, evaluateRankings, type EvalScores } from './eval/metrics.js';
+export {
+  Retriever,
+  type RetrieverOptions,
+  type RetrieverStore,
+  type RetrieverDocument,
+  type RetrieveOptions,
+  type RetrievedHit,
+  type RerankCandidate,
+} from './retriever.js';
+export { SemanticCache, type SemanticCacheOptions, type SemanticCacheHit } from './semantic-cache.js';
