@@ -5,6 +5,7 @@
 #include "../kernels/dispatch.h"
 #include "../util/thread_pool.h"
 #include "flat_index_wrap.h"
+#include "hnsw_index_wrap.h"
 #include "napi_util.h"
 
 namespace quiver {
@@ -125,6 +126,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("benchReadBandwidth", Napi::Function::New(env, BenchReadBandwidth));
   exports.Set("threadCount", Napi::Function::New(env, HardwareThreads));
   FlatIndexWrap::Init(env, exports);
+  HnswIndexWrap::Init(env, exports);
   return exports;
 }
 

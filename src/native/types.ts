@@ -26,6 +26,43 @@ export interface NativeFlatIndex {
   searchAsync(queries: Float32Array, nq: number, k: number, threads?: number, allow?: Float64Array): Promise<NativeSearchResult>;
 }
 
+export interface NativeHnswParams {
+  dim: number;
+  metric: string;
+  M: number;
+  efConstruction: number;
+  efSearch: number;
+  seed: number;
+}
+
+export interface NativeHnswIndex {
+  add(labels: Float64Array, vectors: Float32Array, threads?: number): void;
+  addAsync(labels: Float64Array, vectors: Float32Array, threads?: number): Promise<void>;
+  remove(labels: Float64Array): number;
+  has(label: number): boolean;
+  get(label: number): Float32Array | undefined;
+  size(): number;
+  capacity(): number;
+  /** Removed vectors still holding slots. */
+  deleted(): number;
+  memoryBytes(): number;
+  params(): NativeHnswParams;
+  labels(): Float64Array;
+  compact(threads?: number): number;
+  /** One query, results written into the given arrays (up to k); returns the count. */
+  searchInto(query: Float32Array, k: number, ef: number, outLabels: Float64Array, outDistances: Float32Array, allow?: Float64Array): number;
+  search(queries: Float32Array, nq: number, k: number, threads?: number, allow?: Float64Array, ef?: number): NativeSearchResult;
+  searchAsync(queries: Float32Array, nq: number, k: number, threads?: number, allow?: Float64Array, ef?: number): Promise<NativeSearchResult>;
+  save(path: string): void;
+  saveAsync(path: string): Promise<void>;
+}
+
+export interface NativeHnswIndexClass {
+  new (dim: number, metric: string, M: number, efConstruction: number, efSearch: number, seed: number): NativeHnswIndex;
+  load(path: string): NativeHnswIndex;
+  loadAsync(path: string): Promise<NativeHnswIndex>;
+}
+
 export interface NativeAddon {
   simdLevel(): string;
   simdWarning(): string;
@@ -38,4 +75,5 @@ export interface NativeAddon {
   /** Best single-thread read bandwidth in bytes/s over a buffer of `bytes` (bench/ only). */
   benchReadBandwidth(bytes: number, reps: number): number;
   NativeFlatIndex: new (dim: number, metric: string) => NativeFlatIndex;
+  NativeHnswIndex: NativeHnswIndexClass;
 }

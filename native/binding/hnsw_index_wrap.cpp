@@ -1,0 +1,396 @@
+#include "hnsw_index_wrap.h"
+
+#include "napi_util.h"
+#include "search_args.h"
+
+namespace quiver {
+
+namespace {
+
+constexpr double kMaxDim = 65536;
+// Set by Adopt() for the duration of one constructor call (JS thread only).
+std::shared_ptr<HnswIndex>* g_adopting = nullptr;
+
+size_t optional_threads(const Napi::Env& env, const Napi::CallbackInfo& info, size_t i) {
+  return info.Length() > i && !info[i].IsUndefined() ? expect_size(env, info[i], "threads", 4096) : 0;
+}
+
+std::string expect_path(const Napi::Env& env, const Napi::Value& v) {
+  if (!v.IsString()) throw_type(env, "path: expected a string");
+  std::string p = v.As<Napi::String>().Utf8Value();
+  if (p.empty()) throw_range(env, "path: expected a non-empty string");
+  if (p.find('\0') != std::string::npos) throw_range(env, "path: must not contain NUL characters");
+  return p;
+}
+
+struct AddInput {
+  std::vector<uint64_t> labels;
+  const float* vectors = nullptr;
+  size_t threads = 0;
+};
+
+AddInput parse_add(const Napi::CallbackInfo& info, size_t dim) {
+  Napi::Env env = info.Env();
+  AddInput in;
+  in.labels = to_labels(env, expect_f64(env, info[0], "labels"), "labels");
+  auto vecs = expect_f32(env, info[1], "vectors");
+  if (vecs.ElementLength() != in.labels.size() * dim)
+    throw_range(env, "vectors: expected " + std::to_string(in.labels.size()) + " x " + std::to_string(dim) + " = " +
+                         std::to_string(in.labels.size() * dim) + " floats for " +
+                         std::to_string(in.labels.size()) + " labels, got " + std::to_string(vecs.ElementLength()));
+  check_finite(env, vecs.Data(), in.labels.size(), dim, "vectors");
+  in.vectors = vecs.Data();
+  in.threads = optional_threads(env, info, 2);
+  return in;
+}
+
+// Base for the workers below: runs on the libuv pool, settles a Promise, and
+// turns C++ exceptions into a rejection.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  explicit PromiseWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(env) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  virtual void Run() = 0;
+  void Execute() override {
+    try {
+      Run();
+    } catch (const std::bad_alloc&) {
+      SetError("quiverdb: out of memory");
+    } catch (const std::exception& e) {
+      SetError(std::string("quiverdb: ") + e.what());
+    }
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  Napi::Promise::Deferred deferred_;
+};
+
+class AddWorker : public PromiseWorker {
+ public:
+  AddWorker(Napi::Env env, std::shared_ptr<HnswIndex> index, AddInput in)
+      : PromiseWorker(env), index_(std::move(index)), labels_(std::move(in.labels)),
+        vectors_(in.vectors, in.vectors + labels_.size() * index_->dim()), threads_(in.threads) {}
+
+ protected:
+  void Run() override { index_->add(labels_.data(), vectors_.data(), labels_.size(), threads_); }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  std::shared_ptr<HnswIndex> index_;
+  std::vector<uint64_t> labels_;
+  std::vector<float> vectors_;  // copied: JS memory must not be read off-thread
+  size_t threads_;
+};
+
+class HnswSearchWorker : public PromiseWorker {
+ public:
+  HnswSearchWorker(Napi::Env env, std::shared_ptr<HnswIndex> index, SearchArgs args, size_t ef)
+      : PromiseWorker(env), index_(std::move(index)), args_(std::move(args)), ef_(ef) {}
+
+ protected:
+  void Run() override {
+    result_ = index_->search(args_.queries.data(), args_.nq, args_.k, ef_, args_.threads, args_.filter_ptr());
+  }
+  void OnOK() override { deferred_.Resolve(result_to_js(Env(), result_)); }
+
+ private:
+  std::shared_ptr<HnswIndex> index_;
+  SearchArgs args_;
+  size_t ef_;
+  SearchResult result_;
+};
+
+class SaveWorker : public PromiseWorker {
+ public:
+  SaveWorker(Napi::Env env, std::shared_ptr<HnswIndex> index, std::string path)
+      : PromiseWorker(env), index_(std::move(index)), path_(std::move(path)) {}
+
+ protected:
+  void Run() override { index_->save(path_); }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  std::shared_ptr<HnswIndex> index_;
+  std::string path_;
+};
+
+class LoadWorker : public PromiseWorker {
+ public:
+  LoadWorker(Napi::Env env, Napi::Function cls, std::string path)
+      : PromiseWorker(env), cls_(Napi::Persistent(cls)), path_(std::move(path)) {}
+
+ protected:
+  void Run() override { index_ = HnswIndex::load(path_); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Value out = guarded(env, [&]() -> Napi::Value { return HnswIndexWrap::Adopt(cls_.Value(), index_); });
+    if (env.IsExceptionPending()) {
+      deferred_.Reject(env.GetAndClearPendingException().Value());
+      return;
+    }
+    deferred_.Resolve(out);
+  }
+
+ private:
+  Napi::FunctionReference cls_;
+  std::string path_;
+  std::shared_ptr<HnswIndex> index_;
+};
+
+size_t parse_ef(const Napi::Env& env, const Napi::CallbackInfo& info, size_t i) {
+  return info.Length() > i && !info[i].IsUndefined() ? expect_size(env, info[i], "ef", 1 << 24) : 0;
+}
+
+}  // namespace
+
+void HnswIndexWrap::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function cls = DefineClass(env, "NativeHnswIndex",
+                                   {InstanceMethod("add", &HnswIndexWrap::Add),
+                                    InstanceMethod("addAsync", &HnswIndexWrap::AddAsync),
+                                    InstanceMethod("remove", &HnswIndexWrap::Remove),
+                                    InstanceMethod("has", &HnswIndexWrap::Has),
+                                    InstanceMethod("get", &HnswIndexWrap::Get),
+                                    InstanceMethod("size", &HnswIndexWrap::Size),
+                                    InstanceMethod("capacity", &HnswIndexWrap::Capacity),
+                                    InstanceMethod("deleted", &HnswIndexWrap::Deleted),
+                                    InstanceMethod("memoryBytes", &HnswIndexWrap::MemoryBytes),
+                                    InstanceMethod("params", &HnswIndexWrap::Params),
+                                    InstanceMethod("labels", &HnswIndexWrap::Labels),
+                                    InstanceMethod("compact", &HnswIndexWrap::Compact),
+                                    InstanceMethod("searchInto", &HnswIndexWrap::SearchInto),
+                                    InstanceMethod("search", &HnswIndexWrap::Search),
+                                    InstanceMethod("searchAsync", &HnswIndexWrap::SearchAsync),
+                                    InstanceMethod("save", &HnswIndexWrap::Save),
+                                    InstanceMethod("saveAsync", &HnswIndexWrap::SaveAsync),
+                                    StaticMethod("load", &HnswIndexWrap::Load),
+                                    StaticMethod("loadAsync", &HnswIndexWrap::LoadAsync)});
+  exports.Set("NativeHnswIndex", cls);
+}
+
+Napi::Object HnswIndexWrap::Adopt(Napi::Function cls, std::shared_ptr<HnswIndex> index) {
+  g_adopting = &index;
+  try {
+    Napi::Object obj = cls.New({});
+    g_adopting = nullptr;
+    return obj;
+  } catch (...) {
+    g_adopting = nullptr;
+    throw;
+  }
+}
+
+// new NativeHnswIndex(dim, metric, M, efConstruction, efSearch, seed)
+HnswIndexWrap::HnswIndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HnswIndexWrap>(info) {
+  Napi::Env env = info.Env();
+  if (g_adopting) {
+    index_ = std::move(*g_adopting);
+    g_adopting = nullptr;
+    return;
+  }
+  guarded(env, [&]() -> Napi::Value {
+    HnswParams p;
+    p.dim = expect_size(env, info[0], "dim", kMaxDim);
+    if (p.dim == 0) throw_range(env, "dim: expected a positive integer, got 0");
+    if (!info[1].IsString()) throw_type(env, "metric: expected 'cosine', 'euclidean' or 'ip'");
+    const std::string ms = info[1].As<Napi::String>().Utf8Value();
+    if (!parse_metric(ms, &p.metric))
+      throw_range(env, "metric: expected 'cosine', 'euclidean' or 'ip', got '" + ms + "'");
+    p.M = (uint32_t)expect_size(env, info[2], "M", 2048);
+    if (p.M < 2) throw_range(env, "M: expected an integer from 2 to 2048, got " + std::to_string(p.M));
+    p.ef_construction = (uint32_t)expect_size(env, info[3], "efConstruction", 1 << 24);
+    p.ef_search = (uint32_t)expect_size(env, info[4], "efSearch", 1 << 24);
+    if (p.ef_construction == 0 || p.ef_search == 0) throw_range(env, "ef: expected a positive integer");
+    p.seed = (uint64_t)expect_size(env, info[5], "seed", kMaxLabel);
+    index_ = std::make_shared<HnswIndex>(p);
+    return env.Undefined();
+  });
+}
+
+Napi::Value HnswIndexWrap::Add(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    AddInput in = parse_add(info, index_->dim());
+    index_->add(in.labels.data(), in.vectors, in.labels.size(), in.threads);
+    return env.Undefined();
+  });
+}
+
+Napi::Value HnswIndexWrap::AddAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto* worker = new AddWorker(env, index_, parse_add(info, index_->dim()));
+    Napi::Promise p = worker->Promise();
+    worker->Queue();
+    return p;
+  });
+}
+
+Napi::Value HnswIndexWrap::Remove(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto labels = to_labels(env, expect_f64(env, info[0], "labels"), "labels");
+    return Napi::Number::New(env, (double)index_->remove(labels.data(), labels.size()));
+  });
+}
+
+namespace {
+bool label_arg(const Napi::Value& v, uint64_t* out) {
+  if (!v.IsNumber()) return false;
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d != std::floor(d) || d > kMaxLabel) return false;
+  *out = (uint64_t)d;
+  return true;
+}
+}  // namespace
+
+Napi::Value HnswIndexWrap::Has(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    uint64_t label;
+    return Napi::Boolean::New(env, label_arg(info[0], &label) && index_->has(label));
+  });
+}
+
+Napi::Value HnswIndexWrap::Get(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    uint64_t label;
+    if (!label_arg(info[0], &label)) return env.Undefined();
+    auto out = Napi::Float32Array::New(env, index_->dim());
+    if (!index_->get(label, out.Data())) return env.Undefined();
+    return out;
+  });
+}
+
+Napi::Value HnswIndexWrap::Size(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), (double)index_->size());
+}
+Napi::Value HnswIndexWrap::Capacity(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), (double)index_->capacity());
+}
+Napi::Value HnswIndexWrap::Deleted(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), (double)index_->deleted());
+}
+Napi::Value HnswIndexWrap::MemoryBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), (double)index_->memory_bytes());
+}
+
+Napi::Value HnswIndexWrap::Params(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const HnswParams& p = index_->params();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("dim", (double)p.dim);
+  o.Set("metric", metric_name(p.metric));
+  o.Set("M", (double)p.M);
+  o.Set("efConstruction", (double)p.ef_construction);
+  o.Set("efSearch", (double)p.ef_search);
+  o.Set("seed", (double)p.seed);
+  return o;
+}
+
+Napi::Value HnswIndexWrap::Labels(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value { return labels_to_js(env, index_->labels()); });
+}
+
+Napi::Value HnswIndexWrap::Compact(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    return Napi::Number::New(env, (double)index_->compact(optional_threads(env, info, 0)));
+  });
+}
+
+// searchInto(query, k, ef, outLabels, outDistances, allow?) -> count.
+// The sync single-query path: reads the query and writes the results in place
+// (no copies, no allocations besides the filter).
+Napi::Value HnswIndexWrap::SearchInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto q = expect_f32(env, info[0], "query");
+    const size_t dim = index_->dim();
+    if (q.ElementLength() != dim)
+      throw_range(env, "query: expected dimension " + std::to_string(dim) + ", got " + std::to_string(q.ElementLength()));
+    const size_t k = expect_size(env, info[1], "k", kMaxK);
+    if (k == 0) throw_range(env, "k: expected a positive integer, got 0");
+    const size_t ef = expect_size(env, info[2], "ef", 1 << 24);
+    auto out_labels = expect_f64(env, info[3], "outLabels");
+    auto out_dist = expect_f32(env, info[4], "outDistances");
+    const size_t cap = std::min({k, out_labels.ElementLength(), out_dist.ElementLength()});
+    check_finite(env, q.Data(), 1, dim, "query");
+    std::optional<LabelFilter> filter;
+    if (info.Length() > 5 && !info[5].IsUndefined() && !info[5].IsNull()) {
+      auto allow = to_labels(env, expect_f64(env, info[5], "filter"), "filter");
+      filter = LabelFilter::from_labels(allow.data(), allow.size());
+    }
+    thread_local std::vector<uint64_t> labels;
+    if (labels.size() < cap) labels.resize(cap);
+    const size_t n = index_->search_into(q.Data(), cap, ef, filter ? &*filter : nullptr, labels.data(),
+                                         out_dist.Data());
+    double* ol = out_labels.Data();
+    for (size_t i = 0; i < n; ++i) ol[i] = (double)labels[i];
+    return Napi::Number::New(env, (double)n);
+  });
+}
+
+// search(queries, nq, k, threads, allow, ef) -> { labels, distances, k }
+Napi::Value HnswIndexWrap::Search(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    SearchArgs a = parse_search_args(info, index_->dim());
+    const size_t ef = parse_ef(env, info, 5);
+    return result_to_js(env, index_->search(a.queries.data(), a.nq, a.k, ef, a.threads, a.filter_ptr()));
+  });
+}
+
+Napi::Value HnswIndexWrap::SearchAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    SearchArgs a = parse_search_args(info, index_->dim());
+    const size_t ef = parse_ef(env, info, 5);
+    auto* worker = new HnswSearchWorker(env, index_, std::move(a), ef);
+    Napi::Promise p = worker->Promise();
+    worker->Queue();
+    return p;
+  });
+}
+
+Napi::Value HnswIndexWrap::Save(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    index_->save(expect_path(env, info[0]));
+    return env.Undefined();
+  });
+}
+
+Napi::Value HnswIndexWrap::SaveAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto* worker = new SaveWorker(env, index_, expect_path(env, info[0]));
+    Napi::Promise p = worker->Promise();
+    worker->Queue();
+    return p;
+  });
+}
+
+Napi::Value HnswIndexWrap::Load(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    std::shared_ptr<HnswIndex> index = HnswIndex::load(expect_path(env, info[0]));
+    if (!info.This().IsFunction()) throw_type(env, "load: call as NativeHnswIndex.load(path)");
+    return Adopt(info.This().As<Napi::Function>(), std::move(index));
+  });
+}
+
+Napi::Value HnswIndexWrap::LoadAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (!info.This().IsFunction()) throw_type(env, "loadAsync: call as NativeHnswIndex.loadAsync(path)");
+    auto* worker = new LoadWorker(env, info.This().As<Napi::Function>(), expect_path(env, info[0]));
+    Napi::Promise p = worker->Promise();
+    worker->Queue();
+    return p;
+  });
+}
+
+}  // namespace quiver

@@ -1,0 +1,286 @@
+#include "hnsw_graph.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "../util/thread_pool.h"
+
+namespace quiver {
+
+HnswGraph::HnswGraph(const HnswParams& params) : p_(params), node_locks_(new std::mutex[kLockStripes]) {
+  kind_ = p_.metric == Metric::Euclidean ? kL2 : (p_.metric == Metric::Cosine ? kCos : kDot);
+  m0_ = 2 * p_.M;
+  vec_offset_ = 8 + 4 * (size_t)m0_;
+  block_bytes_ = vec_offset_ + 4 * p_.dim;
+  const KernelTable& kt = kernels();
+  l2sq_ = kt.l2sq;
+  dot_ = kt.dot;
+}
+
+HnswGraph::~HnswGraph() { std::free(blocks_); }
+
+size_t HnswGraph::bytes() const {
+  return capacity_ * block_bytes_ + labels_.capacity() * sizeof(uint64_t) + levels_.capacity() +
+         states_.capacity() + upper_.capacity() * sizeof(upper_[0]) + upper_bytes_;
+}
+
+void HnswGraph::reserve(size_t slots) {
+  if (slots <= capacity_) return;
+  if (slots >= kNoSlot) throw std::length_error("HNSW index is full (2^32 - 1 slots)");
+  char* grown = static_cast<char*>(std::realloc(blocks_, slots * block_bytes_));
+  if (!grown) throw std::bad_alloc();
+  blocks_ = grown;
+  // reserve() first so the vectors grow to exactly `slots` (resize alone may double).
+  labels_.reserve(slots);
+  levels_.reserve(slots);
+  states_.reserve(slots);
+  upper_.reserve(slots);
+  labels_.resize(slots, 0);
+  levels_.resize(slots, 0);
+  states_.resize(slots, static_cast<uint8_t>(SlotState::Free));
+  upper_.resize(slots);
+  capacity_ = slots;
+}
+
+void HnswGraph::clear() {
+  for (size_t s = 0; s < used_; ++s) {
+    upper_[s].reset();
+    levels_[s] = 0;
+    states_[s] = static_cast<uint8_t>(SlotState::Free);
+  }
+  upper_bytes_ = 0;
+  used_ = 0;
+  entry_ = kNoSlot;
+  max_level_ = -1;
+}
+
+void HnswGraph::init_slot(uint32_t s, uint64_t label, const float* v, int level) {
+  char* b = block(s);
+  float inv = 0.0f;
+  if (kind_ == kCos) {
+    const float n = std::sqrt(std::max(0.0f, dot_(v, v, p_.dim)));
+    inv = n > 0.0f ? 1.0f / n : 0.0f;
+  }
+  const uint32_t zero = 0;
+  std::memcpy(b, &inv, 4);
+  std::memcpy(b + 4, &zero, 4);
+  std::memcpy(b + vec_offset_, v, 4 * p_.dim);
+  const size_t upper_words = (size_t)level * (p_.M + 1);
+  std::unique_ptr<uint32_t[]> upper(level > 0 ? new uint32_t[upper_words]() : nullptr);
+  if (s < used_ && upper_[s]) upper_bytes_ -= (size_t)levels_[s] * (p_.M + 1) * 4;
+  upper_[s] = std::move(upper);
+  upper_bytes_ += upper_words * 4;
+  labels_[s] = label;
+  levels_[s] = (uint8_t)level;
+  states_[s] = static_cast<uint8_t>(SlotState::Live);
+  if (s >= used_) used_ = (size_t)s + 1;
+}
+
+void HnswGraph::restore_slot(uint32_t s, uint64_t label, int level, SlotState st, const float* v) {
+  init_slot(s, label, v, level);
+  states_[s] = static_cast<uint8_t>(st);
+}
+
+void HnswGraph::prepare_query(const float* q, float* out) const {
+  std::memcpy(out, q, 4 * p_.dim);
+  if (kind_ != kCos) return;
+  const float n = std::sqrt(std::max(0.0f, dot_(q, q, p_.dim)));
+  const float inv = n > 0.0f ? 1.0f / n : 0.0f;
+  for (size_t i = 0; i < p_.dim; ++i) out[i] *= inv;
+}
+
+float HnswGraph::key(const float* q, uint32_t s) const {
+  switch (kind_) {
+    case kL2: return key_t<kL2>(q, s);
+    case kDot: return key_t<kDot>(q, s);
+    case kCos: return key_t<kCos>(q, s);
+  }
+  return 0.0f;
+}
+
+float HnswGraph::key_to_distance(float key) const {
+  switch (kind_) {
+    case kL2: return std::sqrt(std::max(0.0f, key));
+    case kDot: return 1.0f + key;
+    case kCos: return std::min(2.0f, std::max(0.0f, 1.0f + key));
+  }
+  return key;
+}
+
+float HnswGraph::pair_key(uint32_t a, uint32_t b) const {
+  switch (kind_) {
+    case kL2: return l2sq_(vector(a), vector(b), p_.dim);
+    case kDot: return -dot_(vector(a), vector(b), p_.dim);
+    case kCos: return -dot_(vector(a), vector(b), p_.dim) * inv_norm(a) * inv_norm(b);
+  }
+  return 0.0f;
+}
+
+void HnswGraph::select_neighbors(const std::vector<HnswNeighbor>& cands, size_t m,
+                                 std::vector<HnswNeighbor>* out) const {
+  out->clear();
+  if (cands.size() <= m) {
+    out->assign(cands.begin(), cands.end());
+    return;
+  }
+  for (const HnswNeighbor& c : cands) {
+    if (out->size() >= m) break;
+    bool keep = true;
+    for (const HnswNeighbor& s : *out) {
+      if (pair_key(c.slot, s.slot) < c.key) {
+        keep = false;
+        break;
+      }
+    }
+    if (keep) out->push_back(c);
+  }
+}
+
+void HnswGraph::connect(uint32_t n, uint32_t s, float key, int level, HnswScratch& sc) {
+  std::lock_guard<std::mutex> guard(node_lock(n));
+  uint32_t* ln = links(n, level);
+  const uint32_t cnt = ln[0], maxm = max_links(level);
+  for (uint32_t j = 1; j <= cnt; ++j)
+    if (ln[j] == s) return;
+  if (cnt < maxm) {
+    ln[1 + cnt] = s;
+    ln[0] = cnt + 1;
+    return;
+  }
+  // Full: re-select among the old links and the newcomer.
+  sc.prune.clear();
+  sc.prune.push_back({key, s});
+  for (uint32_t j = 1; j <= cnt; ++j) sc.prune.push_back({pair_key(n, ln[j]), ln[j]});
+  std::sort(sc.prune.begin(), sc.prune.end(), hnsw_far_first);
+  select_neighbors(sc.prune, maxm, &sc.pruned);
+  for (size_t i = 0; i < sc.pruned.size(); ++i) ln[1 + i] = sc.pruned[i].slot;
+  ln[0] = (uint32_t)sc.pruned.size();
+}
+
+template <int K>
+void HnswGraph::insert_t(uint32_t s, HnswScratch& sc) {
+  const int level = levels_[s];
+  sc.query.resize(p_.dim);
+  prepare_query(vector(s), sc.query.data());
+  const float* q = sc.query.data();
+
+  // A node taller than the graph becomes the entry point: hold the entry lock
+  // for its whole insertion so no other insert sees a half-linked entry.
+  std::unique_lock<std::mutex> entry_lock(entry_mu_);
+  const uint32_t ep = entry_;
+  const int top = max_level_;
+  if (ep == kNoSlot) {
+    entry_ = s;
+    max_level_ = level;
+    return;
+  }
+  if (level <= top) entry_lock.unlock();
+
+  uint32_t cur = ep;
+  float cur_key = key_t<K>(q, cur);
+  greedy<K, true>(q, &cur, &cur_key, top, level, sc);
+  sc.entry.assign(1, HnswNeighbor{cur_key, cur});
+  auto linkable = [this, s](uint32_t n) { return n != s && state(n) == SlotState::Live; };
+  for (int l = std::min(level, top); l >= 0; --l) {
+    search_layer<K, true>(q, p_.ef_construction, l, linkable, sc);
+    select_neighbors(sc.found, p_.M, &sc.selected);
+    {
+      std::lock_guard<std::mutex> guard(node_lock(s));
+      uint32_t* ln = links(s, l);
+      for (size_t i = 0; i < sc.selected.size(); ++i) ln[1 + i] = sc.selected[i].slot;
+      ln[0] = (uint32_t)sc.selected.size();
+    }
+    for (const HnswNeighbor& nb : sc.selected) connect(nb.slot, s, nb.key, l, sc);
+    if (!sc.found.empty()) sc.entry.assign(sc.found.begin(), sc.found.end());
+  }
+  if (level > top) {
+    entry_ = s;
+    max_level_ = level;
+  }
+}
+
+void HnswGraph::insert(uint32_t s, HnswScratch& sc) {
+  switch (kind_) {
+    case kL2: insert_t<kL2>(s, sc); break;
+    case kDot: insert_t<kDot>(s, sc); break;
+    case kCos: insert_t<kCos>(s, sc); break;
+  }
+}
+
+std::vector<uint32_t> HnswGraph::repair_deleted(size_t threads) {
+  struct Update {
+    uint32_t slot;
+    int level;
+    std::vector<uint32_t> links;
+  };
+  constexpr size_t kChunk = 256;
+  const size_t nchunks = (used_ + kChunk - 1) / kChunk;
+  std::vector<std::vector<Update>> updates(nchunks);
+  // Phase 1 (parallel, read-only): new link lists for live nodes that point at
+  // deleted ones, chosen from their live links and the deleted nodes' live links.
+  ThreadPool::global().parallel_for(nchunks, threads, [&](size_t c) {
+    HnswScratch& sc = HnswScratch::local();
+    const size_t end = std::min(used_, (c + 1) * kChunk);
+    for (size_t s = c * kChunk; s < end; ++s) {
+      if (state((uint32_t)s) != SlotState::Live) continue;
+      for (int l = 0; l <= levels_[s]; ++l) {
+        const uint32_t* ln = links((uint32_t)s, l);
+        bool touches_deleted = false;
+        for (uint32_t j = 1; j <= ln[0]; ++j) touches_deleted |= state(ln[j]) != SlotState::Live;
+        if (!touches_deleted) continue;
+        sc.visited.reset(used_);
+        sc.visited.test_and_set((uint32_t)s);
+        sc.prune.clear();
+        auto consider = [&](uint32_t y) {
+          if (state(y) == SlotState::Live && !sc.visited.test_and_set(y))
+            sc.prune.push_back({pair_key((uint32_t)s, y), y});
+        };
+        for (uint32_t j = 1; j <= ln[0]; ++j) {
+          const uint32_t x = ln[j];
+          if (state(x) == SlotState::Live) {
+            consider(x);
+          } else if (state(x) == SlotState::Deleted) {
+            const uint32_t* lx = links(x, l);
+            for (uint32_t i = 1; i <= lx[0]; ++i) consider(lx[i]);
+          }
+        }
+        std::sort(sc.prune.begin(), sc.prune.end(), hnsw_far_first);
+        select_neighbors(sc.prune, max_links(l), &sc.pruned);
+        Update u{(uint32_t)s, l, {}};
+        for (const HnswNeighbor& nb : sc.pruned) u.links.push_back(nb.slot);
+        updates[c].push_back(std::move(u));
+      }
+    }
+  });
+  // Phase 2: apply, then unlink the deleted nodes.
+  for (auto& chunk : updates)
+    for (Update& u : chunk) {
+      uint32_t* ln = links(u.slot, u.level);
+      for (size_t i = 0; i < u.links.size(); ++i) ln[1 + i] = u.links[i];
+      ln[0] = (uint32_t)u.links.size();
+    }
+  std::vector<uint32_t> freed;
+  for (size_t s = 0; s < used_; ++s) {
+    if (state((uint32_t)s) != SlotState::Deleted) continue;
+    links((uint32_t)s, 0)[0] = 0;
+    if (upper_[s]) upper_bytes_ -= (size_t)levels_[s] * (p_.M + 1) * 4;
+    upper_[s].reset();
+    levels_[s] = 0;
+    states_[s] = static_cast<uint8_t>(SlotState::Free);
+    freed.push_back((uint32_t)s);
+  }
+  if (entry_ != kNoSlot && state(entry_) != SlotState::Live) {
+    entry_ = kNoSlot;
+    max_level_ = -1;
+    for (size_t s = 0; s < used_; ++s)
+      if (state((uint32_t)s) == SlotState::Live && (int)levels_[s] > max_level_) {
+        entry_ = (uint32_t)s;
+        max_level_ = levels_[s];
+      }
+  }
+  return freed;
+}
+
+}  // namespace quiver

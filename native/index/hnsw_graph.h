@@ -1,0 +1,148 @@
+// HNSW graph storage and the graph algorithms (layer search, neighbour
+// selection, insertion, repair after deletes). Locking policy lives in
+// HnswIndex; this class only guards link lists with per-node locks while
+// several threads insert at once.
+//
+// Memory layout: one fixed-size block per slot, so a node's level-0 links and
+// its vector share cache lines and one prefetch brings in both:
+//   [float inv_norm][u32 link count][u32 links[M0]][float vector[dim]]
+// inv_norm is 1/|x| for cosine (0 for a zero vector) and unused otherwise.
+// Levels above 0 are rare (1/M of nodes): each such node owns a separate array
+// of level * (1 + M) u32: [count, links[M]] per level.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "hnsw_scratch.h"
+#include "metric.h"
+
+namespace quiver {
+
+constexpr uint32_t kNoSlot = UINT32_MAX;
+constexpr int kMaxHnswLevel = 31;
+
+enum class SlotState : uint8_t {
+  Live = 0,     // searchable
+  Deleted = 1,  // removed by the user; still routes searches until repaired
+  Free = 2,     // unlinked from the graph, ready for reuse
+};
+
+struct HnswParams {
+  size_t dim = 0;
+  Metric metric = Metric::Euclidean;
+  uint32_t M = 16;
+  uint32_t ef_construction = 200;
+  uint32_t ef_search = 64;
+  uint64_t seed = 42;
+};
+
+class HnswGraph {
+ public:
+  explicit HnswGraph(const HnswParams& params);
+  ~HnswGraph();
+  HnswGraph(const HnswGraph&) = delete;
+  HnswGraph& operator=(const HnswGraph&) = delete;
+
+  const HnswParams& params() const { return p_; }
+  size_t dim() const { return p_.dim; }
+  uint32_t max_links(int level) const { return level == 0 ? m0_ : p_.M; }
+  size_t capacity() const { return capacity_; }
+  size_t used() const { return used_; }
+  uint32_t entry() const { return entry_; }
+  int max_level() const { return max_level_; }
+  size_t bytes() const;
+
+  // Grows storage to `slots` (not thread safe: callers hold the index exclusively).
+  void reserve(size_t slots);
+  // Forgets every node (keeps the storage).
+  void clear();
+
+  const float* vector(uint32_t s) const { return reinterpret_cast<const float*>(block(s) + vec_offset_); }
+  float inv_norm(uint32_t s) const { return *reinterpret_cast<const float*>(block(s)); }
+  uint64_t label(uint32_t s) const { return labels_[s]; }
+  const uint64_t* labels() const { return labels_.data(); }
+  int level(uint32_t s) const { return levels_[s]; }
+  SlotState state(uint32_t s) const { return static_cast<SlotState>(states_[s]); }
+  void set_state(uint32_t s, SlotState st) { states_[s] = static_cast<uint8_t>(st); }
+  // [count, ids...] for the node at a level (level <= level(s)).
+  uint32_t* links(uint32_t s, int level) const {
+    return level == 0 ? reinterpret_cast<uint32_t*>(block(s) + 4) : upper_[s].get() + (size_t)(level - 1) * (p_.M + 1);
+  }
+
+  // Claims slot s (s == used() appends) for a vector with no links yet.
+  void init_slot(uint32_t s, uint64_t label, const float* v, int level);
+  // Links slot s into the graph. Safe to run for several slots at once on
+  // different threads, as long as nothing else touches the graph meanwhile.
+  void insert(uint32_t s, HnswScratch& sc);
+  // Replaces links to Deleted nodes by links to their live neighbours, then
+  // unlinks the Deleted nodes and marks them Free. Returns the freed slots.
+  std::vector<uint32_t> repair_deleted(size_t threads);
+
+  // Query side (read-only; callers hold the index at least shared).
+  // The query as the keys expect it: normalised for cosine, as is otherwise.
+  void prepare_query(const float* q, float* out) const;
+  // Ordering key of a slot for a prepared query: smaller is nearer.
+  float key(const float* q, uint32_t s) const;
+  // The user-visible distance for a key (metric.h conventions).
+  float key_to_distance(float key) const;
+  // Best `ef` nodes for which accept(slot) holds, ascending by key, in sc.found.
+  template <class Accept>
+  void search(const float* q, size_t ef, const Accept& accept, HnswScratch& sc) const;
+
+  // Loader access: restores a slot's raw state (validated by the caller).
+  void restore_slot(uint32_t s, uint64_t label, int level, SlotState st, const float* v);
+  void set_entry(uint32_t entry, int max_level) {
+    entry_ = entry;
+    max_level_ = max_level;
+  }
+  void set_used(size_t used) { used_ = used; }
+
+ private:
+  enum Kind { kL2 = 0, kDot = 1, kCos = 2 };
+  char* block(uint32_t s) const { return blocks_ + (size_t)s * block_bytes_; }
+  float pair_key(uint32_t a, uint32_t b) const;
+  template <int K>
+  float key_t(const float* q, uint32_t s) const;
+  template <int K, bool kLocked, class Accept>
+  void search_layer(const float* q, size_t ef, int level, const Accept& accept, HnswScratch& sc) const;
+  template <int K, bool kLocked>
+  void greedy(const float* q, uint32_t* cur, float* cur_key, int from_level, int to_level, HnswScratch& sc) const;
+  template <int K, class Accept>
+  void search_t(const float* q, size_t ef, const Accept& accept, HnswScratch& sc) const;
+  template <int K>
+  void insert_t(uint32_t s, HnswScratch& sc);
+  // Keeps at most m of `cands` (ascending by key to a base node), preferring
+  // ones not closer to an already kept neighbour than to the base (HNSW heuristic).
+  void select_neighbors(const std::vector<HnswNeighbor>& cands, size_t m, std::vector<HnswNeighbor>* out) const;
+  void connect(uint32_t n, uint32_t s, float key, int level, HnswScratch& sc);
+  std::mutex& node_lock(uint32_t s) const { return node_locks_[s & (kLockStripes - 1)]; }
+
+  static constexpr size_t kLockStripes = 4096;
+
+  HnswParams p_;
+  Kind kind_;
+  uint32_t m0_;
+  size_t vec_offset_;
+  size_t block_bytes_;
+  size_t capacity_ = 0;
+  size_t used_ = 0;
+  char* blocks_ = nullptr;
+  std::vector<uint64_t> labels_;
+  std::vector<uint8_t> levels_;
+  std::vector<uint8_t> states_;
+  std::vector<std::unique_ptr<uint32_t[]>> upper_;
+  size_t upper_bytes_ = 0;
+  uint32_t entry_ = kNoSlot;
+  int max_level_ = -1;
+  std::mutex entry_mu_;
+  std::unique_ptr<std::mutex[]> node_locks_;
+  float (*l2sq_)(const float*, const float*, size_t);
+  float (*dot_)(const float*, const float*, size_t);
+};
+
+}  // namespace quiver
+
+#include "hnsw_graph_search.h"

@@ -1,0 +1,144 @@
+// Template part of HnswGraph: the layer search used by both queries and
+// inserts, specialised per metric so the key computation inlines, and with
+// software prefetching of the next neighbour's block.
+#pragma once
+#include <algorithm>
+#include <limits>
+
+namespace quiver {
+
+template <int K>
+inline float HnswGraph::key_t(const float* q, uint32_t s) const {
+  const float* v = vector(s);
+  if constexpr (K == kL2) return l2sq_(q, v, p_.dim);
+  else if constexpr (K == kDot) return -dot_(q, v, p_.dim);
+  else return -dot_(q, v, p_.dim) * inv_norm(s);
+}
+
+inline bool hnsw_near_first(const HnswNeighbor& a, const HnswNeighbor& b) { return a.key > b.key; }
+inline bool hnsw_far_first(const HnswNeighbor& a, const HnswNeighbor& b) { return a.key < b.key; }
+
+// Best-first search of one layer from sc.entry. With kLocked, every link list
+// is copied under its node lock (inserts running on other threads may be
+// rewriting it); queries run with the index held shared, so they read in place.
+template <int K, bool kLocked, class Accept>
+void HnswGraph::search_layer(const float* q, size_t ef, int level, const Accept& accept, HnswScratch& sc) const {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  auto& cand = sc.candidates;
+  auto& res = sc.results;
+  cand.clear();
+  res.clear();
+  sc.visited.reset(used_);
+  for (const HnswNeighbor& e : sc.entry) {
+    if (sc.visited.test_and_set(e.slot)) continue;
+    cand.push_back(e);
+    std::push_heap(cand.begin(), cand.end(), hnsw_near_first);
+    if (accept(e.slot)) {
+      res.push_back(e);
+      std::push_heap(res.begin(), res.end(), hnsw_far_first);
+      if (res.size() > ef) {
+        std::pop_heap(res.begin(), res.end(), hnsw_far_first);
+        res.pop_back();
+      }
+    }
+  }
+  // Keys at or above `bound` cannot improve the results (infinite until ef are found).
+  float bound = res.size() >= ef ? res.front().key : kInf;
+  while (!cand.empty()) {
+    const HnswNeighbor c = cand.front();
+    if (c.key > bound) break;
+    std::pop_heap(cand.begin(), cand.end(), hnsw_near_first);
+    cand.pop_back();
+    const uint32_t* ln;
+    if constexpr (kLocked) {
+      std::lock_guard<std::mutex> guard(node_lock(c.slot));
+      const uint32_t* src = links(c.slot, level);
+      sc.links.assign(src, src + 1 + src[0]);
+      ln = sc.links.data();
+    } else {
+      ln = links(c.slot, level);
+    }
+    const uint32_t cnt = ln[0];
+    if (cnt == 0) continue;
+    for (uint32_t j = 1; j <= cnt; ++j) __builtin_prefetch(sc.visited.marks.data() + ln[j]);
+    __builtin_prefetch(vector(ln[1]));
+    for (uint32_t j = 1; j <= cnt; ++j) {
+      const uint32_t n = ln[j];
+      if (j < cnt) {
+        const char* next = reinterpret_cast<const char*>(vector(ln[j + 1]));
+        __builtin_prefetch(next);
+        __builtin_prefetch(next + 64);
+      }
+      if (sc.visited.test_and_set(n)) continue;
+      const float k = key_t<K>(q, n);
+      if (k < bound) {
+        cand.push_back({k, n});
+        std::push_heap(cand.begin(), cand.end(), hnsw_near_first);
+        if (accept(n)) {
+          res.push_back({k, n});
+          std::push_heap(res.begin(), res.end(), hnsw_far_first);
+          if (res.size() > ef) {
+            std::pop_heap(res.begin(), res.end(), hnsw_far_first);
+            res.pop_back();
+          }
+          if (res.size() >= ef) bound = res.front().key;
+        }
+      }
+    }
+  }
+  sc.found.assign(res.begin(), res.end());
+  std::sort(sc.found.begin(), sc.found.end(), hnsw_far_first);
+}
+
+// Greedy descent through the layers above to_level: move to any nearer neighbour
+// until none is nearer.
+template <int K, bool kLocked>
+void HnswGraph::greedy(const float* q, uint32_t* cur, float* cur_key, int from_level, int to_level,
+                       HnswScratch& sc) const {
+  for (int l = from_level; l > to_level; --l) {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      const uint32_t* ln;
+      if constexpr (kLocked) {
+        std::lock_guard<std::mutex> guard(node_lock(*cur));
+        const uint32_t* src = links(*cur, l);
+        sc.links.assign(src, src + 1 + src[0]);
+        ln = sc.links.data();
+      } else {
+        ln = links(*cur, l);
+      }
+      const uint32_t cnt = ln[0];
+      for (uint32_t j = 1; j <= cnt; ++j) {
+        const float k = key_t<K>(q, ln[j]);
+        if (k < *cur_key) {
+          *cur_key = k;
+          *cur = ln[j];
+          changed = true;
+        }
+      }
+    }
+  }
+}
+
+template <int K, class Accept>
+void HnswGraph::search_t(const float* q, size_t ef, const Accept& accept, HnswScratch& sc) const {
+  sc.found.clear();
+  if (entry_ == kNoSlot) return;
+  uint32_t cur = entry_;
+  float cur_key = key_t<K>(q, cur);
+  greedy<K, false>(q, &cur, &cur_key, max_level_, 0, sc);
+  sc.entry.assign(1, HnswNeighbor{cur_key, cur});
+  search_layer<K, false>(q, ef, 0, accept, sc);
+}
+
+template <class Accept>
+void HnswGraph::search(const float* q, size_t ef, const Accept& accept, HnswScratch& sc) const {
+  switch (kind_) {
+    case kL2: search_t<kL2>(q, ef, accept, sc); break;
+    case kDot: search_t<kDot>(q, ef, accept, sc); break;
+    case kCos: search_t<kCos>(q, ef, accept, sc); break;
+  }
+}
+
+}  // namespace quiver

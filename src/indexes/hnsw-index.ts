@@ -1,0 +1,220 @@
+// HnswIndex: approximate k-nearest-neighbour search over a native HNSW graph
+// (native/index/hnsw_*), with deletes, in-graph filters and a checked file format.
+import { native } from '../native/load.js';
+import type { NativeHnswIndex } from '../native/types.js';
+import {
+  checkDim, checkK, checkMetric, checkThreads, describe, toBatch, toLabels, toQuery, toVectors,
+  type LabelsLike, type Metric, type VectorLike, type VectorsLike,
+} from './input.js';
+import { toAllowList, type LabelFilter } from './filter.js';
+import type { BatchOptions, BatchSearchResult, SearchResult } from './results.js';
+
+export interface HnswIndexOptions {
+  dim: number;
+  /** 'cosine' (1 - cosine similarity), 'euclidean' (L2, not squared) or 'ip' (1 - dot product). Default 'cosine'. */
+  metric?: Metric;
+  /** Links per node on upper layers (2M on the bottom layer). Default 16. */
+  M?: number;
+  /** Candidate list size while inserting: higher builds a better graph, slower. Default 200. */
+  efConstruction?: number;
+  /** Default candidate list size while searching (raised to k when smaller). Default 64. */
+  efSearch?: number;
+  /** Seed of the level generator, for reproducible single-threaded builds. Default 42. */
+  seed?: number;
+}
+
+export interface HnswSearchOptions {
+  /** Candidate list size for this search (default: the index's efSearch; raised to k when smaller). */
+  ef?: number;
+  /** Only these labels (or labels for which the predicate returns true) can be returned. */
+  filter?: LabelFilter;
+}
+
+export interface HnswAddOptions {
+  /** Native threads to build with (default: all cores). */
+  threads?: number;
+}
+
+const MAX_EF = 1 << 24;
+const ADOPT = Symbol('adopt');
+
+function checkPositiveInt(value: unknown, name: string, max: number, min = 1): number {
+  if (typeof value !== 'number') throw new TypeError(`${name}: expected an integer from ${min} to ${max}, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`${name}: expected an integer from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+function checkPath(path: unknown): string {
+  if (typeof path !== 'string') throw new TypeError(`path: expected a string, got ${describe(path)}`);
+  if (path.length === 0) throw new RangeError('path: expected a non-empty string');
+  return path;
+}
+
+export class HnswIndex {
+  readonly dim: number;
+  readonly metric: Metric;
+  readonly M: number;
+  readonly efConstruction: number;
+  readonly efSearch: number;
+  readonly seed: number;
+  readonly #native: NativeHnswIndex;
+  // Reused result buffers of the sync single-query path; results are sliced out.
+  #outLabels = new Float64Array(64);
+  #outDistances = new Float32Array(64);
+
+  constructor(options: HnswIndexOptions);
+  /** @internal */
+  constructor(options: typeof ADOPT, adopted: NativeHnswIndex);
+  constructor(options: HnswIndexOptions | typeof ADOPT, adopted?: NativeHnswIndex) {
+    if (options === ADOPT) {
+      this.#native = adopted!;
+      const p = this.#native.params();
+      this.dim = p.dim;
+      this.metric = p.metric as Metric;
+      this.M = p.M;
+      this.efConstruction = p.efConstruction;
+      this.efSearch = p.efSearch;
+      this.seed = p.seed;
+      return;
+    }
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError(`options: expected { dim, metric, M, efConstruction, efSearch }, got ${describe(options)}`);
+    this.dim = checkDim(options.dim);
+    this.metric = checkMetric(options.metric ?? 'cosine');
+    this.M = checkPositiveInt(options.M ?? 16, 'M', 2048, 2);
+    this.efConstruction = checkPositiveInt(options.efConstruction ?? 200, 'efConstruction', MAX_EF);
+    this.efSearch = checkPositiveInt(options.efSearch ?? 64, 'efSearch', MAX_EF);
+    this.seed = checkPositiveInt(options.seed ?? 42, 'seed', Number.MAX_SAFE_INTEGER, 0);
+    this.#native = new (native().NativeHnswIndex)(this.dim, this.metric, this.M, this.efConstruction, this.efSearch, this.seed);
+  }
+
+  /** Loads an index saved with save()/saveSync(), off the JS thread. Rejects damaged or foreign files. */
+  static async load(path: string): Promise<HnswIndex> {
+    const n = await native().NativeHnswIndex.loadAsync(checkPath(path));
+    return new HnswIndex(ADOPT, n);
+  }
+
+  static loadSync(path: string): HnswIndex {
+    return new HnswIndex(ADOPT, native().NativeHnswIndex.load(checkPath(path)));
+  }
+
+  /** Live vectors. */
+  get size(): number {
+    return this.#native.size();
+  }
+
+  /** Allocated vector slots (grows by itself; removed slots are reused). */
+  get capacity(): number {
+    return this.#native.capacity();
+  }
+
+  /** Removed vectors whose slots are not yet reclaimed (see compact()). */
+  get deletedCount(): number {
+    return this.#native.deleted();
+  }
+
+  /** Bytes held by the index's native storage. */
+  memoryBytes(): number {
+    return this.#native.memoryBytes();
+  }
+
+  /** Adds vectors; an existing label has its vector replaced. Built on native threads. */
+  add(labels: LabelsLike, vectors: VectorsLike, options: HnswAddOptions = {}): void {
+    const batch = toBatch(labels, vectors, this.dim);
+    this.#native.add(batch.labels, batch.vectors, checkThreads(options?.threads));
+  }
+
+  /** Same as add(), off the JS thread. Searches may run meanwhile. */
+  async addAsync(labels: LabelsLike, vectors: VectorsLike, options: HnswAddOptions = {}): Promise<void> {
+    const batch = toBatch(labels, vectors, this.dim);
+    await this.#native.addAsync(batch.labels, batch.vectors, checkThreads(options?.threads));
+  }
+
+  /** Removes labels; returns how many were present. Removed vectors are never returned. */
+  remove(labels: LabelsLike): number {
+    return this.#native.remove(toLabels(labels));
+  }
+
+  /** Relinks the graph around removed vectors and frees their slots; returns the slots freed. */
+  compact(options: HnswAddOptions = {}): number {
+    return this.#native.compact(checkThreads(options?.threads));
+  }
+
+  has(label: number): boolean {
+    return this.#native.has(label);
+  }
+
+  /** A copy of the stored vector, or undefined. */
+  get(label: number): Float32Array | undefined {
+    return this.#native.get(label);
+  }
+
+  /** Every live label. */
+  labels(): Float64Array {
+    return this.#native.labels();
+  }
+
+  /** The k approximate nearest neighbours of `query`, nearest first (ties by label). */
+  search(query: VectorLike, k: number, options: HnswSearchOptions = {}): SearchResult {
+    const q = toQuery(query, this.dim);
+    checkK(k);
+    const ef = this.#ef(options);
+    const allow = this.#allow(options);
+    const cap = Math.min(k, this.#native.size());
+    if (cap === 0) return { labels: new Float64Array(0), distances: new Float32Array(0) };
+    if (this.#outLabels.length < cap) {
+      this.#outLabels = new Float64Array(cap);
+      this.#outDistances = new Float32Array(cap);
+    }
+    const got = this.#native.searchInto(q, cap, ef, this.#outLabels, this.#outDistances, allow);
+    return { labels: this.#outLabels.slice(0, got), distances: this.#outDistances.slice(0, got) };
+  }
+
+  /** Top-k for many queries, spread over native threads. */
+  searchBatch(queries: VectorsLike, k: number, options: BatchOptions & HnswSearchOptions = {}): BatchSearchResult {
+    const q = toVectors(queries, this.dim, 'queries');
+    checkK(k);
+    const ef = this.#ef(options);
+    const r = this.#native.search(q.data, q.count, k, checkThreads(options?.threads), this.#allow(options), ef);
+    return { labels: r.labels, distances: r.distances, k: r.k, nq: q.count };
+  }
+
+  /** Same as search(), computed on a worker thread. */
+  async searchAsync(query: VectorLike, k: number, options: HnswSearchOptions = {}): Promise<SearchResult> {
+    const q = toQuery(query, this.dim);
+    checkK(k);
+    const ef = this.#ef(options);
+    const r = await this.#native.searchAsync(q, 1, k, 1, this.#allow(options), ef);
+    return { labels: r.labels, distances: r.distances };
+  }
+
+  /** Same as searchBatch(), computed off the JS thread. */
+  async searchBatchAsync(
+    queries: VectorsLike, k: number, options: BatchOptions & HnswSearchOptions = {},
+  ): Promise<BatchSearchResult> {
+    const q = toVectors(queries, this.dim, 'queries');
+    checkK(k);
+    const ef = this.#ef(options);
+    const r = await this.#native.searchAsync(q.data, q.count, k, checkThreads(options?.threads), this.#allow(options), ef);
+    return { labels: r.labels, distances: r.distances, k: r.k, nq: q.count };
+  }
+
+  /** Writes the index to `path` atomically (temporary file, fsync, rename), off the JS thread. */
+  async save(path: string): Promise<void> {
+    await this.#native.saveAsync(checkPath(path));
+  }
+
+  saveSync(path: string): void {
+    this.#native.save(checkPath(path));
+  }
+
+  #ef(options: HnswSearchOptions | undefined): number {
+    const ef = options?.ef;
+    return ef === undefined ? this.efSearch : checkPositiveInt(ef, 'ef', MAX_EF);
+  }
+
+  #allow(options: HnswSearchOptions | undefined): Float64Array | undefined {
+    return toAllowList(options?.filter, () => this.#native.labels());
+  }
+}

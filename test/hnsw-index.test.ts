@@ -1,0 +1,305 @@
+// HnswIndex behaviour: recall against exact search (generated and real data),
+// deletes, churn, updates, filters, batch/async agreement and save/load.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FlatIndex, HnswIndex, type Metric } from '../src/index.js';
+import { rng } from './helpers/reference.js';
+
+/** Seeded Gaussian mixture: n points around `clusters` random centres. */
+function mixture(n: number, dim: number, seed: number, clusters = 20): Float32Array {
+  const r = rng(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const centres = Array.from({ length: clusters }, () => Float32Array.from({ length: dim }, () => gauss() * 3));
+  const out = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    const c = centres[Math.floor(r() * clusters)];
+    for (let d = 0; d < dim; d++) out[i * dim + d] = c[d] + gauss();
+  }
+  return out;
+}
+
+function row(data: Float32Array, dim: number, i: number): Float32Array {
+  return data.subarray(i * dim, (i + 1) * dim);
+}
+
+/** Mean recall@k of HNSW rows against exact rows (both row-major, k columns). */
+function recall(got: Float64Array, truth: Float64Array, nq: number, k: number): number {
+  let hits = 0;
+  for (let i = 0; i < nq; i++) {
+    const t = new Set(truth.subarray(i * k, (i + 1) * k));
+    for (const l of got.subarray(i * k, (i + 1) * k)) if (t.has(l)) hits++;
+  }
+  return hits / (nq * k);
+}
+
+function readVecs(path: string, int: boolean): { dim: number; data: Float32Array | Int32Array } {
+  const buf = readFileSync(path);
+  const dim = buf.readInt32LE(0);
+  const n = buf.length / (4 * (dim + 1));
+  const data = int ? new Int32Array(n * dim) : new Float32Array(n * dim);
+  for (let i = 0; i < n; i++)
+    for (let d = 0; d < dim; d++)
+      data[i * dim + d] = int ? buf.readInt32LE(4 * (i * (dim + 1) + 1 + d)) : buf.readFloatLE(4 * (i * (dim + 1) + 1 + d));
+  return { dim, data };
+}
+
+const METRICS: Metric[] = ['euclidean', 'cosine', 'ip'];
+const dim = 24;
+const n = 4000;
+// Base vectors, queries and replacement vectors all drawn from one distribution.
+const all = mixture(n + 300, dim, 7);
+const data = all.subarray(0, n * dim);
+const queries = all.subarray(n * dim, (n + 100) * dim);
+const replacements = all.subarray((n + 100) * dim);
+const labels = Float64Array.from({ length: n }, (_, i) => i * 7 + 3);
+
+describe('HnswIndex recall against exact search', () => {
+  it.each(METRICS)('%s: recall@10 >= 0.95 at default parameters, distances as FlatIndex', (metric) => {
+    const h = new HnswIndex({ dim, metric });
+    const f = new FlatIndex({ dim, metric });
+    h.add(labels, data);
+    f.add(labels, data);
+    expect(h.size).toBe(n);
+    const got = h.searchBatch(queries, 10);
+    const truth = f.searchBatch(queries, 10);
+    expect(got.k).toBe(10);
+    expect(recall(got.labels, truth.labels, 100, 10)).toBeGreaterThanOrEqual(0.95);
+    // Same distance meaning as FlatIndex: where labels agree, distances agree.
+    for (let i = 0; i < 100 * 10; i++)
+      if (got.labels[i] === truth.labels[i]) expect(got.distances[i]).toBeCloseTo(truth.distances[i], 4);
+    for (let i = 0; i < 100; i++) {
+      const d = got.distances.subarray(i * 10, (i + 1) * 10);
+      for (let j = 1; j < 10; j++) expect(d[j]).toBeGreaterThanOrEqual(d[j - 1]);
+    }
+  });
+
+  const datasets: Array<[string, Metric]> = [['ngt_sift5k', 'euclidean'], ['glove_twitter_25d_subset12k', 'cosine']];
+  const root = join(__dirname, '../../shared/datasets');
+  // ef 200: sift needs more than the default ef 64 for 0.95 (so does hnswlib: ef 128).
+  it.each(datasets)('real data %s: recall@10 >= 0.95 at ef 200 against the published ground truth', (name, metric) => {
+    const dir = join(root, name);
+    if (!existsSync(dir)) {
+      console.warn(`skipped: ${dir} is absent (real datasets live in ../shared/datasets)`);
+      return;
+    }
+    const base = readVecs(join(dir, 'base.fvecs'), false);
+    const q = readVecs(join(dir, 'query.fvecs'), false);
+    const gtFile = readdirSync(dir).find((f) => f.startsWith('groundtruth') && f.endsWith('.ivecs') && !f.includes('.dist.'))!;
+    const gt = readVecs(join(dir, gtFile), true);
+    const nb = base.data.length / base.dim;
+    const h = new HnswIndex({ dim: base.dim, metric });
+    h.add(Float64Array.from({ length: nb }, (_, i) => i), base.data as Float32Array);
+    const nq = Math.min(300, q.data.length / q.dim);
+    const got = h.searchBatch((q.data as Float32Array).subarray(0, nq * q.dim), 10, { ef: 200 });
+    const truth = new Float64Array(nq * 10);
+    for (let i = 0; i < nq; i++) for (let j = 0; j < 10; j++) truth[i * 10 + j] = gt.data[i * gt.dim + j];
+    expect(recall(got.labels, truth, nq, 10)).toBeGreaterThanOrEqual(0.95);
+  }, 60_000);
+
+  it('single, batch and async searches agree', async () => {
+    const h = new HnswIndex({ dim, metric: 'euclidean' });
+    h.add(labels, data);
+    const batch = h.searchBatch(queries.subarray(0, 20 * dim), 5, { ef: 40 });
+    const batchAsync = await h.searchBatchAsync(queries.subarray(0, 20 * dim), 5, { ef: 40, threads: 2 });
+    expect([...batchAsync.labels]).toEqual([...batch.labels]);
+    for (let i = 0; i < 20; i++) {
+      const one = h.search(row(queries, dim, i), 5, { ef: 40 });
+      const oneAsync = await h.searchAsync(Array.from(row(queries, dim, i)), 5, { ef: 40 });
+      expect([...one.labels]).toEqual([...batch.labels.subarray(i * 5, i * 5 + 5)]);
+      expect([...oneAsync.labels]).toEqual([...one.labels]);
+      expect([...one.distances]).toEqual([...batch.distances.subarray(i * 5, i * 5 + 5)]);
+    }
+  });
+
+  it('ef below k is raised to k; k above size returns everything; empty index returns nothing', () => {
+    const h = new HnswIndex({ dim: 2, metric: 'euclidean' });
+    expect(h.search([0, 0], 3).labels.length).toBe(0);
+    expect(h.searchBatch([[0, 0]], 3).k).toBe(0);
+    h.add([5, 1, 9], [[1, 0], [2, 0], [3, 0]]);
+    const r = h.search([0, 0], 10, { ef: 1 });
+    expect([...r.labels]).toEqual([5, 1, 9]);
+    expect([...r.distances]).toEqual([1, 2, 3]);
+    const big = new HnswIndex({ dim, metric: 'cosine' });
+    big.add(labels, data);
+    expect(big.search(row(queries, dim, 0), 50, { ef: 1 }).labels.length).toBe(50);
+  });
+
+  it('orders exact ties by label', () => {
+    const h = new HnswIndex({ dim: 2, metric: 'euclidean' });
+    h.add([9, 3, 7, 1], [[1, 0], [1, 0], [0, 1], [0, 1]]);
+    const r = h.search([0, 0], 4);
+    expect([...r.labels]).toEqual([1, 3, 7, 9]);
+  });
+});
+
+describe('HnswIndex deletes, churn and updates', () => {
+  it('removed labels never come back and results are not short', () => {
+    const h = new HnswIndex({ dim, metric: 'euclidean' });
+    h.add(labels, data);
+    const gone = labels.filter((_, i) => i % 2 === 0);
+    expect(h.remove(gone)).toBe(n / 2);
+    expect(h.remove(gone)).toBe(0);
+    expect(h.size).toBe(n / 2);
+    expect(h.has(gone[0])).toBe(false);
+    expect(h.get(gone[0])).toBeUndefined();
+    const goneSet = new Set(gone);
+    const r = h.searchBatch(queries, 10);
+    expect(r.k).toBe(10);
+    for (const l of r.labels) expect(goneSet.has(l)).toBe(false);
+    // Searching right at a removed vector still gives k live results.
+    const at = h.search(row(data, dim, 0), 25);
+    expect(at.labels.length).toBe(25);
+    for (const l of at.labels) expect(goneSet.has(l)).toBe(false);
+    // Leave 3 live vectors: every search returns exactly those 3.
+    const keep = labels.filter((_, i) => i % 2 === 1);
+    h.remove(keep.slice(3));
+    expect(h.size).toBe(3);
+    expect([...h.search(row(queries, dim, 0), 10).labels].sort((a, b) => a - b)).toEqual([...keep.slice(0, 3)]);
+    h.remove(keep.slice(0, 3));
+    expect(h.search(row(queries, dim, 0), 10).labels.length).toBe(0);
+    h.add([1], [row(data, dim, 5)]);
+    expect([...h.search(row(data, dim, 5), 3).labels]).toEqual([1]);
+  });
+
+  it('churn: 10 rounds of removing half and adding as many keeps recall and bounded capacity', () => {
+    const size = 3000;
+    const pool = mixture(size * 6, dim, 11);
+    const h = new HnswIndex({ dim, metric: 'euclidean' });
+    const live = new Map<number, number>(); // label -> row in pool
+    let next = 0;
+    const addRows = (count: number) => {
+      const ls = new Float64Array(count);
+      const vs = new Float32Array(count * dim);
+      for (let i = 0; i < count; i++) {
+        const r = next % pool.length === 0 ? 0 : next % (size * 6);
+        ls[i] = next;
+        vs.set(row(pool, dim, r), i * dim);
+        live.set(next, r);
+        next++;
+      }
+      h.add(ls, vs);
+    };
+    addRows(size);
+    const initialCapacity = h.capacity;
+    const r = rng(5);
+    for (let round = 0; round < 10; round++) {
+      const victims = [...live.keys()].filter(() => r() < 0.5);
+      h.remove(victims);
+      for (const v of victims) live.delete(v);
+      addRows(victims.length);
+      expect(h.size).toBe(live.size);
+    }
+    expect(h.capacity).toBeLessThanOrEqual(initialCapacity * 1.5);
+    const f = new FlatIndex({ dim, metric: 'euclidean' });
+    const ls = Float64Array.from(live.keys());
+    const vs = new Float32Array(ls.length * dim);
+    ls.forEach((l, i) => vs.set(row(pool, dim, live.get(l)!), i * dim));
+    f.add(ls, vs);
+    const got = h.searchBatch(queries, 10);
+    const truth = f.searchBatch(queries, 10);
+    expect(recall(got.labels, truth.labels, 100, 10)).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('adding an existing label replaces its vector and the graph finds the new one', () => {
+    const h = new HnswIndex({ dim, metric: 'cosine' });
+    h.add(labels, data);
+    const moved = Array.from({ length: 200 }, (_, i) => labels[i * 10]);
+    const fresh = replacements;
+    h.add(moved, fresh);
+    expect(h.size).toBe(n);
+    for (let i = 0; i < 200; i += 7) {
+      expect([...h.get(moved[i])!]).toEqual([...row(fresh, dim, i)]);
+      const r = h.search(row(fresh, dim, i), 1);
+      expect(r.labels[0]).toBe(moved[i]);
+      expect(r.distances[0]).toBeCloseTo(0, 5);
+    }
+    // Duplicates inside one batch: the last vector wins.
+    h.add([1, 1], [row(fresh, dim, 0), row(fresh, dim, 1)]);
+    expect([...h.get(1)!]).toEqual([...row(fresh, dim, 1)]);
+    h.compact();
+    expect(h.deletedCount).toBe(0);
+    const f = new FlatIndex({ dim, metric: 'cosine' });
+    for (const l of h.labels()) f.add([l], [h.get(l)!]);
+    expect(recall(h.searchBatch(queries, 10).labels, f.searchBatch(queries, 10).labels, 100, 10)).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+describe('HnswIndex filters', () => {
+  const h = new HnswIndex({ dim, metric: 'euclidean' });
+  h.add(labels, data);
+  const f = new FlatIndex({ dim, metric: 'euclidean' });
+  f.add(labels, data);
+  it.each([1, 0.1, 0.01, 0.001])('allowed fraction %s: only allowed labels, recall@10 >= 0.95, not short', (fraction) => {
+    const r = rng(Math.round(fraction * 1000) + 1);
+    const allowed = labels.filter(() => r() < fraction);
+    if (allowed.length === 0) allowed[0] = labels[0];
+    const allowSet = new Set(allowed);
+    const got = h.searchBatch(queries, 10, { filter: allowed });
+    const truth = f.searchBatch(queries, 10, { filter: allowed });
+    expect(got.k).toBe(Math.min(10, allowed.length));
+    for (const l of got.labels) expect(allowSet.has(l)).toBe(true);
+    expect(recall(got.labels, truth.labels, 100, got.k)).toBeGreaterThanOrEqual(0.95);
+    // A predicate gives the same results as the equivalent allow-list.
+    const pred = h.searchBatch(queries, 10, { filter: (l) => allowSet.has(l) });
+    expect([...pred.labels]).toEqual([...got.labels]);
+    const one = h.search(row(queries, dim, 3), 10, { filter: Float64Array.from(allowed) });
+    expect([...one.labels]).toEqual([...got.labels.subarray(3 * got.k, 4 * got.k)]);
+  });
+
+  it('filters combine with deletes and labels not in the index', () => {
+    const g = new HnswIndex({ dim, metric: 'euclidean' });
+    g.add(labels, data);
+    const allowed = [...labels.slice(0, 40), 1e12, 5];
+    g.remove(labels.slice(0, 20));
+    const res = g.search(row(queries, dim, 0), 30, { filter: allowed });
+    expect(res.labels.length).toBe(20);
+    expect(new Set(res.labels)).toEqual(new Set(labels.slice(20, 40)));
+  });
+});
+
+describe('HnswIndex save and load', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-hnsw-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each(METRICS)('%s: a round trip gives identical results, parameters and contents', async (metric) => {
+    const h = new HnswIndex({ dim, metric, M: 12, efConstruction: 100, efSearch: 50, seed: 3 });
+    h.add(labels, data);
+    h.remove(labels.slice(0, 100)); // saved with deleted nodes still in the graph
+    const path = join(dir, `${metric}.hnsw`);
+    await h.save(path);
+    const a = await HnswIndex.load(path);
+    const b = HnswIndex.loadSync(path);
+    for (const l of [a, b]) {
+      expect([l.dim, l.metric, l.M, l.efConstruction, l.efSearch, l.seed]).toEqual([dim, metric, 12, 100, 50, 3]);
+      expect(l.size).toBe(h.size);
+      expect([...l.get(labels[200])!]).toEqual([...h.get(labels[200])!]);
+      expect(l.has(labels[0])).toBe(false);
+      const x = l.searchBatch(queries, 10), y = h.searchBatch(queries, 10);
+      expect([...x.labels]).toEqual([...y.labels]);
+      expect([...x.distances]).toEqual([...y.distances]);
+    }
+    // The loaded index keeps working: adds, removes, compaction.
+    a.add([1, 2], [row(data, dim, 0), row(data, dim, 1)]);
+    a.compact();
+    expect(a.size).toBe(h.size + 2);
+    if (metric !== 'ip') expect(a.search(row(data, dim, 1), 1).labels[0]).toBe(2);
+    expect(a.has(2)).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('saving over an existing file replaces it; bad paths are clear errors', async () => {
+    const path = join(dir, 'over.hnsw');
+    const h = new HnswIndex({ dim: 2, metric: 'euclidean' });
+    h.add([1], [[0, 0]]);
+    h.saveSync(path);
+    h.add([2], [[1, 1]]);
+    h.saveSync(path);
+    expect(HnswIndex.loadSync(path).size).toBe(2);
+    await expect(HnswIndex.load(join(dir, 'missing.hnsw'))).rejects.toThrow(/cannot load HNSW index.*missing\.hnsw/);
+    expect(() => HnswIndex.loadSync(join(dir, 'missing.hnsw'))).toThrow(/No such file/);
+    await expect(h.save(join(dir, 'no/such/dir/x.hnsw'))).rejects.toThrow(/cannot create/);
+    expect(() => h.saveSync(42 as never)).toThrow(TypeError);
+  });
+});
