@@ -31,3 +31,5 @@ export {
   type RerankCandidate,
 } from './retriever.js';
 export { SemanticCache, type SemanticCacheOptions, type SemanticCacheHit } from './semantic-cache.js';
+export { runBeirEval, type BeirEvalOptions, type BeirEvalResult } from './eval/run.js';
+export { evalCommand } from './eval/cli.js';

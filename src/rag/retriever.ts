@@ -15,24 +15,15 @@ import { fuse, type FusionSpec, type ScoredId } from './fusion.js';
 import { BM25Index, type BM25Options } from './keyword/bm25.js';
 import { maximalMarginalRelevance } from './mmr.js';
 import { describeValue } from './tokens.js';
+import type { VectorStore } from '../store/vector-store.js';
+import type { Filter, Metadata } from '../store/types.js';
 
 type Meta = Record<string, unknown>;
-type Filter = Record<string, unknown>;
 
-/** What the Retriever needs from a VectorStore (quiverdb's VectorStore provides it). */
-export interface RetrieverStore {
-  readonly dim: number;
-  readonly metric?: string;
-  readonly size: number;
-  readonly directory?: string;
-  upsert(records: { id: string; vector: Float32Array; metadata?: Meta }[]): Promise<void>;
-  delete(ids: readonly string[]): Promise<number>;
-  query(vector: Float32Array, options: { topK?: number; filter?: Filter; includeVectors?: boolean }): Promise<{ id: string; score: number; metadata: Meta; vector?: Float32Array }[]>;
-  get(ids: readonly string[]): Promise<({ id: string; vector: Float32Array; metadata: Meta } | undefined)[]>;
-  count(filter?: Filter): Promise<number>;
-  list(options?: { filter?: Filter; includeVectors?: boolean; batchSize?: number }): AsyncIterable<{ id: string; metadata: Meta; vector?: Float32Array }>;
+/** What the Retriever needs from a VectorStore (quiverdb's VectorStore, in memory or durable). */
+export type RetrieverStore = Pick<VectorStore, 'dim' | 'metric' | 'size' | 'directory' | 'upsert' | 'delete' | 'query' | 'get' | 'count' | 'list'> & {
   close?(): Promise<void>;
-}
+};
 
 export interface RetrieverOptions {
   store: RetrieverStore;
@@ -214,7 +205,7 @@ export class Retriever {
         }
       }
       await this.markKeywordFileStale();
-      if (records.length > 0) await this.store.upsert(records);
+      if (records.length > 0) await this.store.upsert(records as { id: string; vector: Float32Array; metadata: Metadata }[]);
       if (stale.length > 0) await this.store.delete(stale);
       if (this.keyword) {
         this.keyword.add(records.map((r) => ({ id: r.id, text: r.metadata[F.text] as string })));
