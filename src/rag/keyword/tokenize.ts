@@ -28,22 +28,27 @@ const IDEOGRAPHIC = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u30fc
 const NON_ASCII = /[^\x00-\x7f]/;
 const LATIN_WORD = /^[a-z]+$/;
 
+// Any character from the CJK blocks (radicals through Katakana, Han, compatibility ideographs).
+const MAYBE_IDEOGRAPHIC = /[\u2e80-\u30ff\u3400-\u9fff\uf900-\ufaff]/;
+
 /** Lower-cased words of `text`, before stop words and stemming. */
 export function words(text: string): string[] {
   let t = text;
   if (NON_ASCII.test(t)) t = t.normalize('NFKC');
   t = t.toLowerCase();
+  const ideographic = MAYBE_IDEOGRAPHIC.test(t); // checked per word only when the text has any
   const out: string[] = [];
   WORD.lastIndex = 0;
   for (let m = WORD.exec(t); m !== null; m = WORD.exec(t)) {
     let w = m[0];
-    if (w.endsWith("'s") || w.endsWith('’s')) w = w.slice(0, -2);
-    if (w.length === 0) continue;
-    if (w.charCodeAt(0) >= 0x2e80 || NON_ASCII.test(w)) {
-      if (IDEOGRAPHIC.test(w)) {
-        splitIdeographs(w, out);
-        continue;
-      }
+    const n = w.length;
+    if (n > 2 && w.charCodeAt(n - 1) === 115 /* s */) {
+      const q = w.charCodeAt(n - 2);
+      if (q === 39 || q === 0x2019) w = w.slice(0, -2); // possessive 's
+    }
+    if (ideographic && IDEOGRAPHIC.test(w)) {
+      splitIdeographs(w, out);
+      continue;
     }
     out.push(w);
   }
@@ -63,6 +68,19 @@ function splitIdeographs(word: string, out: string[]): void {
   if (run) out.push(run);
 }
 
+const porterMemo = new Map<string, string>();
+
+/** Porter stem of an English word (other words unchanged), memoised. */
+function porter(w: string): string {
+  let s = porterMemo.get(w);
+  if (s === undefined) {
+    if (porterMemo.size > 500_000) porterMemo.clear();
+    s = LATIN_WORD.test(w) ? stemmer(w) : w;
+    porterMemo.set(w, s);
+  }
+  return s;
+}
+
 /** A tokenizer with stop words and stemming applied (stems are memoised). */
 export function createTokenizer(options: TokenizerOptions = {}): Tokenize {
   const stopOpt = options.stopWords ?? true;
@@ -72,14 +90,17 @@ export function createTokenizer(options: TokenizerOptions = {}): Tokenize {
   if (stemFn !== null && typeof stemFn !== 'function') {
     throw new TypeError(`stem: expected a boolean or a function (word) => string, got ${typeof stemOpt}`);
   }
+  // One lookup per word: its stem, or '' for a stop word. Porter stems are
+  // also memoised process-wide, so every index and embedder shares the work.
   const memo = new Map<string, string>();
-  const stem = (w: string): string => {
-    if (stemFn === null) return w;
-    if (stemOpt === true && !LATIN_WORD.test(w)) return w; // Porter is for English words only
+  const normalise = (w: string): string => {
     let s = memo.get(w);
     if (s === undefined) {
       if (memo.size > 200_000) memo.clear();
-      s = stemFn(w);
+      if (stop.has(w)) s = '';
+      else if (stemFn === null) s = w;
+      else if (stemOpt === true) s = porter(w);
+      else s = stemFn(w);
       memo.set(w, s);
     }
     return s;
@@ -87,8 +108,8 @@ export function createTokenizer(options: TokenizerOptions = {}): Tokenize {
   return (text: string) => {
     const out: string[] = [];
     for (const w of words(text)) {
-      if (stop.has(w)) continue;
-      out.push(stem(w));
+      const s = normalise(w);
+      if (s !== '') out.push(s);
     }
     return out;
   };
