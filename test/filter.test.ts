@@ -15,6 +15,8 @@ const DOCS: Record<string, Metadata> = {
   e: {},
   f: { category: 'Science', year: 2022.5, tags: ['a', 'c'], authors: [{ name: 'Ann' }, { name: 'Cy' }], nested: { deep: { x: 1 } } },
   g: { year: -1, tags: 'a', flag: null, obj: { k: 1 }, arr: [1, [2, 3]] },
+  h: { nums: [1, 10], words: ['apple', 'zebra'] },
+  i: { nums: [4], words: 'mango' },
 };
 
 async function makeStore(): Promise<VectorStore> {
@@ -34,7 +36,7 @@ const CASES: [string, Filter, string[]][] = [
   ['$eq', { category: { $eq: 'science' } }, ['a', 'c', 'd']],
   ['string equality is case-sensitive', { category: 'Science' }, ['f']],
   ['array field: any element', { category: 'math' }, ['b', 'd']],
-  ['$ne excludes arrays holding the value, includes missing', { category: { $ne: 'science' } }, ['b', 'e', 'f', 'g']],
+  ['$ne excludes arrays holding the value, includes missing', { category: { $ne: 'science' } }, ['b', 'e', 'f', 'g', 'h', 'i']],
   ['$gt numbers only (string "2020" never compares)', { year: { $gt: 2020 } }, ['a', 'f']],
   ['$gte', { year: { $gte: 2020 } }, ['a', 'd', 'f']],
   ['$lt', { year: { $lt: 2020 } }, ['b', 'g']],
@@ -45,32 +47,35 @@ const CASES: [string, Filter, string[]][] = [
   ['fractional numbers', { year: 2022.5 }, ['f']],
   ['$in', { category: { $in: ['math', 'Science'] } }, ['b', 'd', 'f']],
   ['$in keeps types apart', { year: { $in: [2019, '2020'] } }, ['b', 'c']],
-  ['$nin includes missing', { category: { $nin: ['science'] } }, ['b', 'e', 'f', 'g']],
+  ['$nin includes missing', { category: { $nin: ['science'] } }, ['b', 'e', 'f', 'g', 'h', 'i']],
   ['array contains', { tags: 'a' }, ['a', 'f', 'g']],
   ['$in over arrays', { tags: { $in: ['c', 'zz'] } }, ['f']],
   ['$exists true (empty array exists)', { tags: { $exists: true } }, ['a', 'b', 'c', 'f', 'g']],
-  ['$exists false', { tags: { $exists: false } }, ['d', 'e']],
+  ['$exists false', { tags: { $exists: false } }, ['d', 'e', 'h', 'i']],
   ['$exists true counts explicit null', { flag: { $exists: true } }, ['g']],
   ['nested path', { 'author.name': 'Ann' }, ['a']],
   ['nested range', { 'author.age': { $gte: 40 } }, ['a']],
   ['path through an array of objects', { 'authors.name': 'Cy' }, ['f']],
   ['deep nested path', { 'nested.deep.x': 1 }, ['f']],
-  ['null matches null or missing', { author: null }, ['c', 'd', 'e', 'f', 'g']],
-  ['null on a field mostly missing', { score: null }, ['b', 'c', 'd', 'e', 'f', 'g']],
+  ['null matches null or missing', { author: null }, ['c', 'd', 'e', 'f', 'g', 'h', 'i']],
+  ['null on a field mostly missing', { score: null }, ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']],
   ['$ne null means present and not null', { score: { $ne: null } }, ['a']],
-  ['$exists false', { score: { $exists: false } }, ['b', 'd', 'e', 'f', 'g']],
+  ['$exists false on a sparse field', { score: { $exists: false } }, ['b', 'd', 'e', 'f', 'g', 'h', 'i']],
   ['booleans', { published: false }, ['b']],
   ['several fields are ANDed', { category: 'science', published: true }, ['a']],
   ['$and', { $and: [{ category: 'science' }, { year: 2020 }] }, ['d']],
   ['$or', { $or: [{ category: 'math' }, { year: { $gt: 2021 } }] }, ['b', 'd', 'f']],
-  ['$nor', { $nor: [{ category: 'science' }, { tags: 'a' }] }, ['b', 'e']],
-  ['top-level $not', { $not: { category: 'science' } }, ['b', 'e', 'f', 'g']],
-  ['field $not includes missing and other types', { year: { $not: { $gt: 2020 } } }, ['b', 'c', 'd', 'e', 'g']],
+  ['$nor', { $nor: [{ category: 'science' }, { tags: 'a' }] }, ['b', 'e', 'h', 'i']],
+  ['top-level $not', { $not: { category: 'science' } }, ['b', 'e', 'f', 'g', 'h', 'i']],
+  ['field $not includes missing and other types', { year: { $not: { $gt: 2020 } } }, ['b', 'c', 'd', 'e', 'g', 'h', 'i']],
   ['object equality', { obj: { k: 1 } }, ['g']],
   ['whole-array equality', { tags: ['a', 'b'] }, ['a']],
   ['array element that is an array', { arr: [2, 3] }, ['g']],
   ['arrays nested in arrays are not expanded', { arr: 2 }, []],
-  ['empty filter matches all', {}, ['a', 'b', 'c', 'd', 'e', 'f', 'g']],
+  ['empty filter matches all', {}, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']],
+  ['range over an array: some element in range', { nums: { $gte: 3, $lte: 5 } }, ['h', 'i']],
+  ['range bounds may be met by different elements (MongoDB)', { nums: { $gt: 5, $lt: 2 } }, ['h']],
+  ['string range over arrays', { words: { $gt: 'b', $lt: 'n' } }, ['h', 'i']],
   ['unknown field matches nothing', { nope: 1 }, []],
   ['inherited names are not fields', { toString: { $exists: true } }, []],
 ];
@@ -141,6 +146,7 @@ describe('field indexes follow upserts and deletes (random cross-check)', () => 
     if (r() < 0.8) m.n = r() < 0.1 ? null : r() < 0.1 ? String((r() * 10) | 0) : Math.round(r() * 20) / 2;
     if (r() < 0.5) m.flag = r() < 0.5;
     if (r() < 0.5) m.sub = { k: CATS[(r() * 4) | 0], v: (r() * 5) | 0 };
+    if (r() < 0.4) m.arr = Array.from({ length: (r() * 3) | 0 }, () => (r() * 10) | 0);
     return m;
   }
   function randomFilter(r: () => number, depth = 0): Filter {
@@ -152,7 +158,8 @@ describe('field indexes follow upserts and deletes (random cross-check)', () => 
     const leaf: Filter[] = [
       { cat }, { cat: { $ne: cat } }, { cat: { $in: [cat, 'y'] } }, { cat: { $nin: [cat] } }, { cat: { $exists: r() < 0.5 } },
       { n: { $gt: num } }, { n: { $gte: num, $lt: num + 3 } }, { n: { $lte: num } }, { n: null }, { n: { $ne: null } },
-      { n: { $gte: '3' } }, { flag: r() < 0.5 }, { 'sub.k': cat }, { 'sub.v': { $lt: 3 } }, { n: { $not: { $lt: num } } },
+      { n: { $gte: '3' } }, { flag: r() < 0.5 }, { arr: { $gt: (r() * 10) | 0, $lt: (r() * 10) | 0 } }, { arr: (r() * 10) | 0 },
+      { arr: { $gte: (r() * 10) | 0 } }, { arr: { $exists: false } }, { 'sub.k': cat }, { 'sub.v': { $lt: 3 } }, { n: { $not: { $lt: num } } },
     ];
     return leaf[(r() * leaf.length) | 0];
   }

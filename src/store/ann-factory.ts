@@ -1,7 +1,18 @@
-// How the store creates and loads its approximate (HNSW) index.
-// TODO(hnsw): wire src/indexes/hnsw-index.ts in here once it lands; until then
-// 'auto' answers every query exactly with the flat index and index.type 'hnsw'
-// is refused with a clear error.
-import type { AnnFactory } from './vector-index.js';
+// How the store creates and loads its approximate index: an HnswIndex whose
+// labels are the store's slots.
+import { HnswIndex } from '../indexes/hnsw-index.js';
+import type { Metric } from '../indexes/input.js';
+import { StoreFormatError } from './persistence/layout.js';
+import type { AnnFactory, AnnIndex, ResolvedIndexOptions } from './vector-index.js';
 
-export const annFactory: AnnFactory | undefined = undefined;
+export const annFactory: AnnFactory = {
+  create(dim: number, metric: Metric, o: ResolvedIndexOptions): AnnIndex {
+    return new HnswIndex({ dim, metric, M: o.M, efConstruction: o.efConstruction, efSearch: o.efSearch });
+  },
+  async load(path: string, dim: number, metric: Metric): Promise<AnnIndex> {
+    const index = await HnswIndex.load(path);
+    if (index.dim !== dim || index.metric !== metric)
+      throw new StoreFormatError(`${path}: HNSW index has dim ${index.dim} / ${index.metric}, the store ${dim} / ${metric}`);
+    return index;
+  },
+};

@@ -5,13 +5,19 @@
 import { FlatIndex } from '../indexes/flat-index.js';
 import type { Metric } from '../indexes/input.js';
 import type { SearchResult } from '../indexes/results.js';
+import type { BitSet } from './filter/bitset.js';
 import type { IndexOptions } from './types.js';
 
 /** What the store needs from an approximate index (HnswIndex satisfies it). */
 export interface AnnIndex {
   readonly size: number;
   add(labels: Float64Array, vectors: Float32Array): void;
+  /** Same as add(), built off the JS thread. */
+  addAsync(labels: Float64Array, vectors: Float32Array): Promise<void>;
   remove(labels: Float64Array): number;
+  /** Removed vectors still occupying the graph, and a way to reclaim them. */
+  readonly deletedCount: number;
+  compact(): number;
   search(query: Float32Array, k: number, options: { ef?: number; filter?: Float64Array }): SearchResult;
   save(path: string): void | Promise<void>;
 }
@@ -39,6 +45,12 @@ export const DEFAULT_THRESHOLD = 10_000;
  */
 const EXACT_FILTER_SHARE = 1 / 32;
 const EXACT_FILTER_MIN = 4096;
+/**
+ * A filter allowing at least this share is applied after an unfiltered search
+ * for a few more than topK (most hits pass anyway), which skips building a
+ * large allow-list; if too few pass, the filtered search runs after all.
+ */
+const POST_FILTER_SHARE = 0.5;
 
 function positiveInt(value: unknown, name: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
@@ -95,17 +107,19 @@ export class SlotIndex {
     return this.annFactory;
   }
 
-  /** Adds or replaces vectors; validated input, so the native calls do not fail on data. */
+  /**
+   * Adds or replaces vectors (validated input, so the native calls do not fail
+   * on data). The HNSW insert is synchronous so that no query ever sees a batch
+   * half applied; it runs on the native threads.
+   */
   add(slots: Float64Array, vectors: Float32Array): void {
     this.flat.add(slots, vectors);
-    if (this.#ann) this.#ann.add(slots, vectors);
-    else this.#maybeBuildAnn();
+    this.#ann?.add(slots, vectors);
   }
 
-  /** Snapshot load: vectors go to the flat index; an approximate index was loaded with setAnn (or is built here). */
+  /** Snapshot load: vectors go to the flat index; an approximate index was loaded with setAnn. */
   load(slots: Float64Array, vectors: Float32Array): void {
     this.flat.add(slots, vectors);
-    if (!this.#ann) this.#maybeBuildAnn();
   }
 
   remove(slots: Float64Array): void {
@@ -117,14 +131,23 @@ export class SlotIndex {
     return this.flat.get(slot);
   }
 
-  /** 'auto' builds the approximate index from every stored vector when the store reaches the threshold. */
-  #maybeBuildAnn(): void {
-    if (this.options.type !== 'auto' || !this.annFactory || this.flat.size < this.options.threshold) return;
-    const ann = this.annFactory.create(this.dim, this.metric, this.options);
+  /** True when 'auto' has reached the threshold and the HNSW index is still to be built. */
+  get needsAnn(): boolean {
+    return this.options.type === 'auto' && !!this.annFactory && !this.#ann && this.flat.size >= this.options.threshold;
+  }
+
+  /**
+   * Builds the HNSW index from every stored vector, off the JS thread. The
+   * caller keeps writes out meanwhile (queries go on, answered exactly), and
+   * the index is installed only once complete.
+   */
+  async buildAnn(): Promise<void> {
+    if (!this.needsAnn) return;
+    const ann = this.annFactory!.create(this.dim, this.metric, this.options);
     const labels = this.flat.labels();
     const vectors = new Float32Array(labels.length * this.dim);
     for (let i = 0; i < labels.length; i++) vectors.set(this.flat.get(labels[i])!, i * this.dim);
-    ann.add(labels, vectors);
+    await ann.addAsync(labels, vectors);
     this.#ann = ann;
   }
 
@@ -137,10 +160,27 @@ export class SlotIndex {
     return true;
   }
 
-  search(query: Float32Array, k: number, allow: Float64Array | undefined, ef: number | undefined): SearchResult {
-    if (this.usesAnn(allow?.length)) {
-      return this.#ann!.search(query, k, { ef: Math.max(ef ?? this.options.efSearch, k), ...(allow ? { filter: allow } : {}) });
+  /** The k nearest slots among `allow` (every slot when undefined; `allowCount` is its population). */
+  search(query: Float32Array, k: number, allow: BitSet | undefined, allowCount: number, ef: number | undefined): SearchResult {
+    const ann = this.usesAnn(allow ? allowCount : undefined);
+    const run = (kk: number, filter?: Float64Array) =>
+      ann ? this.#ann!.search(query, kk, { ef: Math.max(ef ?? this.options.efSearch, kk), ...(filter ? { filter } : {}) })
+        : this.flat.search(query, kk, filter ? { filter } : {});
+    if (!allow) return run(k);
+    const n = this.flat.size;
+    if (allowCount >= n * POST_FILTER_SHARE) {
+      const wanted = Math.min(n, Math.ceil((k * n) / allowCount * 1.5) + 8);
+      const r = run(wanted);
+      let m = 0;
+      for (let i = 0; i < r.labels.length && m < k; i++) {
+        if (!allow.has(r.labels[i])) continue;
+        r.labels[m] = r.labels[i];
+        r.distances[m] = r.distances[i];
+        m++;
+      }
+      // Exact for the flat index: the first k allowed of an exact ranking are the filtered top k.
+      if (m >= k || r.labels.length >= n) return { labels: r.labels.subarray(0, m), distances: r.distances.subarray(0, m) };
     }
-    return this.flat.search(query, k, allow ? { filter: allow } : {});
+    return run(k, allow.toLabels(allowCount));
   }
 }

@@ -80,6 +80,7 @@ export class VectorStore {
       dir, { dim, metric, index: explicitIndex, resolvedIndex, durability, snapshotBytes }, annFactory,
     );
     const store = new VectorStore({ dim: storage.manifest.dim, metric: storage.manifest.metric, index: { type: 'flat' } });
+    await state.index.buildAnn();
     store.#state = state;
     store.#storage = storage;
     store.#efSearch = resolvedIndex.efSearch;
@@ -89,6 +90,15 @@ export class VectorStore {
   /** Number of records. */
   get size(): number {
     return this.#state.size;
+  }
+
+  /**
+   * The index that answers an unfiltered query now: 'flat' (exact) below the
+   * threshold or with index.type 'flat', 'hnsw' above it or with index.type 'hnsw'.
+   * (Filtered queries allowing few records are answered exactly either way.)
+   */
+  get activeIndex(): 'flat' | 'hnsw' {
+    return this.#state.index.usesAnn(undefined) ? 'hnsw' : 'flat';
   }
 
   /** The directory of a durable store, or undefined for an in-memory one. */
@@ -105,9 +115,19 @@ export class VectorStore {
     return this.#queue.run(async () => {
       this.#checkOpen(op);
       const result = await task();
+      if (this.#state.index.needsAnn) void this.#queue.run(() => this.#buildAnn());
       if (this.#storage?.shouldSnapshot) void this.#queue.run(() => this.#backgroundSnapshot());
       return result;
     });
+  }
+
+  async #buildAnn(): Promise<void> {
+    try {
+      await this.#state.index.buildAnn();
+    } catch (err) {
+      // Queries stay exact (flat) and the build is retried after the next write.
+      process.emitWarning(`quiverdb: building the HNSW index failed: ${(err as Error).message}`, 'QuiverStoreWarning');
+    }
   }
 
   async #backgroundSnapshot(): Promise<void> {
@@ -177,14 +197,14 @@ export class VectorStore {
       throw new RangeError(`query: efSearch: expected a positive integer, got ${describe(ef)}`);
     const state = this.#state;
     if (state.size === 0) return [];
-    let allow: Float64Array | undefined;
-    const set = this.#match(options.filter);
-    if (set) {
-      const count = set.count();
-      if (count === 0) return [];
-      if (count < state.size) allow = set.toLabels(count);
+    let allow = this.#match(options.filter);
+    let allowCount = state.size;
+    if (allow) {
+      allowCount = allow.count();
+      if (allowCount === 0) return [];
+      if (allowCount === state.size) allow = undefined;
     }
-    const r = state.index.search(q, topK, allow, ef ?? this.#efSearch);
+    const r = state.index.search(q, topK, allow, allowCount, ef ?? this.#efSearch);
     const withMeta = options.includeMetadata !== false;
     const hits: QueryHit[] = new Array(r.labels.length);
     for (let i = 0; i < r.labels.length; i++) {

@@ -85,7 +85,33 @@ function compileOperators(path: string, ops: Record<string, unknown>, depth: num
     }
   }
   if (parts.length === 0) fail(path, '', 'an empty operator object matches nothing useful; remove it or add an operator');
-  return parts.length === 1 ? parts[0] : { kind: 'and', children: parts };
+  const merged = mergeRanges(parts);
+  return merged.length === 1 ? merged[0] : { kind: 'and', children: merged };
+}
+
+/**
+ * `{ $gte: a, $lt: b }` becomes one two-sided range, so that only the values
+ * between a and b are visited (two one-sided ranges would each visit most keys).
+ * Only ranges of the same type merge: a field holding an array can satisfy
+ * each bound with a different element, but never both bounds across types.
+ */
+function mergeRanges(parts: FilterNode[]): FilterNode[] {
+  const out: FilterNode[] = [];
+  for (const p of parts) {
+    const prev = p.kind === 'range' ? out.find((o) => o.kind === 'range' && o.type === p.type && o.lo === undefined !== (p.lo === undefined)) : undefined;
+    if (p.kind !== 'range' || !prev || prev.kind !== 'range') {
+      out.push(p);
+      continue;
+    }
+    if (p.lo !== undefined) {
+      prev.lo = p.lo;
+      prev.loInclusive = p.loInclusive;
+    } else {
+      prev.hi = p.hi;
+      prev.hiInclusive = p.hiInclusive;
+    }
+  }
+  return out;
 }
 
 function compileField(path: string, condition: unknown, depth: number): FilterNode {

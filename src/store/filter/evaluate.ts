@@ -43,6 +43,12 @@ function valuesAt(meta: Metadata, segments: string[]): JsonValue[] {
   return current;
 }
 
+function boundsMetSeparately(values: JsonValue[], node: Extract<FilterNode, { kind: 'range' }>): boolean {
+  const elements = values.flatMap((v) => (Array.isArray(v) ? v : [v])).filter((v) => typeof v === node.type) as (number | string)[];
+  const lo = node.lo!, hi = node.hi!;
+  return elements.some((e) => (node.loInclusive ? e >= lo : e > lo)) && elements.some((e) => (node.hiInclusive ? e <= hi : e < hi));
+}
+
 function scanEqual(ctx: FilterContext, path: string, operand: JsonValue, out: BitSet): void {
   const field = ctx.fields.fields.get(path);
   if (!field) return;
@@ -81,7 +87,18 @@ function evaluateNode(node: FilterNode, ctx: FilterContext): BitSet {
     }
     case 'range': {
       const out = new BitSet(ctx.live.capacity);
-      ctx.fields.fields.get(node.path)?.range(node.type, node.lo, node.loInclusive, node.hi, node.hiInclusive, out);
+      const field = ctx.fields.fields.get(node.path);
+      if (!field) return out;
+      field.range(node.type, node.lo, node.loInclusive, node.hi, node.hiInclusive, out);
+      if (node.lo !== undefined && node.hi !== undefined && field.multiCount > 0) {
+        // An array may meet each bound with a different element.
+        const segments = node.path.split('.');
+        field.multi.forEach((slot) => {
+          if (out.has(slot)) return;
+          const meta = ctx.metadataOf(slot);
+          if (meta && boundsMetSeparately(valuesAt(meta, segments), node)) out.add(slot);
+        });
+      }
       return out;
     }
     case 'in': {

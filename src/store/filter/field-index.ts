@@ -102,6 +102,13 @@ export class FieldIndex {
   readonly #numberKeys = new SortedKeys<number>();
   /** Slots counted in `present` (a slot may reach a path more than once through arrays). */
   refs = 0;
+  /**
+   * Slots holding more than one number or string at this path (arrays). A
+   * two-sided range must also match such a slot when different elements satisfy
+   * each bound (MongoDB semantics), so those few slots are checked one by one.
+   */
+  readonly multi = new BitSet();
+  multiCount = 0;
 
   addValue(value: string | number | boolean | null, slot: number): void {
     if (value === null) this.nulls = postingAdd(this.nulls, slot);
@@ -211,11 +218,21 @@ export class FieldIndexes {
   }
 
   add(meta: Metadata, slot: number): void {
-    walkMetadata(meta, (path, v) => this.#field(path).addValue(v, slot), (path) => {
+    const ordered = new Map<string, number>();
+    walkMetadata(meta, (path, v) => {
+      this.#field(path).addValue(v, slot);
+      if (typeof v === 'number' || typeof v === 'string') ordered.set(path, (ordered.get(path) ?? 0) + 1);
+    }, (path) => {
       const f = this.#field(path);
       f.present.add(slot);
       f.refs++;
     });
+    for (const [path, count] of ordered) {
+      if (count < 2) continue;
+      const f = this.fields.get(path)!;
+      f.multi.add(slot);
+      f.multiCount++;
+    }
   }
 
   remove(meta: Metadata, slot: number): void {
@@ -223,6 +240,10 @@ export class FieldIndexes {
       const f = this.fields.get(path);
       if (!f) return;
       f.present.delete(slot);
+      if (f.multi.has(slot)) {
+        f.multi.delete(slot);
+        f.multiCount--;
+      }
       if (--f.refs === 0) this.fields.delete(path);
     });
   }
