@@ -323,10 +323,10 @@ Napi::Value HnswIndexWrap::SearchInto(const Napi::CallbackInfo& info) {
       auto allow = to_labels(env, expect_f64(env, info[5], "filter"), "filter");
       filter = LabelFilter::from_labels(allow.data(), allow.size());
     }
-    thread_local std::vector<uint64_t> labels;
-    if (labels.size() < cap) labels.resize(cap);
-    const size_t n = index_->search_into(q.Data(), cap, ef, filter ? &*filter : nullptr, labels.data(),
-                                         out_dist.Data());
+    uint64_t small[256];
+    std::vector<uint64_t> large(cap > 256 ? cap : 0);
+    uint64_t* labels = cap > 256 ? large.data() : small;
+    const size_t n = index_->search_into(q.Data(), cap, ef, filter ? &*filter : nullptr, labels, out_dist.Data());
     double* ol = out_labels.Data();
     for (size_t i = 0; i < n; ++i) ol[i] = (double)labels[i];
     return Napi::Number::New(env, (double)n);

@@ -15,8 +15,15 @@ inline float HnswGraph::key_t(const float* q, uint32_t s) const {
   else return -dot_(q, v, p_.dim) * inv_norm(s);
 }
 
-inline bool hnsw_near_first(const HnswNeighbor& a, const HnswNeighbor& b) { return a.key > b.key; }
-inline bool hnsw_far_first(const HnswNeighbor& a, const HnswNeighbor& b) { return a.key < b.key; }
+// Heap orders as function objects so std::push_heap/pop_heap inline them.
+struct HnswNearFirst {
+  bool operator()(const HnswNeighbor& a, const HnswNeighbor& b) const { return a.key > b.key; }
+};
+struct HnswFarFirst {
+  bool operator()(const HnswNeighbor& a, const HnswNeighbor& b) const { return a.key < b.key; }
+};
+constexpr HnswNearFirst hnsw_near_first{};
+constexpr HnswFarFirst hnsw_far_first{};
 
 // Best-first search of one layer from sc.entry. With kLocked, every link list
 // is copied under its node lock (inserts running on other threads may be
@@ -86,8 +93,8 @@ void HnswGraph::search_layer(const float* q, size_t ef, int level, const Accept&
       }
     }
   }
+  std::sort_heap(res.begin(), res.end(), hnsw_far_first);  // ascending, cheaper than a full sort
   sc.found.assign(res.begin(), res.end());
-  std::sort(sc.found.begin(), sc.found.end(), hnsw_far_first);
 }
 
 // Greedy descent through the layers above to_level: move to any nearer neighbour

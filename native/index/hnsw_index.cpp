@@ -100,7 +100,10 @@ void HnswIndex::add_chunk(const uint64_t* labels, const float* vectors, const si
     ++live_;
     slots[i] = slot;
   }
-  ThreadPool::global().parallel_for(n, threads, [&](size_t i) { graph_.insert(slots[i], HnswScratch::local()); });
+  ThreadPool::global().parallel_for(n, threads, [&](size_t i) {
+    HnswScratchPool::Lease sc = scratch_.acquire();
+    graph_.insert(slots[i], *sc);
+  });
 }
 
 size_t HnswIndex::remove(const uint64_t* labels, size_t n) {
@@ -222,11 +225,10 @@ size_t HnswIndex::exact_search(const float* prepared, size_t k, const LabelFilte
   return items.size();
 }
 
-size_t HnswIndex::search_locked(const float* query, size_t k, size_t ef, const LabelFilter* filter,
+size_t HnswIndex::search_locked(HnswScratch& sc, const float* query, size_t k, size_t ef, const LabelFilter* filter,
                                 uint64_t* labels, float* distances) const {
   if (live_ == 0 || k == 0) return 0;
   ef = std::max(ef, k);
-  HnswScratch& sc = HnswScratch::local();
   sc.query.resize(graph_.dim());
   graph_.prepare_query(query, sc.query.data());
   const float* q = sc.query.data();
@@ -257,8 +259,9 @@ size_t HnswIndex::search_locked(const float* query, size_t k, size_t ef, const L
 
 size_t HnswIndex::search_into(const float* query, size_t k, size_t ef, const LabelFilter* filter,
                               uint64_t* labels, float* distances) const {
+  HnswScratchPool::Lease sc = scratch_.acquire();
   std::shared_lock<std::shared_mutex> lock(mu_);
-  return search_locked(query, k, ef, filter, labels, distances);
+  return search_locked(*sc, query, k, ef, filter, labels, distances);
 }
 
 SearchResult HnswIndex::search(const float* queries, size_t nq, size_t k, size_t ef, size_t threads,
@@ -272,7 +275,8 @@ SearchResult HnswIndex::search(const float* queries, size_t nq, size_t k, size_t
   res.distances.resize(nq * cols);
   std::vector<size_t> counts(nq);
   ThreadPool::global().parallel_for(nq, threads, [&](size_t i) {
-    counts[i] = search_locked(queries + i * graph_.dim(), cols, ef, filter, res.labels.data() + i * cols,
+    HnswScratchPool::Lease sc = scratch_.acquire();
+    counts[i] = search_locked(*sc, queries + i * graph_.dim(), cols, ef, filter, res.labels.data() + i * cols,
                               res.distances.data() + i * cols);
   });
   // Every row holds min(k, matching live vectors), the same for all queries.

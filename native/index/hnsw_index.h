@@ -59,8 +59,8 @@ class HnswIndex {
 
  private:
   friend class HnswFile;
-  size_t search_locked(const float* query, size_t k, size_t ef, const LabelFilter* filter, uint64_t* labels,
-                       float* distances) const;
+  size_t search_locked(HnswScratch& sc, const float* query, size_t k, size_t ef, const LabelFilter* filter,
+                       uint64_t* labels, float* distances) const;
   // Exact top-k over a candidate set (all live slots, or the allowed labels).
   size_t exact_search(const float* prepared, size_t k, const LabelFilter* filter, uint64_t* labels,
                       float* distances) const;
@@ -77,6 +77,7 @@ class HnswIndex {
   std::mt19937_64 rng_;
   double level_mult_;
   mutable std::shared_mutex mu_;
+  mutable HnswScratchPool scratch_;
 };
 
 }  // namespace quiver
