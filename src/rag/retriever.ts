@@ -245,8 +245,8 @@ export class Retriever {
       const qv = o.queryVector ?? (await this.embedder.embed([query]))[0];
       if (qv.length !== this.store.dim) throw new RangeError(`queryVector: expected length ${this.store.dim}, got ${qv.length}`);
       const hits = await this.store.query(qv, { topK: o.fetchK, filter: o.filter, includeVectors: o.mmr !== undefined });
-      // No positive similarity means nothing in common with the query.
-      const relevant = hits.filter((h) => h.score > 0);
+      // For similarity metrics, no positive similarity means nothing in common with the query.
+      const relevant = this.store.metric === 'euclidean' ? hits : hits.filter((h) => h.score > 0);
       for (const h of relevant) known.set(h.id, { id: h.id, score: h.score, meta: h.metadata, vector: h.vector });
       lists.vector = relevant.map((h) => ({ id: h.id, score: h.score }));
     }
@@ -340,7 +340,8 @@ export class Retriever {
           index.add(batch);
         }
         this.keyword = index;
-        this.keywordFileStale = file !== undefined && existsSync(file);
+        if (file && existsSync(file)) await unlink(file); // it did not match the store
+        this.keywordFileStale = file !== undefined;
       })();
       this.readyPromise.catch(() => (this.readyPromise = null));
     }

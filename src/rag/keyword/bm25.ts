@@ -52,6 +52,7 @@ export class BM25Index {
   private totalLength = 0;
   private dead = 0;
   private scores = new Float64Array(0);
+  private tfScratch = new Int32Array(1024);
 
   constructor(options: BM25Options = {}) {
     if (options === null || typeof options !== 'object') {
@@ -239,16 +240,22 @@ export class BM25Index {
   }
 
   private insert(id: string, tokens: string[]): void {
-    const counts = new Map<number, number>();
+    // Term frequencies in a reusable scratch array indexed by term id.
+    const touched: number[] = [];
     for (const t of tokens) {
       const term = this.termId(t);
-      counts.set(term, (counts.get(term) ?? 0) + 1);
+      if (this.tfScratch.length <= term) {
+        const grown = new Int32Array(Math.max(1024, this.terms.length * 2));
+        grown.set(this.tfScratch);
+        this.tfScratch = grown;
+      }
+      if (this.tfScratch[term]++ === 0) touched.push(term);
     }
-    const pairs = new Int32Array(counts.size * 2);
-    let i = 0;
-    for (const [term, tf] of counts) {
-      pairs[i++] = term;
-      pairs[i++] = tf;
+    const pairs = new Int32Array(touched.length * 2);
+    for (let i = 0; i < touched.length; i++) {
+      pairs[2 * i] = touched[i];
+      pairs[2 * i + 1] = this.tfScratch[touched[i]];
+      this.tfScratch[touched[i]] = 0;
     }
     this.insertPairs(id, pairs, tokens.length);
   }

@@ -37,20 +37,23 @@ export function words(text: string): string[] {
   if (NON_ASCII.test(t)) t = t.normalize('NFKC');
   t = t.toLowerCase();
   const ideographic = MAYBE_IDEOGRAPHIC.test(t); // checked per word only when the text has any
-  const out: string[] = [];
-  WORD.lastIndex = 0;
-  for (let m = WORD.exec(t); m !== null; m = WORD.exec(t)) {
-    let w = m[0];
+  const matches = t.match(WORD);
+  if (matches === null) return [];
+  let out: string[] = matches;
+  for (let i = 0; i < matches.length; i++) {
+    const w = matches[i];
     const n = w.length;
     if (n > 2 && w.charCodeAt(n - 1) === 115 /* s */) {
       const q = w.charCodeAt(n - 2);
-      if (q === 39 || q === 0x2019) w = w.slice(0, -2); // possessive 's
+      if (q === 39 || q === 0x2019) matches[i] = w.slice(0, -2); // possessive 's
     }
-    if (ideographic && IDEOGRAPHIC.test(w)) {
-      splitIdeographs(w, out);
-      continue;
+  }
+  if (ideographic) {
+    out = [];
+    for (const w of matches) {
+      if (IDEOGRAPHIC.test(w)) splitIdeographs(w, out);
+      else out.push(w);
     }
-    out.push(w);
   }
   return out;
 }
@@ -105,7 +108,7 @@ export function createTokenizer(options: TokenizerOptions = {}): Tokenize {
     }
     return s;
   };
-  return (text: string) => {
+  const tokenize = (text: string): string[] => {
     const out: string[] = [];
     for (const w of words(text)) {
       const s = normalise(w);
@@ -113,4 +116,27 @@ export function createTokenizer(options: TokenizerOptions = {}): Tokenize {
     }
     return out;
   };
+  // Built-in configurations share a small cache of recent texts, so the
+  // keyword index and the hashing embedder tokenize each ingested chunk once.
+  if (typeof stopOpt !== 'boolean' || typeof stemOpt !== 'boolean') return tokenize;
+  const recent = recentTokens(`${stopOpt}:${stemOpt}`);
+  return (text: string) => {
+    if (text.length < 64) return tokenize(text);
+    let tokens = recent.get(text);
+    if (tokens === undefined) {
+      tokens = tokenize(text);
+      if (recent.size >= RECENT_TEXTS) recent.delete(recent.keys().next().value as string);
+      recent.set(text, tokens);
+    }
+    return tokens.slice();
+  };
+}
+
+const RECENT_TEXTS = 4096;
+const recentByConfig = new Map<string, Map<string, string[]>>();
+
+function recentTokens(config: string): Map<string, string[]> {
+  let m = recentByConfig.get(config);
+  if (!m) recentByConfig.set(config, (m = new Map()));
+  return m;
 }
