@@ -38,6 +38,20 @@ function recordName(i: number, id: unknown): string {
   return typeof id === 'string' ? `record ${i} (id ${JSON.stringify(id.length > 60 ? id.slice(0, 60) + '…' : id)})` : `record ${i}`;
 }
 
+/**
+ * Runs one record's checks; an error gets the record's name prefixed. (Names
+ * are built only on failure: they are costly to make for every record.)
+ */
+function inRecord<T>(i: number, id: unknown, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    const Ctor = err instanceof RangeError ? RangeError : TypeError;
+    throw new Ctor(`upsert: ${recordName(i, id)}: ${err.message}`);
+  }
+}
+
 function fromRows(rows: readonly unknown[], dim: number): RecordBatch {
   const n = rows.length;
   const ids: string[] = new Array(n);
@@ -48,10 +62,11 @@ function fromRows(rows: readonly unknown[], dim: number): RecordBatch {
     if (typeof row !== 'object' || row === null || Array.isArray(row))
       throw new TypeError(`upsert: record ${i}: expected { id, vector, metadata? }, got ${describe(row)}`);
     const r = row as { id?: unknown; vector?: unknown; metadata?: unknown };
-    const name = `upsert: ${recordName(i, r.id)}`;
-    ids[i] = checkId(r.id, `${name}: id`);
-    copyVector(r.vector, dim, `${name}: vector`, vectors, i * dim);
-    metadata[i] = copyMetadata(r.metadata, `${name}: metadata`);
+    inRecord(i, r.id, () => {
+      ids[i] = checkId(r.id, 'id');
+      copyVector(r.vector, dim, 'vector', vectors, i * dim);
+      metadata[i] = copyMetadata(r.metadata, 'metadata');
+    });
   }
   return { ids, vectors, metadata };
 }
@@ -60,16 +75,17 @@ function fromColumns(input: { ids: unknown; vectors: unknown; metadata?: unknown
   if (!Array.isArray(input.ids)) throw new TypeError(`upsert: ids: expected an array of strings, got ${describe(input.ids)}`);
   const n = input.ids.length;
   const ids: string[] = new Array(n);
-  for (let i = 0; i < n; i++) ids[i] = checkId(input.ids[i], `upsert: ${recordName(i, input.ids[i])}: id`);
+  const given: unknown[] = input.ids;
+  for (let i = 0; i < n; i++) ids[i] = inRecord(i, given[i], () => checkId(given[i], 'id'));
   const vectors = new Float32Array(n * dim);
   const vs = input.vectors;
   if (vs instanceof Float32Array || vs instanceof Float64Array) {
     if (vs.length !== n * dim)
       throw new RangeError(`upsert: vectors: expected ${n} x ${dim} = ${n * dim} numbers for ${n} ids, got ${vs.length}`);
-    for (let i = 0; i < n; i++) copyVector(vs.subarray(i * dim, (i + 1) * dim), dim, `upsert: ${recordName(i, ids[i])}: vector`, vectors, i * dim);
+    for (let i = 0; i < n; i++) inRecord(i, ids[i], () => copyVector(vs.subarray(i * dim, (i + 1) * dim), dim, 'vector', vectors, i * dim));
   } else if (Array.isArray(vs)) {
     if (vs.length !== n) throw new RangeError(`upsert: vectors: expected ${n} vectors (one per id), got ${vs.length}`);
-    for (let i = 0; i < n; i++) copyVector(vs[i], dim, `upsert: ${recordName(i, ids[i])}: vector`, vectors, i * dim);
+    for (let i = 0; i < n; i++) inRecord(i, ids[i], () => copyVector(vs[i], dim, 'vector', vectors, i * dim));
   } else {
     throw new TypeError(`upsert: vectors: expected a Float32Array (n * dim) or an array of vectors, got ${describe(vs)}`);
   }
@@ -78,7 +94,7 @@ function fromColumns(input: { ids: unknown; vectors: unknown; metadata?: unknown
   if (ms !== undefined && !Array.isArray(ms))
     throw new TypeError(`upsert: metadata: expected an array (one object per id) or undefined, got ${describe(ms)}`);
   if (ms && ms.length !== n) throw new RangeError(`upsert: metadata: expected ${n} entries (one per id), got ${ms.length}`);
-  for (let i = 0; i < n; i++) metadata[i] = copyMetadata(ms?.[i], `upsert: ${recordName(i, ids[i])}: metadata`);
+  for (let i = 0; i < n; i++) metadata[i] = inRecord(i, ids[i], () => copyMetadata(ms?.[i], 'metadata'));
   return { ids, vectors, metadata };
 }
 

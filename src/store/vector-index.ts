@@ -15,9 +15,6 @@ export interface AnnIndex {
   /** Same as add(), built off the JS thread. */
   addAsync(labels: Float64Array, vectors: Float32Array): Promise<void>;
   remove(labels: Float64Array): number;
-  /** Removed vectors still occupying the graph, and a way to reclaim them. */
-  readonly deletedCount: number;
-  compact(): number;
   search(query: Float32Array, k: number, options: { ef?: number; filter?: Float64Array }): SearchResult;
   save(path: string): void | Promise<void>;
 }
