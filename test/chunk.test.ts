@@ -114,6 +114,26 @@ describe('chunkText', () => {
     }
   });
 
+  it('accepts an exact tokenizer (js-tiktoken, when installed)', async () => {
+    let tiktoken: { getEncoding(name: string): { encode(t: string): number[] } };
+    try {
+      tiktoken = (await import('js-tiktoken' as string)) as typeof tiktoken;
+    } catch {
+      console.warn('skipped: js-tiktoken is not installed');
+      return;
+    }
+    const enc = tiktoken.getEncoding('cl100k_base');
+    const counter = { count: (t: string) => enc.encode(t).length };
+    const text = prose(80);
+    const chunks = chunkText(text, { chunkSize: 120, overlap: 20, tokenCounter: counter });
+    expectExact(text, chunks);
+    expectCovered(text, chunks);
+    for (const c of chunks) {
+      expect(c.tokens).toBe(enc.encode(c.text).length);
+      expect(c.tokens).toBeLessThanOrEqual(120);
+    }
+  });
+
   it('copies metadata into each chunk', () => {
     const chunks = chunkText(prose(50), { chunkSize: 100, metadata: { source: 'a.txt' } });
     for (const c of chunks) expect(c.metadata).toEqual({ source: 'a.txt' });
