@@ -97,6 +97,24 @@ describe('Retriever', () => {
     expect(await rag.retrieve('password', { filter: { lang: 'fr' } })).toEqual([]);
   });
 
+  it('filters keyword candidates when most of a large store matches the filter', async () => {
+    const rag = newRag();
+    const docs = Array.from({ length: 6000 }, (_, i) => ({
+      id: `d${i}`,
+      text: `item ${i} mentions ${i % 3 === 0 ? 'turbine' : 'pump'} maintenance`,
+      metadata: { group: i % 10 === 0 ? 'b' : 'a' },
+    }));
+    await rag.addDocuments(docs);
+    const hits = await rag.retrieve('turbine maintenance', { k: 10, mode: 'keyword', filter: { group: 'a' } });
+    expect(hits).toHaveLength(10);
+    for (const h of hits) {
+      expect(h.metadata.group).toBe('a');
+      expect(h.text).toContain('turbine');
+    }
+    const fewer = await rag.retrieve('turbine maintenance', { k: 10, mode: 'keyword', filter: { group: 'b' } });
+    expect(fewer.every((h) => h.metadata.group === 'b' && h.text.includes('turbine'))).toBe(true);
+  });
+
   it('fuses with weights when asked, reranks, and drops weak hits with minScore', async () => {
     const rag = newRag();
     await rag.addDocuments(corpus);
@@ -202,6 +220,9 @@ describe('Retriever', () => {
     const reopened = new Retriever({ store: await VectorStore.open(join(dir, 'db')), embedder, embeddingCache: true });
     const after = await reopened.retrieve('password reset', { k: 3, mode: 'keyword' });
     expect(after).toEqual(before);
+    await reopened.addDocuments(corpus.slice(0, 1)); // embeddings come from the saved cache file
+    expect(reopened.cacheStats()).toMatchObject({ misses: 0 });
+    expect(reopened.cacheStats()!.hits).toBeGreaterThan(0);
     // Writes without save(): the stale keyword file is not trusted on the next open.
     await reopened.deleteDocuments(['faq']);
     await reopened.store.close!();
