@@ -201,6 +201,7 @@ describe('Retriever', () => {
     const rag2 = new Retriever({ store: rag.store, embedder: failing });
     await expect(rag2.addDocuments([{ id: 'x', text: 'hello world' }])).rejects.toThrow(/embedding service down/);
     expect(rag.store.size).toBe(0);
+    expect(newRag({ embeddingCache: false }).cacheStats()).toBeUndefined();
     expect(() => new Retriever({ store: new VectorStore({ dim: 8 }), embedder })).toThrow(/embedder.dim \(256\) must equal store.dim \(8\)/);
     await expect(rag.retrieve('x', { mode: 'fuzzy' as never })).rejects.toThrow(/mode/);
     const vectorOnly = newRag({ keyword: false });
@@ -211,13 +212,13 @@ describe('Retriever', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rag-'));
     dirs.push(dir);
     const store = await VectorStore.open(join(dir, 'db'), { dim: 256, metric: 'cosine' });
-    const rag = new Retriever({ store, embedder, embeddingCache: true });
+    const rag = new Retriever({ store, embedder, embeddingCache: { persist: true } });
     await rag.addDocuments(corpus);
     await rag.addDocuments(corpus); // all chunks already embedded
     expect(rag.cacheStats()!.hits).toBeGreaterThan(0);
     const before = await rag.retrieve('password reset', { k: 3, mode: 'keyword' });
     await rag.close();
-    const reopened = new Retriever({ store: await VectorStore.open(join(dir, 'db')), embedder, embeddingCache: true });
+    const reopened = new Retriever({ store: await VectorStore.open(join(dir, 'db')), embedder, embeddingCache: { persist: true } });
     const after = await reopened.retrieve('password reset', { k: 3, mode: 'keyword' });
     expect(after).toEqual(before);
     await reopened.addDocuments(corpus.slice(0, 1)); // embeddings come from the saved cache file

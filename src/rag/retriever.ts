@@ -32,10 +32,11 @@ export interface RetrieverOptions {
   keyword?: boolean | BM25Options;
   chunking?: ChunkOptions & { format?: 'text' | 'markdown' };
   /**
-   * Cache embeddings (LRU by sha256(embedder id + text)); true or { maxEntries }.
-   * With a durable store the cache is saved beside it by save().
+   * Cache embeddings (LRU by sha256(embedder id + text), default true with
+   * 10,000 entries). With { persist: true } and a durable store, save() writes
+   * the cache beside the store and the next Retriever on it reloads it.
    */
-  embeddingCache?: boolean | { maxEntries?: number };
+  embeddingCache?: boolean | { maxEntries?: number; persist?: boolean };
   /** Texts per embed() call while ingesting (default 256). */
   embedBatchSize?: number;
 }
@@ -126,9 +127,11 @@ export class Retriever {
     if (store.dim !== embedder.dim) {
       throw new RangeError(`embedder.dim (${embedder.dim}) must equal store.dim (${store.dim})`);
     }
-    if (options.embeddingCache) {
-      const max = typeof options.embeddingCache === 'object' ? options.embeddingCache.maxEntries : undefined;
-      const path = store.directory ? join(store.directory, CACHE_FILE) : undefined;
+    const cacheOption = options.embeddingCache ?? true;
+    if (cacheOption) {
+      const max = typeof cacheOption === 'object' ? cacheOption.maxEntries : undefined;
+      const persist = typeof cacheOption === 'object' && cacheOption.persist === true;
+      const path = persist && store.directory ? join(store.directory, CACHE_FILE) : undefined;
       embedder = embedder instanceof CachedEmbedder ? embedder : new CachedEmbedder(embedder, { maxEntries: max, path });
     }
     this.store = store;
