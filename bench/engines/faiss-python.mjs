@@ -9,10 +9,13 @@ import { fileURLToPath } from 'node:url';
 const WORKER = fileURLToPath(new URL('./faiss_worker.py', import.meta.url));
 const INSTALL_HINT = 'apt-get install python3-faiss libopenblas0 (Debian/Ubuntu), or set QUIVER_BENCH_PYTHON to a python with faiss and numpy';
 
-/** Python interpreters to try: QUIVER_BENCH_PYTHON, then the system one (where Debian's faiss lives), then PATH. */
+/**
+ * Python interpreters to try: QUIVER_BENCH_PYTHON alone when set, else the system one (where
+ * Debian's python3-faiss lives; a pyenv python3 on PATH would not see it), then PATH.
+ */
 function pythonCandidates() {
+  if (process.env.QUIVER_BENCH_PYTHON) return [process.env.QUIVER_BENCH_PYTHON];
   const list = [];
-  if (process.env.QUIVER_BENCH_PYTHON) list.push(process.env.QUIVER_BENCH_PYTHON);
   if (existsSync('/usr/bin/python3')) list.push('/usr/bin/python3');
   list.push('python3');
   return [...new Set(list)];
@@ -35,7 +38,10 @@ function findPython() {
 class FaissWorker {
   #child; #lines; #stderr = '';
   constructor(python) {
-    this.#child = spawn(python, ['-u', WORKER], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Passive OpenMP waits: on a shared machine, spinning threads that wait at FAISS's
+    // barriers while a sibling is descheduled cost more than they save (OMP_WAIT_POLICY wins if set).
+    const env = { OMP_WAIT_POLICY: 'PASSIVE', ...process.env };
+    this.#child = spawn(python, ['-u', WORKER], { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.#child.stderr.on('data', (d) => { this.#stderr = (this.#stderr + d).slice(-4000); });
     this.#lines = createInterface({ input: this.#child.stdout })[Symbol.asyncIterator]();
   }
@@ -69,7 +75,8 @@ function makeEngine(kind) {
   async function probe() {
     const found = findPython();
     if (!found.python) return { available: false, reason: found.reason };
-    return { available: true, version: found.version, notes: `FAISS ${found.version} via ${found.python} (Python child process; timings taken in Python)` };
+    const wait = process.env.OMP_WAIT_POLICY ?? 'PASSIVE';
+    return { available: true, version: found.version, notes: `FAISS ${found.version} via ${found.python} (Python child process; timings taken in Python; OMP_WAIT_POLICY=${wait})` };
   }
 
   async function create({ dim, metric, workDir, n, nq }) {
@@ -84,7 +91,7 @@ function makeEngine(kind) {
           built = true;
         }
         const r = await worker.call({ cmd: 'build', threads, keep }, onProgress);
-        return { seconds: r.seconds, indexBytes: r.indexBytes };
+        return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, indexBytes: r.indexBytes };
       },
       async runSingleQueries({ k, ef, count, reps, allowFile }) {
         const cmd = allowFile ? { cmd: 'filtered', allowFile } : { cmd: 'single' };
@@ -100,7 +107,7 @@ function makeEngine(kind) {
       async processMemory() {
         const r = await worker.call({ cmd: 'memory' });
         engine.runtime = { ...engine.runtime, blas: r.blas };
-        return { rss: r.rss, peakRss: r.peakRss };
+        return { rss: r.rss, peakRss: r.peakRss, cpuSeconds: r.cpuSeconds };
       },
       memory: () => null,
       close() { worker.close(); },

@@ -32,7 +32,7 @@ export async function create({ dim, metric }) {
     searchFiltered: (q, k, _ef, allow) => index.search(q, k, { filter: allow.labels }).labels,
     async save(path) { await index.save(path); },
     async load(path) { index = await FlatIndex.load(path); },
-    memory: () => null,
+    memory: () => (typeof index?.memoryBytes === 'function' ? { indexBytes: index.memoryBytes() } : null),
     close() { index = null; },
   };
 }

@@ -34,7 +34,7 @@ export async function create({ dim, metric }) {
     searchFiltered: (q, k, ef, allow) => index.search(q, k, { ef, filter: allow.labels }).labels,
     async save(path) { await index.save(path); },
     async load(path) { index = await HnswIndex.load(path); },
-    memory: () => (typeof index?.memoryUsage === 'function' ? { indexBytes: index.memoryUsage() } : null),
+    memory: () => (typeof index?.memoryBytes === 'function' ? { indexBytes: index.memoryBytes() } : null),
     close() { index = null; },
   };
 }

@@ -32,6 +32,8 @@ export async function create({ dim, metric }) {
     scratchDir ??= mkdtempSync(join(tmpdir(), 'quiver-bench-usearch-'));
     const file = join(scratchDir, 'index.usearch');
     index.save(file);
+    index = null;
+    globalThis.gc?.(); // free the previous copy before loading the next (keeps peak RSS honest)
     const next = open(ef);
     next.load(file);
     index = next;
@@ -64,6 +66,8 @@ export async function create({ dim, metric }) {
     },
     save(path) { index.save(path); },
     load(path) {
+      index = null;
+      globalThis.gc?.();
       const next = open(currentEf);
       next.load(path);
       index = next;

@@ -1,0 +1,104 @@
+// `quiver bench`: options, their checks and defaults. The work happens in runner/run-bench.mjs.
+import os from 'node:os';
+import { InvalidArgumentError } from 'commander';
+
+const DEFAULT_EFS = [10, 16, 32, 64, 128, 256, 512];
+const QUICK_EFS = [10, 32, 128];
+
+function positiveInt(name) {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name}: expected a positive integer, got ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
+function positiveNumber(name) {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name}: expected a positive number, got ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
+function intList(name) {
+  return (value) => {
+    const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+    const out = items.map(Number);
+    if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < 1))
+      throw new InvalidArgumentError(`${name}: expected comma-separated positive integers like 10,32,128, got ${JSON.stringify(value)}`);
+    return [...new Set(out)].sort((a, b) => a - b);
+  };
+}
+
+/** Adds the `bench` command to a commander program. */
+export function addBenchCommand(program) {
+  return program
+    .command('bench')
+    .description('Benchmark quiverdb against hnswlib-node, usearch and FAISS: recall/QPS tables, report.md, results.json and a recall-qps.svg plot')
+    .option('--dataset <paths...>', "texmex folders (base.fvecs, query.fvecs, groundtruth*.ivecs) or ann-benchmarks .hdf5 files; 'default' = the generated Gaussian mixture")
+    .option('--metric <metric>', "euclidean | cosine | ip, when the files don't say (generated data: cosine)")
+    .option('--engines <list>', 'comma-separated: quiverdb-hnsw,quiverdb-flat,hnswlib-node,usearch,faiss-node,faiss-python-hnsw,faiss-python-flat (default: all)')
+    .option('--k <n>', 'neighbours per query (recall@k)', positiveInt('--k'), 10)
+    .option('--ef <list>', `search ef values (default ${DEFAULT_EFS.join(',')}; --quick ${QUICK_EFS.join(',')})`, intList('--ef'))
+    .option('--threads <n>', 'threads for builds and batch searches (default: all cores)', positiveInt('--threads'))
+    .option('--M <n>', 'HNSW graph degree M', positiveInt('--M'), 16)
+    .option('--efConstruction <n>', 'HNSW efConstruction (default 200; --quick 100)', positiveInt('--efConstruction'))
+    .option('--out <dir>', 'where results.json, report.md and the plot go', 'quiver-bench-results')
+    .option('--quick', 'a small sanity run: 10k x 64 generated data, 200 queries, 3 ef values, 1 repetition')
+    .option('--full', 'also time 1-thread builds, 5 repetitions, longer timing windows')
+    .option('--build-single-thread', 'also time a 1-thread build for engines that build with threads')
+    .option('--reps <n>', 'repetitions of each timing (median reported; default 3, --quick 1, --full 5)', positiveInt('--reps'))
+    .option('--filter-ef <n>', 'ef for filtered searches', positiveInt('--filter-ef'), 64)
+    .option('--size <n>', 'generated dataset: number of base vectors (default 100000)', positiveInt('--size'))
+    .option('--dim <n>', 'generated dataset: dimension (default 128)', positiveInt('--dim'))
+    .option('--queries <n>', 'generated dataset: queries; real datasets: use at most this many', positiveInt('--queries'))
+    .option('--seed <n>', 'generated dataset seed', positiveInt('--seed'), 42)
+    .option('--timeout <seconds>', 'give up on an engine after this long', positiveNumber('--timeout'), 1800)
+    .option('--png', 'also render each plot to PNG (with @resvg/resvg-js)')
+    .option('--no-progress', 'no progress output on stderr')
+    .action(async (opts, command) => {
+      const { runBench } = await import('./runner/run-bench.mjs');
+      const { createProgress } = await import('./report/progress.mjs');
+      const options = resolveBenchOptions(opts, command.parent?.rawArgs ?? process.argv);
+      await runBench(options, { progress: createProgress({ enabled: options.progress }) });
+    });
+}
+
+/** Fills in the defaults that depend on --quick/--full and checks combinations. */
+export function resolveBenchOptions(opts, argv = []) {
+  const quick = Boolean(opts.quick), full = Boolean(opts.full);
+  if (quick && full) throw new InvalidArgumentError('--quick and --full: pick one');
+  const paths = opts.dataset ?? ['default'];
+  const generated = {
+    n: opts.size ?? (quick ? 10_000 : undefined),
+    dim: opts.dim ?? (quick ? 64 : undefined),
+    queries: opts.queries ?? (quick ? 200 : undefined),
+    seed: opts.seed,
+  };
+  const datasets = paths.map((p) => {
+    const isDefault = p === 'default' || p === '';
+    return { path: isDefault ? '' : p, metric: opts.metric, generated: isDefault ? generated : {}, maxQueries: isDefault ? undefined : (opts.queries ?? (quick ? 200 : undefined)) };
+  });
+  return {
+    datasets,
+    engines: opts.engines,
+    k: opts.k,
+    efs: opts.ef ?? (quick ? QUICK_EFS : DEFAULT_EFS),
+    threads: opts.threads ?? os.availableParallelism(),
+    M: opts.M,
+    efConstruction: opts.efConstruction ?? (quick ? 100 : 200),
+    out: opts.out,
+    quick, full,
+    buildSingleThread: Boolean(opts.buildSingleThread || full),
+    reps: opts.reps ?? (quick ? 1 : full ? 5 : 3),
+    singleSeconds: quick ? 0.05 : full ? 1.5 : 0.3,
+    filterEf: opts.filterEf,
+    filterQueries: quick ? 50 : full ? 1000 : 200,
+    seed: opts.seed,
+    timeout: opts.timeout,
+    progress: opts.progress !== false,
+    png: Boolean(opts.png),
+    command: `quiver ${argv.slice(2).join(' ')}`.trim(),
+  };
+}

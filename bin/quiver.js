@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// The quiver command line. Subcommands load their code lazily so `quiver --help` is instant.
+import { Command } from 'commander';
+import { addBenchCommand } from '../bench/cli.mjs';
+
+const program = new Command('quiver')
+  .description('quiverdb command line')
+  .showHelpAfterError();
+addBenchCommand(program);
+program.command('eval').description('retrieval quality on a BEIR dataset: nDCG@10, Recall@100, MRR@10 (see quiver eval --help)').helpOption(false).allowUnknownOption().allowExcessArguments().action(async (_options, command) => { process.exitCode = await (await import('../dist/index.js')).evalCommand(command.args); });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.stderr.write(`quiver: ${error?.message ?? error}\n`);
+  process.exitCode = 1;
+}
