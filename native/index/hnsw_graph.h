@@ -127,6 +127,7 @@ class HnswGraph {
   uint32_t m0_;
   size_t vec_offset_;
   size_t block_bytes_;
+  size_t prefetch_bytes_;  // how much of a neighbour's vector to prefetch before scoring it
   size_t capacity_ = 0;
   size_t used_ = 0;
   char* blocks_ = nullptr;

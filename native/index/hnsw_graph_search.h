@@ -67,16 +67,20 @@ void HnswGraph::search_layer(const float* q, size_t ef, int level, const Accept&
     }
     const uint32_t cnt = ln[0];
     if (cnt == 0) continue;
+    // Two passes: first collect the unvisited neighbours and prefetch their
+    // vectors (all loads in flight at once), then score them.
     for (uint32_t j = 1; j <= cnt; ++j) __builtin_prefetch(sc.visited.marks.data() + ln[j]);
-    __builtin_prefetch(vector(ln[1]));
+    uint32_t todo_count = 0;
+    uint32_t* todo = sc.todo.data();
     for (uint32_t j = 1; j <= cnt; ++j) {
       const uint32_t n = ln[j];
-      if (j < cnt) {
-        const char* next = reinterpret_cast<const char*>(vector(ln[j + 1]));
-        __builtin_prefetch(next);
-        __builtin_prefetch(next + 64);
-      }
       if (sc.visited.test_and_set(n)) continue;
+      todo[todo_count++] = n;
+      const char* v = reinterpret_cast<const char*>(vector(n));
+      for (size_t off = 0; off < prefetch_bytes_; off += 64) __builtin_prefetch(v + off);
+    }
+    for (uint32_t t = 0; t < todo_count; ++t) {
+      const uint32_t n = todo[t];
       const float k = key_t<K>(q, n);
       if (k < bound) {
         cand.push_back({k, n});

@@ -45,6 +45,7 @@ struct HnswScratch {
   std::vector<HnswNeighbor> prune;       // a full neighbour list being re-selected
   std::vector<HnswNeighbor> pruned;
   std::vector<uint32_t> links;           // a copy of one node's links (build mode)
+  std::vector<uint32_t> todo = std::vector<uint32_t>(4096);  // unvisited neighbours of one node
   std::vector<float> query;              // prepared query (normalised for cosine)
 
   static HnswScratch& local() {

@@ -161,13 +161,16 @@ export class HnswIndex {
     checkK(k);
     const ef = this.#ef(options);
     const allow = this.#allow(options);
-    const cap = Math.min(k, this.#native.size());
-    if (cap === 0) return { labels: new Float64Array(0), distances: new Float32Array(0) };
-    if (this.#outLabels.length < cap) {
-      this.#outLabels = new Float64Array(cap);
-      this.#outDistances = new Float32Array(cap);
+    // Results never exceed the index size, so the buffers only grow to min(k, size)
+    // (asking for the size costs a native call, so only when k outgrows them).
+    if (k > this.#outLabels.length) {
+      const cap = Math.min(k, this.#native.size());
+      if (cap > this.#outLabels.length) {
+        this.#outLabels = new Float64Array(cap);
+        this.#outDistances = new Float32Array(cap);
+      }
     }
-    const got = this.#native.searchInto(q, cap, ef, this.#outLabels, this.#outDistances, allow);
+    const got = this.#native.searchInto(q, Math.min(k, this.#outLabels.length), ef, this.#outLabels, this.#outDistances, allow);
     return { labels: this.#outLabels.slice(0, got), distances: this.#outDistances.slice(0, got) };
   }
 
