@@ -14,7 +14,7 @@ export {
   type EmbeddingCacheOptions,
   type EmbeddingCacheStats,
 } from './embedders/index.js';
-export { BM25Index, type BM25Options, type BM25SearchOptions, type KeywordHit } from './keyword/bm25.js';
+export { BM25Index, type BM25Options, type BM25SearchOptions, type KeywordHit, type PreparedDocuments } from './keyword/bm25.js';
 export { createTokenizer, ENGLISH_STOP_WORDS, type TokenizerOptions, type Tokenize } from './keyword/tokenize.js';
 export { fuse, reciprocalRankFusion, weightedFusion, type FusionSpec, type ScoredId } from './fusion.js';
 export { maximalMarginalRelevance, cosineSimilarity, type MmrCandidate } from './mmr.js';

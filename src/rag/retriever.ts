@@ -12,7 +12,7 @@ import { chunkId, chunkMetadata, coveringSpan, F, isReservedKey, paragraphSpans,
 import { CachedEmbedder } from './embedders/cache.js';
 import { checkEmbedder, type Embedder } from './embedders/types.js';
 import { fuse, type FusionSpec, type ScoredId } from './fusion.js';
-import { BM25Index, type BM25Options } from './keyword/bm25.js';
+import { BM25Index, type BM25Options, type PreparedDocuments } from './keyword/bm25.js';
 import { maximalMarginalRelevance } from './mmr.js';
 import { describeValue } from './tokens.js';
 import type { VectorStore } from '../store/vector-store.js';
@@ -194,9 +194,15 @@ export class Retriever {
         texts.push(c.text);
       }
     }
-    const vectors = await this.embedAll(texts);
-    vectors.forEach((v, i) => (records[i].vector = v));
     await this.ready();
+    const keyword = this.keyword;
+    const keywordParts: PreparedDocuments[] = [];
+    const vectors = await this.embedAll(texts, (from, to) => {
+      // Tokenize for BM25 right after each batch is embedded, while the shared
+      // token cache still holds these texts (the hashing embedder tokenized them).
+      if (keyword) keywordParts.push(keyword.prepare(records.slice(from, to).map((r) => ({ id: r.id, text: r.metadata[F.text] as string }))));
+    });
+    vectors.forEach((v, i) => (records[i].vector = v));
     return this.serialWrite(async () => {
       // Chunks beyond the new count are stale: find them before writing.
       const stale: string[] = [];
@@ -210,9 +216,9 @@ export class Retriever {
       await this.markKeywordFileStale();
       if (records.length > 0) await this.store.upsert(records as { id: string; vector: Float32Array; metadata: Metadata }[]);
       if (stale.length > 0) await this.store.delete(stale);
-      if (this.keyword) {
-        this.keyword.add(records.map((r) => ({ id: r.id, text: r.metadata[F.text] as string })));
-        this.keyword.delete(stale);
+      if (keyword) {
+        for (const part of keywordParts) keyword.addPrepared(part);
+        keyword.delete(stale);
       }
       return prepared.map((d) => ({ id: d.id, chunkIds: d.chunks.map((c) => chunkId(d.id, c.index)) }));
     });
@@ -296,7 +302,7 @@ export class Retriever {
     return format === 'markdown' ? chunkMarkdown(text, options) : chunkText(text, options);
   }
 
-  private async embedAll(texts: string[]): Promise<Float32Array[]> {
+  private async embedAll(texts: string[], afterBatch: (from: number, to: number) => void): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
     for (let i = 0; i < texts.length; i += this.embedBatchSize) {
       const batch = texts.slice(i, i + this.embedBatchSize);
@@ -308,6 +314,7 @@ export class Retriever {
         if (v.length !== this.store.dim) throw new RangeError(`embedder ${this.embedder.id}: returned a vector of length ${v.length}, store.dim is ${this.store.dim}`);
         out.push(v instanceof Float32Array ? v : Float32Array.from(v));
       }
+      afterBatch(i, i + batch.length);
     }
     return out;
   }

@@ -34,6 +34,13 @@ interface Posting {
 }
 
 const FORMAT = 'quiver-bm25';
+const PREPARED = Symbol('preparedBy');
+
+/** Tokenized documents from BM25Index.prepare(). */
+export interface PreparedDocuments {
+  readonly [PREPARED]: BM25Index;
+  readonly docs: readonly { id: string; tokens: string[] }[];
+}
 
 export class BM25Index {
   readonly k1: number;
@@ -93,15 +100,28 @@ export class BM25Index {
 
   /** Adds documents; a document whose id exists replaces the old one. */
   add(docs: { id: string; text: string }[]): void {
+    this.addPrepared(this.prepare(docs));
+  }
+
+  /**
+   * Validates and tokenizes documents without changing the index, so a caller
+   * can do the expensive part before a write and apply it with addPrepared().
+   */
+  prepare(docs: { id: string; text: string }[]): PreparedDocuments {
     if (!Array.isArray(docs)) throw new TypeError(`docs: expected an array of { id, text }, got ${describeValue(docs)}`);
-    // Validate and tokenize everything first so a bad entry changes nothing.
     const prepared = docs.map((d, i) => {
       if (d === null || typeof d !== 'object') throw new TypeError(`docs[${i}]: expected { id, text }, got ${describeValue(d)}`);
       if (typeof d.id !== 'string') throw new TypeError(`docs[${i}].id: expected a string, got ${describeValue(d.id)}`);
       if (typeof d.text !== 'string') throw new TypeError(`docs[${i}].text: expected a string, got ${describeValue(d.text)}`);
       return { id: d.id, tokens: this.tokenize(d.text) };
     });
-    for (const { id, tokens } of prepared) this.insert(id, tokens);
+    return { [PREPARED]: this, docs: prepared };
+  }
+
+  /** Applies documents from prepare() on this index. */
+  addPrepared(prepared: PreparedDocuments): void {
+    if (prepared?.[PREPARED] !== this) throw new TypeError('addPrepared: expected the result of prepare() on this index');
+    for (const { id, tokens } of prepared.docs) this.insert(id, tokens);
   }
 
   /** Removes documents by id; unknown ids are ignored. Returns how many were removed. */

@@ -132,7 +132,7 @@ export function createTokenizer(options: TokenizerOptions = {}): Tokenize {
   };
 }
 
-const RECENT_TEXTS = 4096;
+const RECENT_TEXTS = 2048;
 const recentByConfig = new Map<string, Map<string, string[]>>();
 
 function recentTokens(config: string): Map<string, string[]> {
