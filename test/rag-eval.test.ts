@@ -35,6 +35,9 @@ describe('quiver eval', () => {
     const json: string[] = [];
     expect(await evalCommand(['--dataset', dir, '--mode', 'keyword', '--json'], (s) => json.push(s))).toBe(0);
     expect(JSON.parse(json[0])[0]).toMatchObject({ mode: 'keyword', ndcg10: 1 });
+    const weighted: string[] = [];
+    expect(await evalCommand(['--dataset', dir, '--vector-weight', '0.3', '--json'], (s) => weighted.push(s))).toBe(0);
+    expect(JSON.parse(weighted[0])[0]).toMatchObject({ mode: 'hybrid', ndcg10: 1 });
   });
 
   it('reports usage errors with exit code 2 and missing data with 1', async () => {
@@ -42,6 +45,8 @@ describe('quiver eval', () => {
     expect(await evalCommand([], () => undefined, (s) => err.push(s))).toBe(2);
     expect(err[0]).toMatch(/--dataset is required/);
     expect(await evalCommand(['--dataset', dir, '--mode', 'fuzzy'], () => undefined, (s) => err.push(s))).toBe(2);
+    expect(await evalCommand(['--dataset', dir, '--vector-weight', '2'], () => undefined, (s) => err.push(s))).toBe(2);
+    expect(err.at(-1)).toMatch(/--vector-weight/);
     expect(await evalCommand(['--dataset', join(dir, 'nope')], () => undefined, (s) => err.push(s))).toBe(1);
     expect(err.at(-1)).toMatch(/corpus.jsonl not found/);
   });

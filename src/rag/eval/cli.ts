@@ -21,6 +21,7 @@ export const EVAL_USAGE = `Usage: quiver eval --dataset <BEIR folder> [--mode ke
   --dimensions <n>      openai: vector length
   --model-path <dir>    transformers: local model folder
   --chunk-size <n>      chunk size in tokens (default 512)
+  --vector-weight <w>   hybrid: weighted fusion with this vector weight (keyword 1 - w) instead of RRF
   --limit <n>           only the first n queries
   --json                print JSON instead of a table
 `;
@@ -79,6 +80,7 @@ export async function evalCommand(argv: string[], out: (s: string) => void = (s)
         dimensions: { type: 'string' },
         'model-path': { type: 'string' },
         'chunk-size': { type: 'string' },
+        'vector-weight': { type: 'string' },
         limit: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -103,6 +105,15 @@ export async function evalCommand(argv: string[], out: (s: string) => void = (s)
       return 2;
     }
   }
+  let fusion: { weights: { vector: number; keyword: number } } | undefined;
+  if (values['vector-weight'] !== undefined) {
+    const w = Number(values['vector-weight']);
+    if (!(w >= 0 && w <= 1)) {
+      err(`--vector-weight: expected a number in [0, 1], got ${values['vector-weight']}`);
+      return 2;
+    }
+    fusion = { weights: { vector: w, keyword: 1 - w } };
+  }
   try {
     const embedder = await makeEmbedder(values);
     const results: BeirEvalResult[] = [];
@@ -114,6 +125,7 @@ export async function evalCommand(argv: string[], out: (s: string) => void = (s)
           split: values.split as string,
           embedder,
           chunkSize: values['chunk-size'] ? Number(values['chunk-size']) : undefined,
+          fusion,
           limitQueries: values.limit ? Number(values.limit) : undefined,
           onProgress: values.json ? undefined : (m) => err(m),
         }),

@@ -5,6 +5,7 @@ import { VectorStore } from '../../store/vector-store.js';
 import type { Embedder } from '../embedders/types.js';
 import { HashingEmbedder } from '../embedders/hashing.js';
 import { Retriever } from '../retriever.js';
+import type { FusionSpec } from '../fusion.js';
 import { loadBeir } from './beir.js';
 import { evaluateRankings, type EvalScores } from './metrics.js';
 
@@ -17,6 +18,8 @@ export interface BeirEvalOptions {
   split?: string;
   chunkSize?: number;
   overlap?: number;
+  /** Hybrid fusion (default RRF). */
+  fusion?: FusionSpec;
   /** Evaluate only the first n queries (for quick runs). */
   limitQueries?: number;
   onProgress?: (message: string) => void;
@@ -58,7 +61,7 @@ export async function runBeirEval(options: BeirEvalOptions): Promise<BeirEvalRes
   const times: number[] = [];
   for (const q of queries) {
     const t = performance.now();
-    const hits = await rag.retrieve(q.text, { k: 150, mode, fetchK: 150 });
+    const hits = await rag.retrieve(q.text, { k: 150, mode, fetchK: 150, fusion: options.fusion });
     times.push(performance.now() - t);
     const ranking: string[] = [];
     const seen = new Set<string>();
