@@ -110,8 +110,9 @@ export class SlotIndex {
    * half applied; it runs on the native threads.
    */
   add(slots: Float64Array, vectors: Float32Array): void {
-    this.flat.add(slots, vectors);
+    // The graph first: if it throws, neither index has changed (the flat add only fails on out-of-memory).
     this.#ann?.add(slots, vectors);
+    this.flat.add(slots, vectors);
   }
 
   /** Snapshot load: vectors go to the flat index; an approximate index was loaded with setAnn. */
