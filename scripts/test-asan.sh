@@ -32,7 +32,7 @@ if [ "$mode" != "--native-only" ]; then
   [ -f "$addon" ] || addon=$PWD/build-asan/Release/quiverdb.node
   [ -f "$addon" ] || { echo "ASan addon not found under build-asan/"; exit 1; }
   # Refuse to run a suite that would silently test an uninstrumented addon.
-  ldd "$addon" | grep -q libasan || { echo "$addon is not linked against libasan"; exit 1; }
+  ldd "$addon" | grep libasan >/dev/null || { echo "$addon is not linked against libasan"; exit 1; }
   libasan=$(g++ -print-file-name=libasan.so)
   default_files="test/kernels.test.ts test/flat-index.test.ts test/flat-errors.test.ts test/hostile*.test.ts \
     test/hnsw*.test.ts test/reliability*.test.ts test/model*.test.ts test/store*.test.ts"
