@@ -52,6 +52,39 @@ describe('reopen', () => {
     await third.close();
   });
 
+  it('filters are right for writes made while the field indexes are still being rebuilt after open', async () => {
+    const dir = freshDir();
+    const n = 200_000; // many background chunks (16,384 slots each)
+    const meta = (i: number, v = 0) => ({ g: (i + v) % 7, k: `x${i % 3}` });
+    let store = await VectorStore.open(dir, { dim: 2, index: { type: 'flat' } });
+    await store.upsert({ ids: Array.from({ length: n }, (_, i) => `r${i}`), vectors: new Float32Array(2 * n).fill(1),
+      metadata: Array.from({ length: n }, (_, i) => meta(i)) });
+    await store.close();
+    const model = new Map(Array.from({ length: n }, (_, i) => [`r${i}`, meta(i)]));
+    store = await VectorStore.open(dir);
+    // Writes queued at once, before the background build has covered the slots they touch.
+    const writes = [
+      store.upsert([5, 100_000, 199_990].map((i) => ({ id: `r${i}`, vector: [1, 2], metadata: meta(i, 1) }))),
+      store.delete(['r10', 'r150000']),
+      store.upsert([{ id: 'new1', vector: [0, 1], metadata: { g: 3, k: 'x9' } }]),
+    ];
+    await Promise.all(writes);
+    for (const i of [5, 100_000, 199_990]) model.set(`r${i}`, meta(i, 1));
+    model.delete('r10');
+    model.delete('r150000');
+    model.set('new1', { g: 3, k: 'x9' });
+    for (const f of [{ g: 3 }, { k: 'x9' }, { g: { $gte: 5 }, k: 'x1' }, { g: { $ne: 0 } }]) {
+      const expected = [...model.values()].filter((m) => Object.entries(f).every(([key, c]) => {
+        const v = (m as Record<string, unknown>)[key];
+        if (typeof c !== 'object') return v === c;
+        const op = c as Record<string, number>;
+        return ('$gte' in op ? (v as number) >= op.$gte : true) && ('$ne' in op ? v !== op.$ne : true);
+      })).length;
+      expect(await store.count(f as never), JSON.stringify(f)).toBe(expected);
+    }
+    await store.close();
+  });
+
   it('durability "none" writes are made durable by flush()', async () => {
     const dir = freshDir();
     const store = await VectorStore.open(dir, { dim: 2, durability: 'none' });

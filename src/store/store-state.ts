@@ -109,9 +109,10 @@ export class StoreState implements FilterContext {
       this.metaAt[slot] = metadata[i];
       this.slotOf.set(ids[i], slot);
       this.live.add(slot);
-      this.fields.add(metadata[i], slot);
       if (slot > max) max = slot;
     }
+    // Field indexes are rebuilt after open() returns (or by the first filter).
+    this.fields.buildInBackground((slot) => this.metaAt[slot], () => this.idAt.length);
     this.idAt.length = Math.max(this.idAt.length, max + 1);
     this.metaAt.length = this.idAt.length;
     this.#free.length = 0;

@@ -121,5 +121,6 @@ function evaluateNode(node: FilterNode, ctx: FilterContext): BitSet {
 
 /** The slots whose metadata matches `node` (always a subset of the live slots). */
 export function evaluateFilter(node: FilterNode, ctx: FilterContext): BitSet {
+  ctx.fields.ready();
   return evaluateNode(node, ctx);
 }

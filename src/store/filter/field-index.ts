@@ -172,44 +172,89 @@ function lowerBound(keys: (number | string)[], x: number | string, strict: boole
   return a;
 }
 
+type Visit = (path: string, value: string | number | boolean | null, inArray: boolean) => void;
+
 /**
- * Calls visit(path, scalar) for every indexed scalar of a metadata object, and
- * visitPath(path) once per path present. Arrays contribute each element under
- * the array's own path (so `{ tags: 'a' }` matches `tags: ['a', 'b']`), and
- * objects inside arrays contribute their fields (`authors.name`).
+ * Calls visit(path, scalar, inArray) for every indexed scalar of a metadata
+ * object, and visitPath(path) once per path present. Arrays contribute each
+ * element under the array's own path (so `{ tags: 'a' }` matches
+ * `tags: ['a', 'b']`), and objects inside arrays contribute their fields
+ * (`authors.name`). Only inside arrays can a path repeat, so only there is a
+ * set of seen paths kept (this runs for every record on every write and load).
  */
-export function walkMetadata(
-  meta: Metadata,
-  visit: (path: string, value: string | number | boolean | null) => void,
-  visitPath: (path: string) => void,
+export function walkMetadata(meta: Metadata, visit: Visit, visitPath: (path: string) => void): void {
+  walkObject(meta, '', undefined, visit, visitPath);
+}
+
+function walkObject(
+  obj: { [k: string]: JsonValue }, prefix: string, seen: Set<string> | undefined, visit: Visit, visitPath: (path: string) => void,
 ): void {
-  const seen = new Set<string>();
-  const mark = (path: string) => {
-    if (!seen.has(path)) {
+  for (const key of Object.keys(obj)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    const v = obj[key];
+    if (!seen) visitPath(path);
+    else if (!seen.has(path)) {
       seen.add(path);
       visitPath(path);
     }
-  };
-  const walkObject = (obj: { [k: string]: JsonValue }, prefix: string) => {
-    for (const key of Object.keys(obj)) walkValue(obj[key], prefix ? `${prefix}.${key}` : key);
-  };
-  const walkValue = (v: JsonValue, path: string) => {
-    mark(path);
-    if (v === null || typeof v !== 'object') visit(path, v);
+    if (v === null || typeof v !== 'object') visit(path, v, seen !== undefined);
     else if (Array.isArray(v)) {
       // One level of array expansion (as MongoDB): arrays nested in arrays are not indexed.
+      const inner = seen ?? new Set<string>();
       for (const e of v) {
-        if (e === null || typeof e !== 'object') visit(path, e);
-        else if (!Array.isArray(e)) walkObject(e, path);
+        if (e === null || typeof e !== 'object') visit(path, e, true);
+        else if (!Array.isArray(e)) walkObject(e, path, inner, visit, visitPath);
       }
-    } else walkObject(v, path);
-  };
-  walkObject(meta, '');
+    } else walkObject(v, path, seen, visit, visitPath);
+  }
 }
 
-/** The field indexes of a store: one FieldIndex per path seen. */
+/**
+ * The field indexes of a store: one FieldIndex per path seen.
+ *
+ * After a snapshot load they are rebuilt in the background (chunks of slots
+ * between other work) instead of inside open(): `covered` is the number of
+ * leading slots already indexed. Writes to covered slots update the indexes;
+ * writes beyond are picked up when the build reaches them; the first filter
+ * evaluated before the end completes the build synchronously.
+ */
 export class FieldIndexes {
   readonly fields = new Map<string, FieldIndex>();
+  #covered = Infinity;
+  #source: ((slot: number) => Metadata | undefined) | undefined;
+  #slotCount: (() => number) | undefined;
+
+  /** Starts a background build over slots [0, slotCount()) read through `metadataOf`. */
+  buildInBackground(metadataOf: (slot: number) => Metadata | undefined, slotCount: () => number, chunk = 16384): void {
+    this.#covered = 0;
+    this.#source = metadataOf;
+    this.#slotCount = slotCount;
+    const step = () => {
+      if (this.#covered === Infinity) return;
+      this.#advance(chunk);
+      if (this.#covered !== Infinity) setImmediate(step).unref();
+    };
+    setImmediate(step).unref();
+  }
+
+  #advance(chunk: number): void {
+    const end = Math.min(this.#covered + chunk, this.#slotCount!());
+    for (let slot = this.#covered; slot < end; slot++) {
+      const meta = this.#source!(slot);
+      if (meta) this.#add(meta, slot);
+    }
+    this.#covered = end;
+    if (end >= this.#slotCount!()) {
+      this.#covered = Infinity;
+      this.#source = this.#slotCount = undefined;
+    }
+  }
+
+  /** Completes a background build (filters call this before reading the indexes). */
+  ready(): this {
+    if (this.#covered !== Infinity) this.#advance(Number.MAX_SAFE_INTEGER);
+    return this;
+  }
 
   #field(path: string): FieldIndex {
     let f = this.fields.get(path);
@@ -218,16 +263,27 @@ export class FieldIndexes {
   }
 
   add(meta: Metadata, slot: number): void {
-    const ordered = new Map<string, number>();
-    walkMetadata(meta, (path, v) => {
+    if (slot < this.#covered) this.#add(meta, slot);
+  }
+
+  remove(meta: Metadata, slot: number): void {
+    if (slot < this.#covered) this.#remove(meta, slot);
+  }
+
+  #add(meta: Metadata, slot: number): void {
+    let ordered: Map<string, number> | undefined; // numbers/strings per path, counted only inside arrays
+    walkMetadata(meta, (path, v, inArray) => {
       this.#field(path).addValue(v, slot);
-      if (typeof v === 'number' || typeof v === 'string') ordered.set(path, (ordered.get(path) ?? 0) + 1);
+      if (inArray && (typeof v === 'number' || typeof v === 'string')) {
+        ordered ??= new Map();
+        ordered.set(path, (ordered.get(path) ?? 0) + 1);
+      }
     }, (path) => {
       const f = this.#field(path);
       f.present.add(slot);
       f.refs++;
     });
-    for (const [path, count] of ordered) {
+    if (ordered) for (const [path, count] of ordered) {
       if (count < 2) continue;
       const f = this.fields.get(path)!;
       f.multi.add(slot);
@@ -235,7 +291,7 @@ export class FieldIndexes {
     }
   }
 
-  remove(meta: Metadata, slot: number): void {
+  #remove(meta: Metadata, slot: number): void {
     walkMetadata(meta, (path, v) => this.fields.get(path)?.removeValue(v, slot), (path) => {
       const f = this.fields.get(path);
       if (!f) return;

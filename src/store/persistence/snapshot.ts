@@ -89,6 +89,9 @@ export interface LoadedSnapshot {
 
 export async function readSnapshot(dir: string, gen: number, dim: number, metric: Metric): Promise<LoadedSnapshot> {
   const recordsPath = join(dir, RECORDS_FILE);
+  // The vectors are read (off the JS thread) while the records are parsed.
+  const rawVectors = fs.readFile(join(dir, VECTORS_FILE));
+  rawVectors.catch(() => undefined);
   let records: RecordsFile;
   try {
     records = JSON.parse(await fs.readFile(recordsPath, 'utf8'));
@@ -102,7 +105,7 @@ export async function readSnapshot(dir: string, gen: number, dim: number, metric
   const n = records.count;
   if (records.ids.length !== n || records.slots.length !== n || records.metadata.length !== n)
     throw new StoreFormatError(`${recordsPath}: inconsistent record counts`);
-  const raw = await fs.readFile(join(dir, VECTORS_FILE));
+  const raw = await rawVectors;
   if (raw.length !== n * dim * 4)
     throw new StoreFormatError(`${join(dir, VECTORS_FILE)}: expected ${n * dim * 4} bytes for ${n} vectors, got ${raw.length}`);
   const vectors = raw.byteOffset % 4 === 0

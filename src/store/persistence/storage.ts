@@ -80,9 +80,16 @@ export class Storage {
       const state = new StoreState(manifest.dim, manifest.metric, index, annFactory);
 
       if (gen > 0) {
-        const snap = await readSnapshot(join(dir, snapshotDir(gen)), gen, manifest.dim, manifest.metric);
-        if (snap.annPath && annFactory) state.index.setAnn(await annFactory.load(snap.annPath, manifest.dim, manifest.metric, index));
-        state.loadSlots(snap.ids, snap.slots, snap.metadata, snap.vectors);
+        const snapDir = join(dir, snapshotDir(gen));
+        const snap = await readSnapshot(snapDir, gen, manifest.dim, manifest.metric);
+        // The graph loads off the JS thread while the flat index and field indexes are rebuilt here.
+        const ann = snap.annPath && annFactory ? Promise.resolve(annFactory.load(snap.annPath, manifest.dim, manifest.metric, index)) : undefined;
+        ann?.catch(() => undefined); // awaited below; keeps an early failure from being reported as unhandled
+        try {
+          state.loadSlots(snap.ids, snap.slots, snap.metadata, snap.vectors);
+        } finally {
+          if (ann) state.index.setAnn(await ann);
+        }
       }
 
       const walPath = join(dir, walFile(gen));
