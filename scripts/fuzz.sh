@@ -61,12 +61,17 @@ fi
 if [ "$mode" != native ] && [ -f test/reliability-fuzz.test.ts ]; then
   set +e
   mkdir -p build-fuzz
-  QUIVER_FUZZ_SECONDS=$seconds npx vitest run test/reliability-fuzz.test.ts --reporter=verbose > build-fuzz/ts.log 2>&1
+  # Only the fuzz properties: the regression tests of known findings live in the
+  # same file and run with npm test; known finding classes are counted, not fatal.
+  QUIVER_FUZZ_SECONDS=$seconds npx vitest run test/reliability-fuzz.test.ts --reporter=verbose \
+    -t 'filter compiler|store files' > build-fuzz/ts.log 2>&1
   rc=$?
   set -e
   runs=$(sed -n 's/.*FUZZ-STATS \(.*\)/\1/p' build-fuzz/ts.log | tr '\n' ';')
   summary+=("typescript parsers (fast-check): ${runs:-no stats} $([ $rc -eq 0 ] && echo 'findings 0' || echo 'FAILED, see build-fuzz/ts.log')")
   [ $rc -ne 0 ] && findings=$((findings + 1))
+  known=$(sed -n 's/.*FUZZ-FINDING \(.*\)/  known (reported) finding: \1/p' build-fuzz/ts.log | cut -c1-220)
+  [ -n "$known" ] && summary+=("$known")
 fi
 
 echo "== fuzz summary"

@@ -35,13 +35,14 @@ if [ "$mode" != "--native-only" ]; then
   ldd "$addon" | grep libasan >/dev/null || { echo "$addon is not linked against libasan"; exit 1; }
   libasan=$(g++ -print-file-name=libasan.so)
   default_files="test/kernels.test.ts test/flat-index.test.ts test/flat-errors.test.ts test/hostile*.test.ts \
-    test/hnsw*.test.ts test/reliability*.test.ts test/model*.test.ts test/store*.test.ts"
+    test/hnsw*.test.ts test/reliability-faults.test.ts test/reliability-concurrency.test.ts test/model*.test.ts test/store*.test.ts"
   files=()
   for f in ${ASAN_VITEST_FILES:-$default_files}; do [ -f "$f" ] && files+=("$f"); done
   echo "vitest files: ${files[*]}"
   # detect_leaks=0: Node's own allocations are never freed at exit.
   # QUIVER_ASAN=1 lets timing-sensitive tests know everything runs ~3x slower.
   LD_PRELOAD="$libasan" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 QUIVER_NATIVE_PATH="$addon" QUIVER_ASAN=1 \
+    QUIVER_MODEL_RUNS=${QUIVER_MODEL_RUNS:-10} QUIVER_FILTER_RUNS=${QUIVER_FILTER_RUNS:-100} \
     npx vitest run --pool=forks "${files[@]}"
 fi
 echo "test:asan passed in $((SECONDS - start)) s"
