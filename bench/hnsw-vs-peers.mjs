@@ -142,17 +142,22 @@ const makers = { quiverdb: quiverdbEngine, hnswlib: hnswlibEngine, usearch: usea
 
 // ---- measurement
 
+// Repeats whole passes until minTime of wall time has elapsed. Returns wall-clock QPS
+// and QPS per CPU-second of this process (user + system): on a shared machine the
+// latter is far less disturbed by other processes, and it is the same measure for
+// every engine here (all single-threaded).
 function timedPass(engine, queries, ef, out) {
-  // Repeat whole passes until minTime has elapsed; QPS over all of them.
   let n = 0;
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   let elapsed = 0;
   do {
     engine.runPass(queries, ef, out);
     n += queries.length;
     elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   } while (elapsed < minTime);
-  return n / elapsed;
+  const cpu = process.cpuUsage(c0);
+  return { wall: n / elapsed, cpu: n / ((cpu.user + cpu.system) / 1e6) };
 }
 
 const results = { date: new Date().toISOString(), k: K, M, efConstruction: EFC, simd: q.simdLevel(), node: process.version, datasets: [] };
@@ -173,9 +178,13 @@ for (const name of args.datasets.split(',')) {
     const e = makers[en](ds);
     const rss0 = rssMiB();
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     e.build(1);
     const buildSeconds = (performance.now() - t0) / 1000;
-    const info = { buildSeconds1: buildSeconds, rssDeltaMiB: rssMiB() - rss0, indexBytes: e.memory(), curve: [] };
+    const cpu = process.cpuUsage(c0);
+    // Single-threaded builds: CPU seconds are the build's own work, undisturbed by other load.
+    const info = { buildSeconds1: buildSeconds, buildCpuSeconds1: (cpu.user + cpu.system) / 1e6, rssDeltaMiB: rssMiB() - rss0,
+      indexBytes: e.memory(), curve: [] };
     if (en === 'quiverdb' && args['build-threads2']) {
       const t1 = performance.now();
       const e2 = makers[en](ds);
@@ -183,7 +192,7 @@ for (const name of args.datasets.split(',')) {
       info.buildSeconds2 = (performance.now() - t1) / 1000;
       e2.close();
     }
-    console.log(`${e.name.padEnd(13)} build 1 thread ${buildSeconds.toFixed(2)} s` +
+    console.log(`${e.name.padEnd(13)} build 1 thread ${buildSeconds.toFixed(2)} s (${info.buildCpuSeconds1.toFixed(2)} CPU s)` +
       (info.buildSeconds2 ? `, 2 threads ${info.buildSeconds2.toFixed(2)} s (x${(buildSeconds / info.buildSeconds2).toFixed(2)})` : '') +
       (info.indexBytes ? `, index ${(info.indexBytes / ds.n).toFixed(0)} B/vector (budget ${4 * ds.dim + 8 * M + 48})` : '') +
       `, RSS +${info.rssDeltaMiB.toFixed(0)} MiB`);
@@ -191,7 +200,7 @@ for (const name of args.datasets.split(',')) {
     engines.push({ e, queries: e.prepare(rawQueries), info });
   }
   const out = new Int32Array(ds.nq * K);
-  console.log(`${'ef'.padStart(4)} ` + engines.map(({ e }) => `${e.name.padStart(13)} recall     qps`).join(' | '));
+  console.log(`${'ef'.padStart(4)} ` + engines.map(({ e }) => `${e.name.padStart(13)} recall qps/cpu qps/wall`).join(' | '));
   for (const ef of efs) {
     const row = [];
     for (const { e, queries, info } of engines) {
@@ -199,33 +208,45 @@ for (const name of args.datasets.split(',')) {
       out.fill(-1);
       e.runPass(queries, ef, out); // warm-up, and the recall
       const recall = recallAtK(out, K, gt.ids, gt.k, K, ds.nq);
-      info.curve.push({ ef, recall, qpsRuns: [] });
+      info.curve.push({ ef, recall, qpsRuns: [], cpuQpsRuns: [] });
     }
     for (let r = 0; r < repeats; r++)
-      for (const { e, queries, info } of engines) info.curve.at(-1).qpsRuns.push(timedPass(e, queries, ef, out));
+      for (const { e, queries, info } of engines) {
+        const t = timedPass(e, queries, ef, out);
+        info.curve.at(-1).qpsRuns.push(t.wall);
+        info.curve.at(-1).cpuQpsRuns.push(t.cpu);
+      }
     for (const { info } of engines) {
       const p = info.curve.at(-1);
-      p.qps = median(p.qpsRuns);
-      row.push(`${''.padStart(13)} ${p.recall.toFixed(4)} ${p.qps.toFixed(0).padStart(7)}`);
+      p.wallQps = median(p.qpsRuns);
+      p.qps = median(p.cpuQpsRuns);
+      row.push(`${''.padStart(13)} ${p.recall.toFixed(4)} ${p.qps.toFixed(0).padStart(7)} ${p.wallQps.toFixed(0).padStart(7)}`);
     }
     console.log(`${String(ef).padStart(4)} ` + row.join(' | '));
   }
   for (const { e, info } of engines) {
     info.atRecall95 = qpsAtRecall(info.curve, 0.95);
+    info.atRecall95Wall = qpsAtRecall(info.curve.map((p) => ({ ...p, qps: p.wallQps })), 0.95);
     const first = info.curve.find((p) => p.recall >= 0.95);
     info.firstEfAt95 = first ? { ef: first.ef, recall: first.recall, qps: first.qps } : null;
     e.close();
   }
   const fmt = (x) => (x == null ? 'n/a' : x.toFixed(0));
   const peersBest = Math.max(...engines.filter(({ e }) => e.name !== 'quiverdb').map(({ info }) => info.atRecall95.qps ?? 0));
-  console.log('QPS at recall 0.95 (interpolated): ' + engines.map(({ e, info }) => `${e.name} ${fmt(info.atRecall95.qps)}` +
+  console.log('QPS per CPU-second at recall 0.95 (interpolated): ' + engines.map(({ e, info }) => `${e.name} ${fmt(info.atRecall95.qps)}` +
     (info.firstEfAt95 ? ` (first ef ${info.firstEfAt95.ef}: ${fmt(info.firstEfAt95.qps)})` : '')).join(', '));
   const ours = entry.engines.quiverdb?.atRecall95.qps;
   if (ours && peersBest > 0) {
     entry.ratioVsFasterPeer = ours / peersBest;
-    console.log(`quiverdb / faster peer at recall 0.95: x${entry.ratioVsFasterPeer.toFixed(2)}`);
+    const peersBestWall = Math.max(...engines.filter(({ e }) => e.name !== 'quiverdb').map(({ info }) => info.atRecall95Wall.qps ?? 0));
+    entry.ratioVsFasterPeerWall = entry.engines.quiverdb.atRecall95Wall.qps / peersBestWall;
+    console.log(`quiverdb / faster peer at recall 0.95: x${entry.ratioVsFasterPeer.toFixed(2)} (CPU time), x${entry.ratioVsFasterPeerWall.toFixed(2)} (wall)`);
     const hl = entry.engines['hnswlib-node'];
-    if (hl) console.log(`build time quiverdb / hnswlib-node (1 thread): ${(entry.engines.quiverdb.buildSeconds1 / hl.buildSeconds1).toFixed(2)}`);
+    const us = entry.engines.usearch;
+    const qb = entry.engines.quiverdb;
+    for (const [peer, p] of [['usearch', us], ['hnswlib-node', hl]])
+      if (p) console.log(`build time quiverdb / ${peer} (1 thread): ${(qb.buildSeconds1 / p.buildSeconds1).toFixed(2)} wall, ` +
+        `${(qb.buildCpuSeconds1 / p.buildCpuSeconds1).toFixed(2)} CPU`);
   }
   results.datasets.push(entry);
 }

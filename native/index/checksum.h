@@ -19,6 +19,7 @@ class Checksum64 {
   }
 
   void update(const void* data, size_t n) {
+    if (n == 0) return;  // data may be null for an empty section
     const unsigned char* p = static_cast<const unsigned char*>(data);
     total_ += n;
     // Finish a partially filled 32-byte stripe first.

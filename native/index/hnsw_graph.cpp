@@ -160,7 +160,7 @@ void HnswGraph::connect(uint32_t n, uint32_t s, float key, int level, HnswScratc
   ln[0] = (uint32_t)sc.pruned.size();
 }
 
-template <int K>
+template <int K, bool kLocked>
 void HnswGraph::insert_t(uint32_t s, HnswScratch& sc) {
   const int level = levels_[s];
   sc.query.resize(p_.dim);
@@ -181,11 +181,11 @@ void HnswGraph::insert_t(uint32_t s, HnswScratch& sc) {
 
   uint32_t cur = ep;
   float cur_key = key_t<K>(q, cur);
-  greedy<K, true>(q, &cur, &cur_key, top, level, sc);
+  greedy<K, kLocked>(q, &cur, &cur_key, top, level, sc);
   sc.entry.assign(1, HnswNeighbor{cur_key, cur});
   auto linkable = [this, s](uint32_t n) { return n != s && state(n) == SlotState::Live; };
   for (int l = std::min(level, top); l >= 0; --l) {
-    search_layer<K, true>(q, p_.ef_construction, l, linkable, sc);
+    search_layer<K, kLocked>(q, p_.ef_construction, l, linkable, sc);
     select_neighbors(sc.found, p_.M, &sc.selected);
     {
       std::lock_guard<std::mutex> guard(node_lock(s));
@@ -202,11 +202,19 @@ void HnswGraph::insert_t(uint32_t s, HnswScratch& sc) {
   }
 }
 
-void HnswGraph::insert(uint32_t s, HnswScratch& sc) {
-  switch (kind_) {
-    case kL2: insert_t<kL2>(s, sc); break;
-    case kDot: insert_t<kDot>(s, sc); break;
-    case kCos: insert_t<kCos>(s, sc); break;
+void HnswGraph::insert(uint32_t s, HnswScratch& sc, bool concurrent) {
+  if (concurrent) {
+    switch (kind_) {
+      case kL2: insert_t<kL2, true>(s, sc); break;
+      case kDot: insert_t<kDot, true>(s, sc); break;
+      case kCos: insert_t<kCos, true>(s, sc); break;
+    }
+  } else {
+    switch (kind_) {
+      case kL2: insert_t<kL2, false>(s, sc); break;
+      case kDot: insert_t<kDot, false>(s, sc); break;
+      case kCos: insert_t<kCos, false>(s, sc); break;
+    }
   }
 }
 

@@ -74,9 +74,11 @@ class HnswGraph {
 
   // Claims slot s (s == used() appends) for a vector with no links yet.
   void init_slot(uint32_t s, uint64_t label, const float* v, int level);
-  // Links slot s into the graph. Safe to run for several slots at once on
-  // different threads, as long as nothing else touches the graph meanwhile.
-  void insert(uint32_t s, HnswScratch& sc);
+  // Links slot s into the graph. With `concurrent`, safe to run for several
+  // slots at once on different threads (link lists are read under node locks),
+  // as long as nothing else touches the graph meanwhile; without it, the caller
+  // guarantees a single inserting thread and reads skip the locks.
+  void insert(uint32_t s, HnswScratch& sc, bool concurrent);
   // Replaces links to Deleted nodes by links to their live neighbours, then
   // unlinks the Deleted nodes and marks them Free. Returns the freed slots.
   std::vector<uint32_t> repair_deleted(size_t threads);
@@ -112,7 +114,7 @@ class HnswGraph {
   void greedy(const float* q, uint32_t* cur, float* cur_key, int from_level, int to_level, HnswScratch& sc) const;
   template <int K, class Accept>
   void search_t(const float* q, size_t ef, const Accept& accept, HnswScratch& sc) const;
-  template <int K>
+  template <int K, bool kLocked>
   void insert_t(uint32_t s, HnswScratch& sc);
   // Keeps at most m of `cands` (ascending by key to a base node), preferring
   // ones not closer to an already kept neighbour than to the base (HNSW heuristic).

@@ -100,9 +100,16 @@ void HnswIndex::add_chunk(const uint64_t* labels, const float* vectors, const si
     ++live_;
     slots[i] = slot;
   }
-  ThreadPool::global().parallel_for(n, threads, [&](size_t i) {
+  ThreadPool& pool = ThreadPool::global();
+  const size_t workers = threads == 0 ? pool.concurrency() : std::min(threads, pool.concurrency());
+  if (workers <= 1 || n == 1) {
     HnswScratchPool::Lease sc = scratch_.acquire();
-    graph_.insert(slots[i], *sc);
+    for (size_t i = 0; i < n; ++i) graph_.insert(slots[i], *sc, false);
+    return;
+  }
+  pool.parallel_for(n, workers, [&](size_t i) {
+    HnswScratchPool::Lease sc = scratch_.acquire();
+    graph_.insert(slots[i], *sc, true);
   });
 }
 
