@@ -1,0 +1,255 @@
+// HnswIndex: recall against brute force, replace/remove/compact semantics,
+// filtered search, edge cases of k and size, save/load round trips, and
+// searches racing inserts and removes.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <thread>
+#include <unistd.h>
+
+#include "index/hnsw_index.h"
+#include "test_support.h"
+
+using namespace quiver;
+using quiver_test::Rng;
+
+namespace {
+HnswParams params(size_t dim, Metric m = Metric::Euclidean, uint32_t M = 12) {
+  HnswParams p;
+  p.dim = dim;
+  p.metric = m;
+  p.M = M;
+  p.ef_construction = 100;
+  p.ef_search = 64;
+  p.seed = 3;
+  return p;
+}
+
+std::vector<uint64_t> brute_topk(const std::map<uint64_t, std::vector<float>>& model, const float* q, size_t dim, size_t k) {
+  std::vector<std::pair<double, uint64_t>> all;
+  for (const auto& [l, v] : model) all.push_back({quiver_test::l2sq64(q, v.data(), dim), l});
+  std::sort(all.begin(), all.end());
+  std::vector<uint64_t> out;
+  for (size_t i = 0; i < std::min(k, all.size()); ++i) out.push_back(all[i].second);
+  return out;
+}
+
+double recall_at(const HnswIndex& idx, const std::map<uint64_t, std::vector<float>>& model, size_t dim, size_t nq, uint64_t seed) {
+  Rng rng(seed);
+  size_t hit = 0, total = 0;
+  for (size_t i = 0; i < nq; ++i) {
+    auto q = rng.floats(dim);
+    auto truth = brute_topk(model, q.data(), dim, 10);
+    auto r = idx.search(q.data(), 1, 10, 64, 1, nullptr);
+    std::set<uint64_t> got(r.labels.begin(), r.labels.end());
+    for (auto l : truth) hit += got.count(l);
+    total += truth.size();
+  }
+  return total ? (double)hit / (double)total : 1.0;
+}
+
+std::string temp_path(const char* name) { return "/tmp/quiver-test-" + std::to_string(getpid()) + "-" + name; }
+}  // namespace
+
+TEST_CASE("recall@10 against brute force on 3000 x 16, and every vector finds itself") {
+  const size_t dim = 16, n = 3000;
+  Rng rng(1);
+  HnswIndex idx(params(dim));
+  std::map<uint64_t, std::vector<float>> model;
+  std::vector<uint64_t> labels(n);
+  auto data = rng.floats(n * dim);
+  for (size_t i = 0; i < n; ++i) {
+    labels[i] = i * 2 + 7;
+    model[labels[i]] = std::vector<float>(data.begin() + i * dim, data.begin() + (i + 1) * dim);
+  }
+  idx.add(labels.data(), data.data(), n, 0);
+  REQUIRE(idx.size() == n);
+  CHECK(recall_at(idx, model, dim, 200, 9) >= 0.9);
+  size_t self = 0;
+  for (size_t i = 0; i < n; i += 10) {
+    auto r = idx.search(data.data() + i * dim, 1, 1, 64, 1, nullptr);
+    self += r.k == 1 && r.labels[0] == labels[i];
+  }
+  CHECK(self >= 295);  // of 300
+}
+
+TEST_CASE("replace, remove and compact: removed labels never come back, slots are reused") {
+  const size_t dim = 8;
+  Rng rng(2);
+  HnswIndex idx(params(dim, Metric::Cosine, 8));
+  std::map<uint64_t, std::vector<float>> model;
+  for (int round = 0; round < 6; ++round) {
+    const size_t n = 400;
+    std::vector<uint64_t> labels(n);
+    auto data = rng.floats(n * dim);
+    for (size_t i = 0; i < n; ++i) {
+      labels[i] = rng.below(1500);
+      model[labels[i]] = std::vector<float>(data.begin() + i * dim, data.begin() + (i + 1) * dim);
+    }
+    idx.add(labels.data(), data.data(), n, 0);
+    std::vector<uint64_t> gone;
+    for (int i = 0; i < 150; ++i) gone.push_back(rng.below(1500));
+    std::set<uint64_t> present;
+    for (auto l : gone) if (model.count(l)) present.insert(l);
+    CHECK(idx.remove(gone.data(), gone.size()) == present.size());
+    for (auto l : gone) model.erase(l);
+    if (round % 2 == 1) idx.compact(0);
+    REQUIRE(idx.size() == model.size());
+    // Contents: get() returns the latest vector, removed labels are gone.
+    std::vector<float> out(dim);
+    for (const auto& [l, v] : model) {
+      REQUIRE(idx.get(l, out.data()));
+      REQUIRE(out == v);
+    }
+    for (auto l : gone) REQUIRE_FALSE(idx.has(l));
+    // No search returns a removed label; every result row is full.
+    for (int q = 0; q < 30; ++q) {
+      auto qv = rng.floats(dim);
+      auto r = idx.search(qv.data(), 1, 20, 64, 1, nullptr);
+      REQUIRE(r.k == std::min<size_t>(20, model.size()));
+      for (auto l : r.labels) REQUIRE(model.count(l) == 1);
+    }
+  }
+  const size_t cap = idx.capacity();
+  idx.compact(0);
+  CHECK(idx.deleted() == 0);
+  CHECK(idx.capacity() == cap);  // compaction frees slots for reuse, it does not shrink
+}
+
+TEST_CASE("filtered search returns only allowed labels, exactly min(k, allowed live) of them") {
+  const size_t dim = 6, n = 2000;
+  Rng rng(3);
+  HnswIndex idx(params(dim));
+  std::vector<uint64_t> labels(n);
+  for (size_t i = 0; i < n; ++i) labels[i] = i;
+  auto data = rng.floats(n * dim);
+  idx.add(labels.data(), data.data(), n, 0);
+  for (size_t allowed_count : {1, 5, 40, 900}) {
+    std::vector<uint64_t> allow;
+    for (size_t i = 0; i < allowed_count; ++i) allow.push_back(rng.below(n));
+    allow.push_back(999999);  // not in the index
+    auto f = LabelFilter::from_labels(allow.data(), allow.size());
+    std::set<uint64_t> allowed_live(allow.begin(), allow.end());
+    allowed_live.erase(999999);
+    auto q = rng.floats(dim);
+    auto r = idx.search(q.data(), 1, 10, 64, 1, &f);
+    CAPTURE(allowed_count);
+    REQUIRE(r.k == std::min<size_t>(10, allowed_live.size()));
+    for (auto l : r.labels) REQUIRE(allowed_live.count(l) == 1);
+  }
+}
+
+TEST_CASE("k above the size, an empty index, and k = 1e9") {
+  HnswIndex idx(params(3));
+  const float q[3] = {0, 0, 0};
+  CHECK(idx.search(q, 1, 10, 64, 1, nullptr).k == 0);
+  std::vector<uint64_t> labels = {1, 2, 3};
+  std::vector<float> v = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+  idx.add(labels.data(), v.data(), 3, 1);
+  auto r = idx.search(q, 1, 1000000000, 64, 1, nullptr);
+  CHECK(r.k == 3);
+  CHECK(r.labels.size() == 3);
+}
+
+TEST_CASE("save/load round trip keeps labels, vectors, parameters and search results") {
+  const size_t dim = 12, n = 1500;
+  Rng rng(4);
+  HnswIndex idx(params(dim, Metric::InnerProduct, 10));
+  std::vector<uint64_t> labels(n);
+  for (size_t i = 0; i < n; ++i) labels[i] = (uint64_t(1) << 40) + i;
+  auto data = rng.floats(n * dim);
+  idx.add(labels.data(), data.data(), n, 0);
+  std::vector<uint64_t> gone(labels.begin(), labels.begin() + 200);
+  idx.remove(gone.data(), gone.size());
+  const std::string path = temp_path("roundtrip.hnsw");
+  idx.save(path);
+  auto loaded = HnswIndex::load(path);
+  std::remove(path.c_str());
+  REQUIRE(loaded->size() == idx.size());
+  CHECK(loaded->params().M == 10);
+  CHECK(loaded->metric() == Metric::InnerProduct);
+  std::vector<float> a(dim), b(dim);
+  for (size_t i = 200; i < n; ++i) {
+    REQUIRE(loaded->get(labels[i], a.data()));
+    REQUIRE(idx.get(labels[i], b.data()));
+    REQUIRE(a == b);
+  }
+  for (size_t i = 0; i < 200; ++i) REQUIRE_FALSE(loaded->has(labels[i]));
+  for (int q = 0; q < 50; ++q) {
+    auto qv = rng.floats(dim);
+    auto r1 = idx.search(qv.data(), 1, 10, 64, 1, nullptr);
+    auto r2 = loaded->search(qv.data(), 1, 10, 64, 1, nullptr);
+    REQUIRE(r1.labels == r2.labels);
+  }
+  // The loaded index keeps working: inserts after load do not collide with saved slots.
+  std::vector<uint64_t> more = {5, 6};
+  auto mv = rng.floats(2 * dim);
+  loaded->add(more.data(), mv.data(), 2, 1);
+  CHECK(loaded->size() == idx.size() + 2);
+}
+
+TEST_CASE("loading a missing, empty or truncated file throws, never crashes") {
+  CHECK_THROWS(HnswIndex::load("/nonexistent/quiver.hnsw"));
+  const std::string path = temp_path("empty.hnsw");
+  { FILE* f = std::fopen(path.c_str(), "wb"); std::fclose(f); }
+  CHECK_THROWS(HnswIndex::load(path));
+  HnswIndex idx(params(4));
+  std::vector<uint64_t> labels = {1, 2, 3, 4};
+  std::vector<float> v(16, 0.5f);
+  idx.add(labels.data(), v.data(), 4, 1);
+  idx.save(path);
+  FILE* f = std::fopen(path.c_str(), "rb");
+  std::vector<char> bytes(1 << 16);
+  bytes.resize(std::fread(bytes.data(), 1, bytes.size(), f));
+  std::fclose(f);
+  for (size_t cut = 0; cut < bytes.size(); cut += 13) {
+    FILE* w = std::fopen(path.c_str(), "wb");
+    std::fwrite(bytes.data(), 1, cut, w);
+    std::fclose(w);
+    CAPTURE(cut);
+    CHECK_THROWS(HnswIndex::load(path));
+  }
+  std::remove(path.c_str());
+}
+
+TEST_CASE("searches racing inserts and removes return consistent results") {
+  const size_t dim = 4;
+  HnswIndex idx(params(dim, Metric::Euclidean, 8));
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::thread writer([&] {
+    Rng rng(5);
+    while (!stop.load()) {
+      std::vector<uint64_t> labels(16);
+      std::vector<float> v(16 * dim, 0.0f);
+      for (size_t i = 0; i < 16; ++i) {
+        labels[i] = rng.below(3000);
+        v[i * dim] = (float)labels[i];
+      }
+      idx.add(labels.data(), v.data(), 16, 1);
+      std::vector<uint64_t> gone(8);
+      for (auto& l : gone) l = rng.below(3000);
+      idx.remove(gone.data(), gone.size());
+    }
+  });
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t)
+    readers.emplace_back([&, t] {
+      Rng rng(50 + t);
+      for (int i = 0; i < 400; ++i) {
+        const float q[4] = {(float)rng.below(3000), 0, 0, 0};
+        auto r = idx.search(q, 1, 5, 32, 1, nullptr);
+        for (size_t j = 0; j < r.k; ++j)
+          if (std::fabs(r.distances[j] - std::fabs(q[0] - (float)r.labels[j])) > 1e-2f) bad++;
+      }
+    });
+  for (auto& t : readers) t.join();
+  stop = true;
+  writer.join();
+  CHECK(bad.load() == 0);
+}
