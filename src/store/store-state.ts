@@ -100,8 +100,9 @@ export class StoreState implements FilterContext {
   }
 
   /** Places snapshot records at their saved slots (into an empty state) and rebuilds the free list. */
-  loadSlots(ids: readonly string[], slots: Float64Array, metadata: readonly Metadata[], vectors: Float32Array): void {
-    if (ids.length > 0) this.index.load(slots, vectors);
+  /** `vectors` undefined: they are already in a graph installed with index.setAnn(). */
+  loadSlots(ids: readonly string[], slots: Float64Array, metadata: readonly Metadata[], vectors: Float32Array | undefined): void {
+    if (ids.length > 0 && vectors) this.index.add(slots, vectors);
     let max = -1;
     for (let i = 0; i < ids.length; i++) {
       const slot = slots[i];

@@ -1,7 +1,7 @@
-// The store's vectors, keyed by slot. A FlatIndex always holds every vector
-// (exact answers, get(), snapshots); an approximate (HNSW) index is added on
-// top once the store is large enough, and a small planner picks which one
-// answers each query.
+// The store's vectors, keyed by slot, held by exactly one index: a FlatIndex
+// (exact) while the store is small or index.type is 'flat', an HNSW graph once
+// 'auto' reaches the threshold (built from the flat index, which it then
+// replaces) or from the start with index.type 'hnsw'. Vectors are stored once.
 import { FlatIndex } from '../indexes/flat-index.js';
 import type { Metric } from '../indexes/input.js';
 import type { SearchResult } from '../indexes/results.js';
@@ -11,6 +11,7 @@ import type { IndexOptions } from './types.js';
 /** What the store needs from an approximate index (HnswIndex satisfies it). */
 export interface AnnIndex {
   readonly size: number;
+  get(label: number): Float32Array | undefined;
   add(labels: Float64Array, vectors: Float32Array): void;
   /** Same as add(), built off the JS thread. */
   addAsync(labels: Float64Array, vectors: Float32Array): Promise<void>;
@@ -35,19 +36,11 @@ export interface ResolvedIndexOptions {
 export const DEFAULT_THRESHOLD = 10_000;
 
 /**
- * A filtered query whose allow-list is at most this share of the store is
- * answered exactly by the flat index, which then scores only the allowed
- * vectors: that is both exact and faster than a graph walk that must skip
- * almost every node it visits.
- */
-const EXACT_FILTER_SHARE = 1 / 32;
-const EXACT_FILTER_MIN = 4096;
-/**
  * A filter allowing at least this share is applied after an unfiltered search
  * for a few more than topK (most hits pass anyway), which skips building a
  * large allow-list; if too few pass, the filtered search runs after all.
  */
-const POST_FILTER_SHARE = 0.5;
+const POST_FILTER_SHARE = 0.25;
 
 function positiveInt(value: unknown, name: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
@@ -73,7 +66,9 @@ export function resolveIndexOptions(options: IndexOptions | undefined): Resolved
 }
 
 export class SlotIndex {
-  readonly flat: FlatIndex;
+  /** Holds the vectors until a graph takes over ('flat', and 'auto' below the threshold). */
+  #flat: FlatIndex | undefined;
+  /** Holds the vectors once present ('hnsw', and 'auto' from the threshold on). */
   #ann: AnnIndex | undefined;
 
   constructor(
@@ -82,21 +77,27 @@ export class SlotIndex {
     readonly options: ResolvedIndexOptions,
     readonly annFactory: AnnFactory | undefined,
   ) {
-    this.flat = new FlatIndex({ dim, metric });
     if (options.type === 'hnsw') this.#ann = this.#requireFactory().create(dim, metric, options);
+    else this.#flat = new FlatIndex({ dim, metric });
   }
 
   get size(): number {
-    return this.flat.size;
+    return this.#ann ? this.#ann.size : this.#flat!.size;
   }
 
   get ann(): AnnIndex | undefined {
     return this.#ann;
   }
 
-  /** Installs an approximate index loaded from a snapshot (its labels must equal the flat index's). */
+  /** The index that holds the vectors and answers queries. */
+  get #primary(): FlatIndex | AnnIndex {
+    return this.#ann ?? this.#flat!;
+  }
+
+  /** Installs a graph loaded from a snapshot; it holds the vectors from now on. */
   setAnn(ann: AnnIndex): void {
     this.#ann = ann;
+    this.#flat = undefined;
   }
 
   #requireFactory(): AnnFactory {
@@ -106,78 +107,83 @@ export class SlotIndex {
 
   /**
    * Adds or replaces vectors (validated input, so the native calls do not fail
-   * on data). The HNSW insert is synchronous so that no query ever sees a batch
+   * on data). An HNSW insert is synchronous so that no query ever sees a batch
    * half applied; it runs on the native threads.
    */
   add(slots: Float64Array, vectors: Float32Array): void {
-    // The graph first: if it throws, neither index has changed (the flat add only fails on out-of-memory).
-    this.#ann?.add(slots, vectors);
-    this.flat.add(slots, vectors);
-  }
-
-  /** Snapshot load: vectors go to the flat index; an approximate index was loaded with setAnn. */
-  load(slots: Float64Array, vectors: Float32Array): void {
-    this.flat.add(slots, vectors);
+    this.#primary.add(slots, vectors);
   }
 
   remove(slots: Float64Array): void {
-    this.flat.remove(slots);
-    this.#ann?.remove(slots);
+    this.#primary.remove(slots);
   }
 
   get(slot: number): Float32Array | undefined {
-    return this.flat.get(slot);
+    return this.#primary.get(slot);
   }
 
   /** True when 'auto' has reached the threshold and the HNSW index is still to be built. */
   get needsAnn(): boolean {
-    return this.options.type === 'auto' && !!this.annFactory && !this.#ann && this.flat.size >= this.options.threshold;
+    return this.options.type === 'auto' && !!this.annFactory && !this.#ann && this.#flat!.size >= this.options.threshold;
   }
 
   /**
    * Builds the HNSW index from every stored vector, off the JS thread. The
-   * caller keeps writes out meanwhile (queries go on, answered exactly), and
-   * the index is installed only once complete.
+   * caller keeps writes out meanwhile (queries go on, answered exactly); the
+   * graph is installed only once complete, and then replaces the flat index.
    */
   async buildAnn(): Promise<void> {
     if (!this.needsAnn) return;
+    const flat = this.#flat!;
     const ann = this.annFactory!.create(this.dim, this.metric, this.options);
-    const labels = this.flat.labels();
+    const labels = flat.labels();
     const vectors = new Float32Array(labels.length * this.dim);
-    for (let i = 0; i < labels.length; i++) vectors.set(this.flat.get(labels[i])!, i * this.dim);
+    for (let i = 0; i < labels.length; i++) vectors.set(flat.get(labels[i])!, i * this.dim);
     await ann.addAsync(labels, vectors);
-    this.#ann = ann;
+    this.setAnn(ann);
   }
 
-  /** Which index answers: exact below the threshold and for selective filters, HNSW otherwise. */
-  usesAnn(allowCount: number | undefined): boolean {
-    if (!this.#ann || this.options.type === 'flat') return false;
-    const n = this.flat.size;
-    if (this.options.type === 'auto' && n < this.options.threshold) return false;
-    if (allowCount !== undefined && allowCount <= Math.max(EXACT_FILTER_MIN, n * EXACT_FILTER_SHARE)) return false;
-    return true;
+  /** Whether the graph answers queries (rather than exact search). */
+  get usesAnn(): boolean {
+    return this.#ann !== undefined;
   }
 
-  /** The k nearest slots among `allow` (every slot when undefined; `allowCount` is its population). */
+  /**
+   * The k nearest slots among `allow` (every slot when undefined; `allowCount`
+   * is its population). The graph scores the allowed vectors directly when a
+   * filter is selective (HnswIndex decides by cost), so selective filters are exact.
+   */
   search(query: Float32Array, k: number, allow: BitSet | undefined, allowCount: number, ef: number | undefined): SearchResult {
-    const ann = this.usesAnn(allow ? allowCount : undefined);
-    const run = (kk: number, filter?: Float64Array) =>
-      ann ? this.#ann!.search(query, kk, { ef: Math.max(ef ?? this.options.efSearch, kk), ...(filter ? { filter } : {}) })
-        : this.flat.search(query, kk, filter ? { filter } : {});
+    const n = this.size;
+    let run: (kk: number, filter?: Float64Array) => SearchResult;
+    if (this.#ann) {
+      const ann = this.#ann;
+      let beam = Math.max(ef ?? this.options.efSearch, k);
+      // An 'auto' store that shrank below the threshold keeps its graph; searching it with a beam as
+      // wide as the store keeps small stores (near) exact.
+      if (this.options.type === 'auto' && n < this.options.threshold) beam = Math.max(beam, n);
+      run = (kk, filter) => ann.search(query, kk, { ef: Math.max(beam, kk), ...(filter ? { filter } : {}) });
+    } else {
+      const flat = this.#flat!;
+      run = (kk, filter) => flat.search(query, kk, filter ? { filter } : {});
+    }
     if (!allow) return run(k);
-    const n = this.flat.size;
     if (allowCount >= n * POST_FILTER_SHARE) {
-      const wanted = Math.min(n, Math.ceil((k * n) / allowCount * 1.5) + 8);
-      const r = run(wanted);
-      let m = 0;
-      for (let i = 0; i < r.labels.length && m < k; i++) {
-        if (!allow.has(r.labels[i])) continue;
-        r.labels[m] = r.labels[i];
-        r.distances[m] = r.distances[i];
-        m++;
+      let wanted = Math.min(n, Math.ceil((k * n) / allowCount * 1.5) + 8);
+      // An exact scan costs about the same for a larger k, so the flat index retries
+      // once with 8x more hits (for filters correlated with the query) before the allow-list.
+      for (let attempt = 0; attempt < (this.#ann ? 1 : 2); attempt++, wanted = Math.min(n, wanted * 8)) {
+        const r = run(wanted);
+        let m = 0;
+        for (let i = 0; i < r.labels.length && m < k; i++) {
+          if (!allow.has(r.labels[i])) continue;
+          r.labels[m] = r.labels[i];
+          r.distances[m] = r.distances[i];
+          m++;
+        }
+        // Exact for the flat index: the first k allowed of an exact ranking are the filtered top k.
+        if (m >= k || r.labels.length >= n) return { labels: r.labels.subarray(0, m), distances: r.distances.subarray(0, m) };
       }
-      // Exact for the flat index: the first k allowed of an exact ranking are the filtered top k.
-      if (m >= k || r.labels.length >= n) return { labels: r.labels.subarray(0, m), distances: r.distances.subarray(0, m) };
     }
     return run(k, allow.toLabels(allowCount));
   }

@@ -93,12 +93,12 @@ export class VectorStore {
   }
 
   /**
-   * The index that answers an unfiltered query now: 'flat' (exact) below the
-   * threshold or with index.type 'flat', 'hnsw' above it or with index.type 'hnsw'.
-   * (Filtered queries allowing few records are answered exactly either way.)
+   * The index that holds the vectors and answers queries: 'flat' (exact) below
+   * the threshold or with index.type 'flat'; 'hnsw' from the threshold on or
+   * with index.type 'hnsw' (selective filters are still answered exactly).
    */
   get activeIndex(): 'flat' | 'hnsw' {
-    return this.#state.index.usesAnn(undefined) ? 'hnsw' : 'flat';
+    return this.#state.index.usesAnn ? 'hnsw' : 'flat';
   }
 
   /** The directory of a durable store, or undefined for an in-memory one. */

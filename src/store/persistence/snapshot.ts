@@ -5,7 +5,9 @@
 //   vectors.f32    count * dim little-endian float32, row i belonging to ids[i] / slots[i]
 //   ann.bin        the HNSW index (labels = slots) when the store had one
 //
-// Vectors are raw binary so that reopening reads them in one go.
+// Vectors are raw binary so that reopening reads them in one go. With a graph,
+// open() loads ann.bin (which holds the vectors too) and skips vectors.f32; the
+// flat copy keeps every snapshot readable without the graph file's format.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Metric } from '../../indexes/input.js';
@@ -82,16 +84,14 @@ export interface LoadedSnapshot {
   ids: string[];
   slots: Float64Array;
   metadata: Metadata[];
-  vectors: Float32Array;
-  /** Path of the saved approximate index, when there is one. */
+  /** Path of the saved graph, when there is one (it holds the vectors too). */
   annPath: string | undefined;
+  /** Reads vectors.f32 (not needed when the graph file is loaded). */
+  readVectors(): Promise<Float32Array>;
 }
 
 export async function readSnapshot(dir: string, gen: number, dim: number, metric: Metric): Promise<LoadedSnapshot> {
   const recordsPath = join(dir, RECORDS_FILE);
-  // The vectors are read (off the JS thread) while the records are parsed.
-  const rawVectors = fs.readFile(join(dir, VECTORS_FILE));
-  rawVectors.catch(() => undefined);
   let records: RecordsFile;
   try {
     records = JSON.parse(await fs.readFile(recordsPath, 'utf8'));
@@ -105,17 +105,17 @@ export async function readSnapshot(dir: string, gen: number, dim: number, metric
   const n = records.count;
   if (records.ids.length !== n || records.slots.length !== n || records.metadata.length !== n)
     throw new StoreFormatError(`${recordsPath}: inconsistent record counts`);
-  const raw = await rawVectors;
-  if (raw.length !== n * dim * 4)
-    throw new StoreFormatError(`${join(dir, VECTORS_FILE)}: expected ${n * dim * 4} bytes for ${n} vectors, got ${raw.length}`);
-  const vectors = raw.byteOffset % 4 === 0
-    ? new Float32Array(raw.buffer, raw.byteOffset, n * dim)
-    : new Float32Array(new Uint8Array(raw).buffer);
+  const vectorsPath = join(dir, VECTORS_FILE);
   return {
     ids: records.ids,
     slots: Float64Array.from(records.slots),
     metadata: records.metadata,
-    vectors,
     annPath: records.ann ? join(dir, ANN_FILE) : undefined,
+    async readVectors() {
+      const raw = await fs.readFile(vectorsPath);
+      if (raw.length !== n * dim * 4)
+        throw new StoreFormatError(`${vectorsPath}: expected ${n * dim * 4} bytes for ${n} vectors, got ${raw.length}`);
+      return raw.byteOffset % 4 === 0 ? new Float32Array(raw.buffer, raw.byteOffset, n * dim) : new Float32Array(new Uint8Array(raw).buffer);
+    },
   };
 }

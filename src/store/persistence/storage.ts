@@ -9,7 +9,7 @@ import { StoreState } from '../store-state.js';
 import type { AnnFactory, ResolvedIndexOptions } from '../vector-index.js';
 import { fsyncDir } from './files.js';
 import {
-  FORMAT_NAME, FORMAT_VERSION, readManifest, scanDirectory, snapshotDir, walFile, writeManifest, type Manifest,
+  FORMAT_NAME, FORMAT_VERSION, StoreFormatError, readManifest, scanDirectory, snapshotDir, walFile, writeManifest, type Manifest,
 } from './layout.js';
 import { decodeEntry, encodeDelete, encodeUpsert } from './log-entries.js';
 import { acquireLock, type DirectoryLock } from './lock.js';
@@ -80,15 +80,18 @@ export class Storage {
       const state = new StoreState(manifest.dim, manifest.metric, index, annFactory);
 
       if (gen > 0) {
-        const snapDir = join(dir, snapshotDir(gen));
-        const snap = await readSnapshot(snapDir, gen, manifest.dim, manifest.metric);
-        // The graph loads off the JS thread while the flat index and field indexes are rebuilt here.
-        const ann = snap.annPath && annFactory ? Promise.resolve(annFactory.load(snap.annPath, manifest.dim, manifest.metric, index)) : undefined;
-        ann?.catch(() => undefined); // awaited below; keeps an early failure from being reported as unhandled
-        try {
-          state.loadSlots(snap.ids, snap.slots, snap.metadata, snap.vectors);
-        } finally {
-          if (ann) state.index.setAnn(await ann);
+        const snap = await readSnapshot(join(dir, snapshotDir(gen)), gen, manifest.dim, manifest.metric);
+        if (snap.annPath && annFactory) {
+          // The graph loads off the JS thread while the id maps are rebuilt here.
+          const ann = Promise.resolve(annFactory.load(snap.annPath, manifest.dim, manifest.metric, index));
+          ann.catch(() => undefined); // awaited below; keeps an early failure from being reported as unhandled
+          state.loadSlots(snap.ids, snap.slots, snap.metadata, undefined);
+          const graph = await ann;
+          if (graph.size !== snap.ids.length)
+            throw new StoreFormatError(`${snap.annPath}: holds ${graph.size} vectors, the snapshot ${snap.ids.length} records`);
+          state.index.setAnn(graph);
+        } else {
+          state.loadSlots(snap.ids, snap.slots, snap.metadata, await snap.readVectors());
         }
       }
 
