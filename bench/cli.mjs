@@ -94,7 +94,6 @@ export function resolveBenchOptions(opts, argv = []) {
     reps: opts.reps ?? (quick ? 1 : full ? 5 : 3),
     singleSeconds: quick ? 0.05 : full ? 1.5 : 0.3,
     filterEf: opts.filterEf,
-    filterQueries: quick ? 50 : full ? 1000 : 200,
     seed: opts.seed,
     timeout: opts.timeout,
     progress: opts.progress !== false,

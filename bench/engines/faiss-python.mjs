@@ -98,8 +98,8 @@ function makeEngine(kind) {
         const r = await worker.call({ ...cmd, k, ef: ef ?? 0, count, reps });
         return { latenciesMs: r.latenciesMs, labels: decodeLabels(r.labels) };
       },
-      async runBatch({ k, ef, threads, reps }) {
-        const r = await worker.call({ cmd: 'batch', k, ef: ef ?? 0, threads, reps });
+      async runBatch({ k, ef, threads, reps, calls = 1 }) {
+        const r = await worker.call({ cmd: 'batch', k, ef: ef ?? 0, threads, reps, calls });
         return { seconds: r.seconds, labels: decodeLabels(r.labels) };
       },
       async save(path) { return { seconds: (await worker.call({ cmd: 'save', path })).seconds }; },

@@ -115,16 +115,18 @@ def run_single(k, ef, count, reps, allow=None):
     faiss.omp_set_num_threads(1)
     index, queries = STATE["index"], STATE["queries"]
     params = search_params(ef, allow)
-    labels = np.empty((count, k), dtype=np.int64)
+    nq = queries.shape[0]
+    labels = np.empty((min(count, nq), k), dtype=np.int64)
     latencies = []
     for _ in range(reps):
         rep = []
         for i in range(count):
-            q = queries[i:i + 1]
+            q = queries[i % nq:i % nq + 1]  # cycles through the queries when count > nq
             t0 = time.perf_counter()
             _, found = index.search(q, k, params=params) if params is not None else index.search(q, k)
             rep.append((time.perf_counter() - t0) * 1000.0)
-            labels[i] = found[0]
+            if i < nq:
+                labels[i] = found[0]
         latencies.append(rep)
     return {"latenciesMs": latencies, "labels": labels_b64(labels)}
 
@@ -145,10 +147,12 @@ def cmd_batch(c):
     params = search_params(c["ef"])
     seconds = []
     found = None
+    calls = c.get("calls", 1)
     for _ in range(c["reps"]):
         t0 = time.perf_counter()
-        _, found = index.search(queries, c["k"], params=params) if params is not None else index.search(queries, c["k"])
-        seconds.append(time.perf_counter() - t0)
+        for _ in range(calls):
+            _, found = index.search(queries, c["k"], params=params) if params is not None else index.search(queries, c["k"])
+        seconds.append((time.perf_counter() - t0) / calls)
     return {"seconds": seconds, "labels": labels_b64(found)}
 
 

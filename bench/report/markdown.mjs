@@ -25,13 +25,15 @@ export function renderMarkdown(results) {
       + `each timing repeated ${o.reps}x (median reported), filtered search at ef ${o.filterEf}. `
       + (o.buildSingleThread ? 'Single-thread builds measured.' : 'Single-thread builds not run (pass --build-single-thread or --full); engines without a threaded build are single-threaded anyway.'),
     '',
-    `Started ${results.startedAt}, took ${fmtSeconds(results.totalSeconds)} s.`,
+    `Started ${results.startedAt}, took ${fmtSeconds(results.totalSeconds)} s`
+      + ` (engine processes used ${fmtSeconds(results.runs.flatMap((r) => r.engines).reduce((a, e) => a + (e.processCpuSeconds ?? 0), 0))} CPU seconds).`,
   ];
   for (const run of results.runs) {
     const d = run.dataset;
     out.push('', `## ${d.name}`, '',
       `${d.n.toLocaleString('en-US')} x ${d.dim}, ${d.nq.toLocaleString('en-US')} queries, metric ${d.metric}; `
-        + `ground truth ${d.groundTruth.from} (top ${d.groundTruth.k}). Source: ${d.source.kind}${d.source.path ? ` ${d.source.path}` : ''}.`,
+        + `ground truth ${d.groundTruth.from} (top ${d.groundTruth.k}). Source: ${d.source.kind}${d.source.path ? ` ${d.source.path}` : ''}. `
+        + `Preparation: load/generate ${fmtSeconds(run.timings.loadSeconds)} s, ground truth ${fmtSeconds(run.timings.groundTruthSeconds)} s.`,
       '');
     if (run.plot) out.push(`![recall vs QPS on ${d.name}](${run.plot})`, '');
     out.push(allTables(run, o.k).map(mdTable).join('\n\n'));

@@ -12,7 +12,7 @@ export function summaryTable(run) {
       return v.qps === null ? '–' : `${v.bound === 'at-least' ? '≥' : ''}${fmtQps(v.qps)}`;
     });
     return [
-      r.engine, r.version ?? '',
+      r.engine, r.version ?? '', fmtSeconds(r.wallSeconds),
       `${fmtSeconds(r.build.seconds)} (${r.build.threads}t, cpu ${fmtSeconds(r.build.cpuSeconds)})`,
       r.buildSingleThread ? fmtSeconds(r.buildSingleThread.seconds) : 'not run',
       fmtBytes(r.memory.rssBytesPerVector), fmtBytes(r.memory.reportedBytesPerVector), fmtMB(r.peakRssBytes),
@@ -23,10 +23,10 @@ export function summaryTable(run) {
   const t = RECALL_TARGETS.map((x) => `@${x}`);
   return {
     title: 'Engines',
-    headers: ['engine', 'version', 'build s', 'build s 1t', 'B/vec RSS', 'B/vec own', 'peak RSS', 'save/load s',
+    headers: ['engine', 'version', 'run s', 'build s', 'build s 1t', 'B/vec RSS', 'B/vec own', 'peak RSS', 'save/load s',
       ...t.map((x) => `QPS 1t ${x}`), ...t.map((x) => `QPS batch ${x}`)],
     rows,
-    note: 'QPS at a recall is interpolated on each curve (≥: the lowest ef already exceeds it). B/vec RSS: process RSS growth while building, per vector (vectors included, allocator slack too); B/vec own: what the engine reports it holds. 1t: one thread, one query per call.',
+    note: 'run s: the whole engine child process. QPS at a recall is interpolated on each curve (≥: the lowest ef already exceeds it). B/vec RSS: process RSS growth while building, per vector (vectors included, allocator slack too); B/vec own: what the engine reports it holds. 1t: one thread, one query per call.',
   };
 }
 

@@ -21,20 +21,20 @@ async function timed(fn) {
   return { seconds: typeof r?.seconds === 'number' ? r.seconds : elapsed, cpuSeconds, result: r };
 }
 
-function singleSummary(run, count, k, truth, truthK, recallK) {
+function singleSummary(run, count, k, truth, truthK, recallK, nq) {
   const perRepQps = run.latenciesMs.map((rep) => count / (rep.reduce((a, b) => a + b, 0) / 1000));
   const all = run.latenciesMs.flat();
   return {
     queries: count, reps: run.latenciesMs.length,
     qps: median(perRepQps), qpsPerRep: perRepQps,
     p50Ms: percentile(all, 50), p99Ms: percentile(all, 99),
-    recall: recallAtK(run.labels, k, truth, truthK, recallK, count),
+    recall: recallAtK(run.labels, k, truth, truthK, recallK, Math.min(count, nq)),
   };
 }
 
 /**
  * Measures `adapter` on `data` (from readWorkDir). options: { k, efs, threads, M,
- * efConstruction, reps, buildSingleThread, singleSeconds, filterEf, filterQueries, workDir }.
+ * efConstruction, reps, buildSingleThread, singleSeconds, filterEf, workDir }.
  * progress(phase, fraction) reports where it is. Returns the engine's result record.
  */
 export async function measureEngine(adapter, data, options, progress = () => {}) {
@@ -47,7 +47,7 @@ export async function measureEngine(adapter, data, options, progress = () => {})
 
   const context = { dim: meta.dim, metric: meta.metric, workDir: options.workDir, n: meta.n, nq: meta.nq };
   const buildOptions = { M: options.M, efConstruction: options.efConstruction, seed: options.seed };
-  let engine = await adapter.create(context);
+  const engine = await adapter.create(context);
   const caps = engine.capabilities;
   record.capabilities = caps;
   const efs = caps.exact ? [null] : options.efs;
@@ -114,19 +114,25 @@ export async function measureEngine(adapter, data, options, progress = () => {})
     // Recall/QPS per ef (an exact engine ignores ef: one point).
     record.batchThreads = caps.batchThreads === 'all' ? threads : 1;
     record.search = [];
+    // Timing windows: every timed repetition lasts about options.singleSeconds, cycling
+    // through the queries (or repeating the batch call) when the query set is quick to run.
+    const window = options.singleSeconds;
+    const countFor = (perQuerySeconds, cap) => Math.max(Math.min(meta.nq, 20), Math.min(cap, Math.round(window / Math.max(perQuerySeconds, 1e-7))));
     for (const ef of efs) {
       enter(`search ef ${ef ?? 'exact'}`);
       await runSingle({ k, ef, count: Math.min(5, meta.nq), reps: 1 }); // warm-up (and usearch's ef switch)
-      const batch = await runBatch({ k, ef, threads: record.batchThreads, reps });
+      const probe = await runBatch({ k, ef, threads: record.batchThreads, reps: 1 }); // warm-up and estimate
+      const calls = Math.max(1, Math.min(50, Math.round(window / Math.max(probe.seconds[0], 1e-6))));
+      const batch = await runBatch({ k, ef, threads: record.batchThreads, reps, calls });
       const batchSeconds = median(batch.seconds);
       const perQuery = (batchSeconds * record.batchThreads) / meta.nq;
-      const count = Math.max(Math.min(meta.nq, 50), Math.min(meta.nq, Math.round(options.singleSeconds / Math.max(perQuery, 1e-7))));
+      const count = countFor(perQuery, 20 * meta.nq);
       const single = await runSingle({ k, ef, count, reps });
       record.search.push({
         ef,
         recall: recallAtK(batch.labels, k, data.groundTruth, meta.groundTruthK, k, meta.nq),
-        batch: { threads: record.batchThreads, reps, qps: meta.nq / batchSeconds, seconds: batch.seconds },
-        single: singleSummary(single, count, k, data.groundTruth, meta.groundTruthK, k),
+        batch: { threads: record.batchThreads, reps, callsPerRep: calls, qps: meta.nq / batchSeconds, seconds: batch.seconds },
+        single: singleSummary(single, count, k, data.groundTruth, meta.groundTruthK, k, meta.nq),
       });
     }
 
@@ -140,11 +146,11 @@ export async function measureEngine(adapter, data, options, progress = () => {})
       const mask = new Uint8Array(meta.n);
       for (const row of f.rows) mask[row] = 1;
       const allow = { labels, mask };
-      const count = Math.min(meta.nq, options.filterQueries);
       const fk = f.k;
-      await runSingle({ k: fk, ef, count: Math.min(3, count), reps: 1, allow, allowFile: f.allowFile });
+      const warm = await runSingle({ k: fk, ef, count: Math.min(5, meta.nq), reps: 1, allow, allowFile: f.allowFile });
+      const count = countFor(median(warm.latenciesMs[0]) / 1000, 20 * meta.nq);
       const run = await runSingle({ k: fk, ef, count, reps, allow, allowFile: f.allowFile });
-      record.filtered.push({ filter: name, fraction: f.fraction, allowed: f.allowed, ef, ...singleSummary(run, count, fk, f.groundTruth, fk, fk) });
+      record.filtered.push({ filter: name, fraction: f.fraction, allowed: f.allowed, ef, ...singleSummary(run, count, fk, f.groundTruth, fk, fk, meta.nq) });
     }
     const processMemory = await engine.processMemory?.();
     record.peakRssBytes = processMemory?.peakRss ?? process.resourceUsage().maxRSS * 1024;

@@ -45,7 +45,7 @@ export async function runBench(options, { progress, print = (s) => process.stdou
     options: {
       k: options.k, efs: options.efs, threads: options.threads, M: options.M, efConstruction: options.efConstruction,
       reps: options.reps, buildSingleThread: options.buildSingleThread, filterEf: options.filterEf,
-      filterQueries: options.filterQueries, singleSeconds: options.singleSeconds, quick: options.quick, full: options.full,
+      singleSeconds: options.singleSeconds, quick: options.quick, full: options.full,
     },
     runs: [],
   };
@@ -53,7 +53,7 @@ export async function runBench(options, { progress, print = (s) => process.stdou
   const engineOptions = {
     k: options.k, efs: options.efs, threads: options.threads, M: options.M, efConstruction: options.efConstruction,
     reps: options.reps, buildSingleThread: options.buildSingleThread, singleSeconds: options.singleSeconds,
-    filterEf: options.filterEf, filterQueries: options.filterQueries, seed: options.seed,
+    filterEf: options.filterEf, seed: options.seed,
   };
 
   for (const spec of options.datasets) {
@@ -66,10 +66,12 @@ export async function runBench(options, { progress, print = (s) => process.stdou
       const records = [];
       for (const engine of engines) {
         const bar = progress.engine(engine);
+        const t0 = performance.now();
         const record = await runEngineInChild({
           engine, label: getEngine(engine).info.label, workDir, options: engineOptions,
           timeoutSeconds: options.timeout, onProgress: (phase, fraction) => bar.update(phase, fraction),
         });
+        record.wallSeconds = (performance.now() - t0) / 1000;
         bar.done(record.status === 'ok' ? 'done' : `${record.status}: ${record.reason.split('\n')[0].slice(0, 80)}`);
         records.push(record);
       }
