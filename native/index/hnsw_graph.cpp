@@ -14,7 +14,7 @@ HnswGraph::HnswGraph(const HnswParams& params) : p_(params), node_locks_(new std
   m0_ = 2 * p_.M;
   vec_offset_ = 8 + 4 * (size_t)m0_;
   block_bytes_ = vec_offset_ + 4 * p_.dim;
-  prefetch_bytes_ = std::min<size_t>(4 * p_.dim, 1024);
+  prefetch_bytes_ = std::min<size_t>(block_bytes_, 1536);
   const KernelTable& kt = kernels();
   l2sq_ = kt.l2sq;
   dot_ = kt.dot;

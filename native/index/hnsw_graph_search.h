@@ -56,6 +56,8 @@ void HnswGraph::search_layer(const float* q, size_t ef, int level, const Accept&
     if (c.key > bound) break;
     std::pop_heap(cand.begin(), cand.end(), hnsw_near_first);
     cand.pop_back();
+    // The next candidate's links will be read right after this node's neighbours.
+    if (!cand.empty()) __builtin_prefetch(links(cand.front().slot, level));
     const uint32_t* ln;
     if constexpr (kLocked) {
       std::lock_guard<std::mutex> guard(node_lock(c.slot));
@@ -76,7 +78,9 @@ void HnswGraph::search_layer(const float* q, size_t ef, int level, const Accept&
       const uint32_t n = ln[j];
       if (sc.visited.test_and_set(n)) continue;
       todo[todo_count++] = n;
-      const char* v = reinterpret_cast<const char*>(vector(n));
+      // The whole block on layer 0 (links too: the node may be expanded next),
+      // the vector alone above it.
+      const char* v = level == 0 ? block(n) : reinterpret_cast<const char*>(vector(n));
       for (size_t off = 0; off < prefetch_bytes_; off += 64) __builtin_prefetch(v + off);
     }
     for (uint32_t t = 0; t < todo_count; ++t) {
