@@ -61,12 +61,11 @@ export function copyMetadata(value: unknown, where: string): Metadata {
  * without re-checking: it runs for every hit of every query.
  */
 export function cloneMetadata(value: Metadata): Metadata {
-  const out: Metadata = {};
-  for (const key of Object.keys(value)) {
-    const v = value[key];
-    const copy = v === null || typeof v !== 'object' ? v : cloneValue(v);
-    if (key === '__proto__') setOwn(out, key, copy);
-    else out[key] = copy;
+  // Spread copies own enumerable properties as data properties (an own `__proto__` key included).
+  const out: Metadata = { ...value };
+  for (const key of Object.keys(out)) {
+    const v = out[key];
+    if (v !== null && typeof v === 'object') setOwn(out, key, cloneValue(v));
   }
   return out;
 }
