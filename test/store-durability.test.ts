@@ -2,10 +2,10 @@
 // checks, the directory lock across processes, and SIGKILL at random moments
 // (every acknowledged write survives, the write in flight is all or nothing).
 import { spawn, execFileSync } from 'node:child_process';
-import { promises as fs, mkdtempSync } from 'node:fs';
+import { promises as fs, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreFormatError, StoreLockedError, VectorStore } from '../src/index.js';
 import { DIM, recordFor } from './fixtures/store-durability-data.js';
 import { rng } from './helpers/reference.js';
@@ -184,8 +184,33 @@ describe('options and versions', () => {
   });
 });
 
+/**
+ * Child processes start from a plain-JS bundle of their fixture when esbuild
+ * (a dependency of the build tools) is there: starting through vite-node
+ * transpiles on every start, which dominates 20 kill rounds. The bundle lives
+ * outside the package, so it is pointed at the built addon explicitly.
+ */
+const bundles = new Map<string, string>();
+const addon = ['Release', 'Debug'].map((d) => join(process.cwd(), 'build', d, 'quiverdb.node')).find((p) => existsSync(p));
+beforeAll(async () => {
+  let esbuild: typeof import('esbuild') | undefined;
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    return; // vite-node it is
+  }
+  for (const fixture of ['test/fixtures/store-writer.ts', 'test/fixtures/store-open.ts']) {
+    const outfile = join(root, fixture.replace(/\W/g, '_') + '.mjs');
+    await esbuild.build({ entryPoints: [fixture], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'silent' });
+    bundles.set(fixture, outfile);
+  }
+});
+
 function runChild(args: string[]): { lines: Promise<string[]>; child: ReturnType<typeof spawn> } {
-  const child = spawn(process.execPath, [VITE_NODE, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const bundle = bundles.get(args[0]);
+  const argv = bundle ? [bundle, ...args.slice(1)] : [VITE_NODE, ...args];
+  const env = bundle && addon && !process.env.QUIVER_NATIVE_PATH ? { ...process.env, QUIVER_NATIVE_PATH: addon } : process.env;
+  const child = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'inherit'], env });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   const lines = new Promise<string[]>((resolve) => child.on('close', () => resolve(out.split('\n').filter(Boolean))));
