@@ -37,8 +37,8 @@ function count(target: string, accepted: boolean) {
 // file): the fuzzers count them by class instead of stopping at the first, so
 // they keep searching for new kinds of failure. Anything unclassified fails.
 const KNOWN: Array<[string, RegExp]> = [
-  ['F1 log entry decode: damaged JSON/short payload in a CRC-valid frame gives a raw SyntaxError/RangeError',
-    /^(SyntaxError|RangeError \[ERR_OUT_OF_RANGE\]|RangeError \[ERR_BUFFER_OUT_OF_BOUNDS\]|RangeError: The value of "offset"|TypeError: Cannot read properties of (null|undefined))/],
+  ['F1 log entry decode: damaged JSON/short payload or ill-typed ids/metadata in a CRC-valid frame give a raw SyntaxError/RangeError/TypeError',
+    /^(SyntaxError|RangeError \[ERR_OUT_OF_RANGE\]|RangeError \[ERR_BUFFER_OUT_OF_BOUNDS\]|RangeError: The value of "offset"|TypeError: Cannot (read properties of|convert undefined or null to object))/],
   ['F2 snapshot/manifest fields not validated: odd ids/slots/metadata/dim/metric reach internal checks or load as invalid records',
     /labels\[\d+\]|Cannot read properties|is not iterable|is not a function|Invalid array length|decoded|dim:|metric:|M:|efConstruction|threshold|index:|non-empty string|expected .* to be|Float32Array|finite|prototype/],
 ];
