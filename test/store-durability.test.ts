@@ -251,9 +251,10 @@ describe('lock', () => {
 });
 
 describe('SIGKILL at random moments', () => {
-  it('keeps every acknowledged write and all or nothing of the write in flight (20 rounds)', async () => {
+  /** `rounds` children write to one store and are killed at random; returns how the writes in flight ended. */
+  async function killRounds(rounds: number, seed: number, indexType?: string) {
     const dir = freshDir();
-    const r = rng(2024);
+    const r = rng(seed);
     const batchSize = 20;
     type Entry = { round: number; op: number; j: number };
     const model = new Map<string, Entry>();
@@ -269,10 +270,11 @@ describe('SIGKILL at random moments', () => {
       }
       return out;
     };
-    let inFlightApplied = 0, inFlightDropped = 0;
-    for (let round = 0; round < 20; round++) {
+    let applied = 0, dropped = 0;
+    for (let round = 0; round < rounds; round++) {
       // Small snapshot threshold so that kills also land inside snapshots.
-      const { child, lines } = runChild(['test/fixtures/store-writer.ts', dir, String(round), String(batchSize), '32768']);
+      const args = ['test/fixtures/store-writer.ts', dir, String(round), String(batchSize), '32768', ...(indexType ? [indexType] : [])];
+      const { child, lines } = runChild(args);
       await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
       await new Promise((resolve) => setTimeout(resolve, r() * 300));
       child.kill('SIGKILL');
@@ -288,12 +290,23 @@ describe('SIGKILL at random moments', () => {
         applyOp(withOp, round, acks.length);
         expect([...got].sort()).toEqual([...expectedContents(withOp)].sort());
         applyOp(model, round, acks.length);
-        inFlightApplied++;
-      } else inFlightDropped++;
+        applied++;
+      } else dropped++;
+      if (indexType) expect(store.activeIndex).toBe('hnsw');
       await store.close();
     }
-    expect(inFlightApplied + inFlightDropped).toBe(20);
-    console.log(`SIGKILL rounds: in-flight write applied ${inFlightApplied}, dropped ${inFlightDropped}; ${model.size} records`);
+    expect(applied + dropped).toBe(rounds);
     expect(model.size).toBeGreaterThan(0);
+    return { applied, dropped, records: model.size };
+  }
+
+  it('keeps every acknowledged write and all or nothing of the write in flight (20 rounds)', async () => {
+    const res = await killRounds(20, 2024);
+    console.log(`SIGKILL rounds: in-flight write applied ${res.applied}, dropped ${res.dropped}; ${res.records} records`);
   }, 240_000);
+
+  it('does the same for a store whose vectors live in the HNSW graph (8 rounds)', async () => {
+    const res = await killRounds(8, 99, 'hnsw');
+    console.log(`SIGKILL rounds (hnsw): in-flight write applied ${res.applied}, dropped ${res.dropped}; ${res.records} records`);
+  }, 120_000);
 });
