@@ -59,11 +59,17 @@ function postingInto(p: Posting | undefined, out: BitSet): void {
   else out.or(p.bits);
 }
 
-/** Distinct values of one type in sorted order, merged lazily after writes. */
+/**
+ * Distinct values of one type in sorted order, merged lazily after writes,
+ * with their postings alongside (so a range reads postings without a map
+ * lookup per value; refreshed when a posting was replaced by another object).
+ */
 class SortedKeys<K extends number | string> {
   #sorted: K[] = [];
+  #postings: Posting[] = [];
   #pending: K[] = [];
   #stale = 0;
+  #postingsStale = false;
 
   added(key: K): void {
     this.#pending.push(key);
@@ -73,21 +79,35 @@ class SortedKeys<K extends number | string> {
     this.#stale++;
   }
 
-  /** The sorted distinct live keys (those `live` still holds). */
-  keys(live: Map<K, Posting>): K[] {
-    if (this.#pending.length === 0 && this.#stale === 0) return this.#sorted;
-    const pending = this.#pending.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const old = this.#sorted;
-    const out: K[] = [];
-    let i = 0, j = 0;
-    while (i < old.length || j < pending.length) {
-      const k = j >= pending.length || (i < old.length && old[i] <= pending[j]) ? old[i++] : pending[j++];
-      if (live.has(k) && (out.length === 0 || out[out.length - 1] !== k)) out.push(k);
+  /** A key's posting is now a different object (or number). */
+  replaced(): void {
+    this.#postingsStale = true;
+  }
+
+  /** The sorted distinct live keys (those `live` still holds) and their postings. */
+  view(live: Map<K, Posting>): { keys: K[]; postings: Posting[] } {
+    if (this.#pending.length > 0 || this.#stale > 0) {
+      const pending = this.#pending.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const old = this.#sorted;
+      const out: K[] = [];
+      let i = 0, j = 0;
+      while (i < old.length || j < pending.length) {
+        const k = j >= pending.length || (i < old.length && old[i] <= pending[j]) ? old[i++] : pending[j++];
+        if (live.has(k) && (out.length === 0 || out[out.length - 1] !== k)) out.push(k);
+      }
+      this.#sorted = out;
+      this.#pending = [];
+      this.#stale = 0;
+      this.#postingsStale = true;
     }
-    this.#sorted = out;
-    this.#pending = [];
-    this.#stale = 0;
-    return out;
+    if (this.#postingsStale) {
+      const keys = this.#sorted;
+      const postings: Posting[] = new Array(keys.length);
+      for (let i = 0; i < keys.length; i++) postings[i] = live.get(keys[i])!;
+      this.#postings = postings;
+      this.#postingsStale = false;
+    }
+    return { keys: this.#sorted, postings: this.#postings };
   }
 }
 
@@ -114,12 +134,18 @@ export class FieldIndex {
     if (value === null) this.nulls = postingAdd(this.nulls, slot);
     else if (typeof value === 'string') {
       const p = this.strings.get(value);
+      const next = postingAdd(p, slot);
+      if (next === p) return;
+      this.strings.set(value, next);
       if (p === undefined) this.#stringKeys.added(value);
-      this.strings.set(value, postingAdd(p, slot));
+      else this.#stringKeys.replaced();
     } else if (typeof value === 'number') {
       const p = this.numbers.get(value);
+      const next = postingAdd(p, slot);
+      if (next === p) return;
+      this.numbers.set(value, next);
       if (p === undefined) this.#numberKeys.added(value);
-      this.numbers.set(value, postingAdd(p, slot));
+      else this.#numberKeys.replaced();
     } else this.booleans.set(value, postingAdd(this.booleans.get(value), slot));
   }
 
@@ -137,7 +163,11 @@ export class FieldIndex {
       map.delete(value);
       if (typeof value === 'string') this.#stringKeys.removed();
       else if (typeof value === 'number') this.#numberKeys.removed();
-    } else if (left !== p) map.set(value, left);
+    } else if (left !== p) {
+      map.set(value, left);
+      if (typeof value === 'string') this.#stringKeys.replaced();
+      else if (typeof value === 'number') this.#numberKeys.replaced();
+    }
   }
 
   /** ORs into `out` the slots holding `value` (a scalar) at this path. */
@@ -151,13 +181,13 @@ export class FieldIndex {
   /** ORs into `out` the slots with a value of `type` inside the bounds. */
   range(type: 'number' | 'string', lo: number | string | undefined, loInclusive: boolean,
     hi: number | string | undefined, hiInclusive: boolean, out: BitSet): void {
-    const map = (type === 'number' ? this.numbers : this.strings) as Map<number | string, Posting>;
-    const keys = (type === 'number' ? this.#numberKeys.keys(this.numbers) : this.#stringKeys.keys(this.strings)) as (number | string)[];
+    const { keys, postings } = (type === 'number' ? this.#numberKeys.view(this.numbers) : this.#stringKeys.view(this.strings)) as {
+      keys: (number | string)[]; postings: Posting[] };
     let start = 0;
     if (lo !== undefined) start = lowerBound(keys, lo, !loInclusive);
     let end = keys.length;
     if (hi !== undefined) end = lowerBound(keys, hi, hiInclusive);
-    for (let i = start; i < end; i++) postingInto(map.get(keys[i]), out);
+    for (let i = start; i < end; i++) postingInto(postings[i], out);
   }
 }
 
