@@ -30,6 +30,9 @@ std::vector<uint8_t> read_bytes(const std::string& path) {
 const std::string kFuzzDir = QUIVER_SOURCE_DIR "/native/fuzz";
 }  // namespace
 
+// The operations fuzz target (native/fuzz/fuzz_hnsw_ops.cpp, linked into this binary).
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+
 TEST_CASE("every HNSW seed file loads and survives search, insert, remove, compact and re-save") {
   const auto seeds = files_in(kFuzzDir + "/corpus/hnsw_load");
   REQUIRE(seeds.size() >= 5);
@@ -71,4 +74,16 @@ TEST_CASE("corrupting any single byte of a valid file is detected or harmless") 
     std::remove(path.c_str());
   }
   CHECK(rejected == flips);
+}
+
+TEST_CASE("operation programs: the seed corpus and saved findings keep the index equal to its model") {
+  // The target aborts with "invariant broken: ..." on any disagreement.
+  auto files = files_in(kFuzzDir + "/corpus/hnsw_ops");
+  REQUIRE(files.size() >= 4);
+  for (const auto& f : files_in(kFuzzDir + "/regressions/hnsw_ops")) files.push_back(f);
+  for (const auto& path : files) {
+    CAPTURE(path);
+    const auto bytes = read_bytes(path);
+    CHECK(LLVMFuzzerTestOneInput(bytes.data(), bytes.size()) == 0);
+  }
 }
