@@ -25,7 +25,7 @@ const stats: Record<string, { runs: number; accepted: number; rejected: number }
 function budget(runs: number): fc.Parameters<unknown> {
   return SECONDS > 0
     ? { numRuns: 1e9, interruptAfterTimeLimit: (SECONDS * 1000) / TARGETS, markInterruptAsFailure: false }
-    : { numRuns: runs };
+    : { numRuns: runs, seed: Number(process.env.QUIVER_FUZZ_SEED ?? 20261122) }; // fixed in npm test: reproducible CI
 }
 function count(target: string, accepted: boolean) {
   const s = (stats[target] ??= { runs: 0, accepted: 0, rejected: 0 });
