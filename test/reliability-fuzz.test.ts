@@ -11,6 +11,7 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +40,8 @@ function count(target: string, accepted: boolean) {
 const KNOWN: Array<[string, RegExp]> = [
   ['F1 log entry decode: damaged JSON/short payload or ill-typed ids/metadata in a CRC-valid frame give a raw SyntaxError/RangeError/TypeError',
     /^(SyntaxError|RangeError \[ERR_OUT_OF_RANGE\]|RangeError \[ERR_BUFFER_OUT_OF_BOUNDS\]|RangeError: The value of "offset"|TypeError: Cannot (read properties of|convert undefined or null to object))/],
+  ['F4 a huge slot number in records.json: V8 fatal error (process abort) at 2^31-1, gigabytes at 1e8 (pre-screened, never opened in-process)',
+    /^F4 /],
   ['F2 snapshot/manifest fields not validated: odd ids/slots/metadata/dim/metric reach internal checks or load as invalid records',
     /labels\[\d+\]|Cannot read properties|is not iterable|is not a function|Invalid array length|decoded|dim:|metric:|M:|efConstruction|threshold|index:|non-empty string|expected .* to be|Float32Array|finite|prototype/],
 ];
@@ -243,6 +246,16 @@ async function openMutated(dir: string, target: string): Promise<void> {
   }
 }
 
+/** records.json holding a slot number far beyond the record count (finding F4). */
+function hugeSlot(path: string): boolean {
+  try {
+    const doc = JSON.parse(readFileSync(path, 'utf8'));
+    return Array.isArray(doc?.slots) && doc.slots.some((x: unknown) => typeof x === 'number' && x > 1e6);
+  } catch {
+    return false;
+  }
+}
+
 let caseNo = 0;
 function freshCopy(): string {
   const dir = join(root, `case-${caseNo++}`);
@@ -286,6 +299,13 @@ describe('store files: mutated bytes and structures', () => {
           const bytes = readFileSync(path);
           if (mut.json && name.endsWith('.json')) writeFileSync(path, mutateJson(bytes.toString('utf8'), mut.pick, mut.value));
           else if (!mut.json) writeFileSync(path, mutateBytes(bytes, mut.m));
+          if (name === 'records.json' && hugeSlot(path)) {
+            // Known finding F4 would abort this very process (see the regression test below).
+            count('store-snapshot', false);
+            classify('F4 huge slot');
+            rmSync(dir, { recursive: true, force: true });
+            return;
+          }
         }
         await openMutated(dir, 'store-snapshot');
         rmSync(dir, { recursive: true, force: true });
@@ -404,4 +424,18 @@ describe('regressions from fuzzing: damaged files are rejected with StoreFormatE
       writeFileSync(p, readFileSync(p, 'utf8').replace('"doc-1"', '"doc-7"'));
     });
   });
+
+  it('F4: a huge slot number in records.json is rejected, not a process abort or a multi-gigabyte allocation (child process)', () => {
+    for (const slot of [2147483647, 1e8, 1e15, -1, 0.5]) {
+      const dir = freshCopy();
+      const p = file(dir, 'records.json');
+      const doc = JSON.parse(readFileSync(p, 'utf8'));
+      doc.slots[1] = slot;
+      writeFileSync(p, JSON.stringify(doc));
+      const child = spawnSync(process.execPath, ['node_modules/vite-node/vite-node.mjs', 'test/fixtures/open-store-child.ts', dir],
+        { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=512' } });
+      expect(child.status, `slot ${slot}: the child died (${child.signal ?? ''}) ${child.stderr.slice(0, 200)}`).toBe(0);
+      expect(child.stdout, `slot ${slot}`).toMatch(/rejected StoreFormatError/);
+    }
+  }, 120_000);
 });
