@@ -85,6 +85,29 @@ describe('reopen', () => {
     await store.close();
   });
 
+  it('reuses the empty slots of a reloaded snapshot for new records, each exactly once', async () => {
+    const dir = freshDir();
+    let store = await VectorStore.open(dir, { dim: 2, metric: 'euclidean', index: { type: 'flat' } });
+    await store.upsert(Array.from({ length: 10 }, (_, i) => ({ id: `a${i}`, vector: [i, 0], metadata: { i } })));
+    await store.delete(['a1', 'a4', 'a5', 'a8']);
+    await store.close();
+    store = await VectorStore.open(dir);
+    await store.upsert(Array.from({ length: 3 }, (_, i) => ({ id: `b${i}`, vector: [0, i + 1], metadata: { b: i } })));
+    await store.delete(['a0']);
+    await store.upsert(Array.from({ length: 4 }, (_, i) => ({ id: `c${i}`, vector: [i + 1, i + 1], metadata: { c: i } })));
+    const ids = ['a2', 'a3', 'a6', 'a7', 'a9', 'b0', 'b1', 'b2', 'c0', 'c1', 'c2', 'c3'];
+    expect(store.size).toBe(ids.length);
+    const got = await store.get(ids);
+    expect(got.map((r) => r?.id)).toEqual(ids);
+    expect(Array.from(got[6]!.vector)).toEqual([0, 2]);
+    expect(Array.from(got[11]!.vector)).toEqual([4, 4]);
+    // Every record is reachable by search exactly once (no two records share a slot).
+    const hits = await store.query([0, 0], { topK: 100 });
+    expect(hits.map((h) => h.id).sort()).toEqual([...ids].sort());
+    expect(await store.count({ c: { $gte: 0 } })).toBe(4);
+    await store.close();
+  });
+
   it('durability "none" writes are made durable by flush()', async () => {
     const dir = freshDir();
     const store = await VectorStore.open(dir, { dim: 2, durability: 'none' });

@@ -19,7 +19,15 @@ export class StoreState implements FilterContext {
   /** id and metadata per slot; undefined for a free slot. */
   readonly idAt: (string | undefined)[] = [];
   readonly metaAt: (Metadata | undefined)[] = [];
+  /** Slots freed by deletes, reused first. */
   readonly #free: number[] = [];
+  /**
+   * Slots below #holeEnd left empty by a snapshot load are handed out by
+   * scanning the live set from #holeCursor (never materialised as a list, so a
+   * sparse snapshot costs no memory per hole).
+   */
+  #holeCursor = 0;
+  #holeEnd = 0;
 
   constructor(dim: number, metric: Metric, options: ResolvedIndexOptions, annFactory: AnnFactory | undefined) {
     this.index = new SlotIndex(dim, metric, options, annFactory);
@@ -40,14 +48,26 @@ export class StoreState implements FilterContext {
     const slots = new Float64Array(n);
     let fresh = this.idAt.length;
     let freeTaken = 0;
+    let cursor = this.#holeCursor;
     for (let i = 0; i < n; i++) {
       const existing = this.slotOf.get(batch.ids[i]);
       if (existing !== undefined) slots[i] = existing;
       else if (freeTaken < this.#free.length) slots[i] = this.#free[this.#free.length - 1 - freeTaken++];
-      else slots[i] = fresh++;
+      else {
+        const hole = cursor < this.#holeEnd ? this.live.nextClear(cursor, this.#holeEnd) : -1;
+        if (hole >= 0) {
+          slots[i] = hole;
+          cursor = hole + 1;
+        } else {
+          cursor = this.#holeEnd;
+          slots[i] = fresh++;
+        }
+      }
     }
     this.index.add(slots, batch.vectors);
+    // Only now that the native add succeeded are the slots taken.
     this.#free.length -= freeTaken;
+    this.#holeCursor = cursor;
     for (let i = 0; i < n; i++) {
       const slot = slots[i];
       const old = this.metaAt[slot];
@@ -81,7 +101,8 @@ export class StoreState implements FilterContext {
       this.idAt[slot] = undefined;
       this.metaAt[slot] = undefined;
       this.live.delete(slot);
-      this.#free.push(slot);
+      // A slot in the unscanned hole range is found again by the scan.
+      if (slot < this.#holeCursor || slot >= this.#holeEnd) this.#free.push(slot);
     }
     return deleted;
   }
@@ -117,6 +138,7 @@ export class StoreState implements FilterContext {
     this.idAt.length = Math.max(this.idAt.length, max + 1);
     this.metaAt.length = this.idAt.length;
     this.#free.length = 0;
-    for (let s = this.idAt.length - 1; s >= 0; s--) if (this.idAt[s] === undefined) this.#free.push(s);
+    this.#holeCursor = 0;
+    this.#holeEnd = this.idAt.length;
   }
 }

@@ -66,6 +66,22 @@ export class BitSet {
     return this;
   }
 
+  /** The first bit in [from, end) that is not set, or -1. */
+  nextClear(from: number, end: number): number {
+    const w = this.words;
+    for (let b = from; b < end; ) {
+      const i = b >>> 5;
+      const word = i < w.length ? w[i] : 0;
+      const clear = ~word & (0xffffffff << (b & 31));
+      if (clear !== 0) {
+        const bit = i * 32 + 31 - Math.clz32(clear & -clear);
+        return bit < end ? bit : -1;
+      }
+      b = (i + 1) * 32;
+    }
+    return -1;
+  }
+
   count(): number {
     let c = 0;
     const w = this.words;

@@ -10,7 +10,7 @@
 // removed on open.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { Metric } from '../../indexes/input.js';
+import { METRICS, type Metric } from '../../indexes/input.js';
 import type { ResolvedIndexOptions } from '../vector-index.js';
 import { writeFileAtomic } from './files.js';
 
@@ -63,8 +63,16 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
   } catch {
     throw new StoreFormatError(`${join(dir, MANIFEST_FILE)}: not valid JSON (corrupt manifest)`);
   }
-  if (m?.format !== FORMAT_NAME) throw new StoreFormatError(`${join(dir, MANIFEST_FILE)}: not a quiverdb store manifest`);
-  checkVersion(m.version, join(dir, MANIFEST_FILE));
+  const where = join(dir, MANIFEST_FILE);
+  if (m?.format !== FORMAT_NAME) throw new StoreFormatError(`${where}: not a quiverdb store manifest`);
+  checkVersion(m.version, where);
+  const bad = (what: string) => new StoreFormatError(`${where}: invalid ${what} (corrupt manifest)`);
+  if (!Number.isInteger(m.dim) || m.dim < 1 || m.dim > 65536) throw bad(`dim ${JSON.stringify(m.dim)}`);
+  if (!METRICS.includes(m.metric)) throw bad(`metric ${JSON.stringify(m.metric)}`);
+  const ix = m.index as Manifest['index'] | undefined;
+  if (typeof ix !== 'object' || ix === null || !['auto', 'flat', 'hnsw'].includes(ix.type)) throw bad('index options');
+  for (const key of ['threshold', 'M', 'efConstruction'] as const)
+    if (!Number.isInteger(ix[key]) || ix[key] < 1 || ix[key] > 2 ** 31) throw bad(`index.${key}`);
   return m;
 }
 

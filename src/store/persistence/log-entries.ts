@@ -34,18 +34,41 @@ export function encodeDelete(ids: readonly string[]): Buffer {
   return encode(DELETE, ids.length, JSON.stringify({ ids }));
 }
 
+function damaged(why: string): never {
+  throw new StoreFormatError(`write-ahead log entry (checksum valid, content damaged): ${why}`);
+}
+
+function isPlainObject(v: unknown): v is Metadata {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Decodes one payload; anything malformed is a StoreFormatError (never a raw parse or range error). */
 export function decodeEntry(payload: Buffer, dim: number): LogEntry {
+  if (payload.length < 12) damaged(`${payload.length} bytes, shorter than the 12-byte entry header`);
   const kind = payload.readUInt8(0);
   const count = payload.readUInt32LE(4);
   const jsonBytes = payload.readUInt32LE(8);
-  const json = JSON.parse(payload.toString('utf8', 12, 12 + jsonBytes)) as { ids: string[]; metadata?: Metadata[] };
-  if (!Array.isArray(json.ids) || json.ids.length !== count) throw new StoreFormatError('write-ahead log entry: id count mismatch');
-  if (kind === DELETE) return { kind: 'delete', ids: json.ids };
-  if (kind !== UPSERT) throw new StoreFormatError(`write-ahead log entry: unknown kind ${kind}`);
+  if (kind !== UPSERT && kind !== DELETE) damaged(`unknown kind ${kind}`);
+  if (12 + jsonBytes > payload.length) damaged(`JSON length ${jsonBytes} runs past the entry`);
+  let json: { ids?: unknown; metadata?: unknown };
+  try {
+    json = JSON.parse(payload.toString('utf8', 12, 12 + jsonBytes));
+  } catch (err) {
+    damaged(`JSON does not parse (${(err as Error).message})`);
+  }
+  if (!isPlainObject(json)) damaged('JSON is not an object');
+  const ids = json.ids;
+  if (!Array.isArray(ids) || ids.length !== count) damaged(`expected ${count} ids`);
+  for (const id of ids) if (typeof id !== 'string' || id.length === 0) damaged('an id is not a non-empty string');
+  if (kind === DELETE) return { kind: 'delete', ids: ids as string[] };
+  const metadata = json.metadata;
+  if (!Array.isArray(metadata) || metadata.length !== count) damaged(`expected ${count} metadata objects`);
+  for (const m of metadata) if (!isPlainObject(m)) damaged('a metadata entry is not an object');
   const vecOffset = (12 + jsonBytes + 3) & ~3;
-  if (payload.length - vecOffset !== count * dim * 4 || !Array.isArray(json.metadata))
-    throw new StoreFormatError(`write-ahead log entry: expected ${count} vectors of dimension ${dim}`);
+  if (payload.length - vecOffset !== count * dim * 4) damaged(`expected ${count} vectors of dimension ${dim}`);
   const vectors = new Float32Array(count * dim);
   new Uint8Array(vectors.buffer).set(payload.subarray(vecOffset));
-  return { kind: 'upsert', batch: { ids: json.ids, vectors, metadata: json.metadata } };
+  for (let i = 0; i < vectors.length; i++) if (!Number.isFinite(vectors[i])) damaged('a vector has a non-finite value');
+  if (new Set(ids).size !== ids.length) damaged('duplicate ids in one batch');
+  return { kind: 'upsert', batch: { ids: ids as string[], vectors, metadata: metadata as Metadata[] } };
 }

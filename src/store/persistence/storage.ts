@@ -82,16 +82,25 @@ export class Storage {
       if (gen > 0) {
         const snap = await readSnapshot(join(dir, snapshotDir(gen)), gen, manifest.dim, manifest.metric);
         if (snap.annPath && annFactory) {
-          // The graph loads off the JS thread while the id maps are rebuilt here.
+          // The graph loads off the JS thread while the id maps are rebuilt here. The graph holds the
+          // vectors; vectors.f32 (the portable copy) is only checked, meanwhile, so damage shows at once.
           const ann = Promise.resolve(annFactory.load(snap.annPath, manifest.dim, manifest.metric, index));
-          ann.catch(() => undefined); // awaited below; keeps an early failure from being reported as unhandled
+          const copy = snap.readVectors();
+          ann.catch(() => undefined); // both awaited below; no unhandled rejection if one fails first
+          copy.catch(() => undefined);
           state.loadSlots(snap.ids, snap.slots, snap.metadata, undefined);
+          await copy;
           const graph = await ann;
           if (graph.size !== snap.ids.length)
             throw new StoreFormatError(`${snap.annPath}: holds ${graph.size} vectors, the snapshot ${snap.ids.length} records`);
           state.index.setAnn(graph);
         } else {
-          state.loadSlots(snap.ids, snap.slots, snap.metadata, await snap.readVectors());
+          const vectors = await snap.readVectors();
+          try {
+            state.loadSlots(snap.ids, snap.slots, snap.metadata, vectors);
+          } catch (err) {
+            throw new StoreFormatError(`${snapshotDir(gen)}: loading the snapshot failed (${(err as Error).message})`);
+          }
         }
       }
 
@@ -103,8 +112,12 @@ export class Storage {
       } else {
         for (const payload of contents.payloads) {
           const entry = decodeEntry(payload, manifest.dim);
-          if (entry.kind === 'upsert') state.applyUpsert(entry.batch);
-          else state.applyDelete(entry.ids);
+          try {
+            if (entry.kind === 'upsert') state.applyUpsert(entry.batch);
+            else state.applyDelete(entry.ids);
+          } catch (err) {
+            throw new StoreFormatError(`${walPath}: replaying a logged write failed (${(err as Error).message})`);
+          }
         }
         wal = await WalWriter.reopen(walPath, contents);
       }
