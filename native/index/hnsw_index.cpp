@@ -62,7 +62,10 @@ void HnswIndex::add(const uint64_t* labels, const float* vectors, size_t n, size
     std::unique_lock<std::shared_mutex> lock(mu_);
     const size_t reusable = free_.size() + (deleted_ >= kRepairFraction * graph_.used() ? deleted_ : 0);
     const size_t fresh = order.size() > reusable ? order.size() - reusable : 0;
-    if (graph_.used() + fresh > graph_.capacity()) graph_.reserve(graph_.used() + fresh);
+    // Exact for a first large batch; geometric (x1.25) for small adds so that
+    // one-at-a-time inserts do not reallocate the storage every time.
+    if (graph_.used() + fresh > graph_.capacity())
+      graph_.reserve(std::max(graph_.used() + fresh, graph_.capacity() + graph_.capacity() / 4));
   }
   for (size_t i = 0; i < order.size(); i += kAddChunk)
     add_chunk(labels, vectors, order.data() + i, std::min(kAddChunk, order.size() - i), threads);
@@ -75,7 +78,7 @@ void HnswIndex::add_chunk(const uint64_t* labels, const float* vectors, const si
   // Reserve everything first so a failed allocation leaves the index unchanged.
   const size_t fresh = n > free_.size() ? n - free_.size() : 0;
   if (graph_.used() + fresh > graph_.capacity())
-    graph_.reserve(std::max(graph_.used() + fresh, graph_.capacity() + graph_.capacity() / 2));
+    graph_.reserve(std::max(graph_.used() + fresh, graph_.capacity() + graph_.capacity() / 4));
   map_.reserve(live_ + n, graph_.labels());
   std::vector<uint32_t> slots(n);
   for (size_t i = 0; i < n; ++i) {
