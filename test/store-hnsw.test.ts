@@ -66,6 +66,33 @@ describe('index selection', () => {
   });
 });
 
+describe('queries while a graph insert runs off the JS thread', () => {
+  it('see only committed records, topK of them, until the upsert resolves', async () => {
+    const store = new VectorStore({ dim, metric: 'euclidean', index: { type: 'hnsw', M: 8, efConstruction: 64 } });
+    await store.upsert({ ids: ids.slice(0, 1000), vectors: data.subarray(0, 1000 * dim) });
+    let done = false;
+    const pending = store.upsert({ ids: ids.slice(1000), vectors: data.subarray(1000 * dim), metadata: metadata.slice(1000) })
+      .then(() => { done = true; });
+    let during = 0;
+    for (let i = 0; !done && i < 10_000; i++) {
+      // The new records are nearest to their own vectors; before the commit they must not appear.
+      const q = data.subarray((1000 + (i % 1000)) * dim, (1001 + (i % 1000)) * dim);
+      const hits = await store.query(q, { topK: 10 });
+      const wasDone = done;
+      expect(hits).toHaveLength(10);
+      for (const h of hits) {
+        expect(h.id).toBeTypeOf('string');
+        if (!wasDone) expect(Number(h.id.slice(1))).toBeLessThan(1000);
+      }
+      if (!wasDone) during++;
+      await new Promise((r) => setImmediate(r));
+    }
+    await pending;
+    expect(during).toBeGreaterThan(0);
+    expect((await store.query(data.subarray(1500 * dim, 1501 * dim), { topK: 1 }))[0].id).toBe('v1500');
+  });
+});
+
 describe('persistence with HNSW', () => {
   it('saves the graph in the snapshot and reopens without rebuilding, answering the same', async () => {
     const dir = join(root, 'h1');

@@ -41,10 +41,63 @@ export class StoreState implements FilterContext {
     return this.metaAt[slot];
   }
 
+  /** Vectors being inserted into the graph by an upsert in progress (not yet visible). */
+  pendingInserts = 0;
+
   /** Upserts a validated batch (unique ids). The native add runs first: if it throws, nothing changed. */
   applyUpsert(batch: RecordBatch): void {
+    const slots = this.#assignSlots(batch);
+    if (!slots) return;
+    this.index.add(slots, batch.vectors);
+    this.#commit(batch, slots);
+  }
+
+  /**
+   * Same as applyUpsert, with the graph insert of new records off the JS thread
+   * (a large batch would otherwise stall the event loop). Until the commit, the
+   * new slots hold no id, so a query that meets one skips it; replacements of
+   * existing records are applied synchronously at the commit, so no query sees
+   * a record with a new vector and old metadata.
+   */
+  async applyUpsertAsync(batch: RecordBatch): Promise<void> {
+    const slots = this.#assignSlots(batch);
+    if (!slots) return;
+    const fresh: number[] = [];
+    for (let i = 0; i < slots.length; i++) if (this.idAt[slots[i]] === undefined) fresh.push(i);
+    if (!this.index.usesAnn || fresh.length === 0) {
+      this.index.add(slots, batch.vectors);
+      this.#commit(batch, slots);
+      return;
+    }
+    const dim = this.index.dim;
+    const freshSlots = Float64Array.from(fresh, (i) => slots[i]);
+    const freshVectors = new Float32Array(fresh.length * dim);
+    fresh.forEach((i, j) => freshVectors.set(batch.vectors.subarray(i * dim, (i + 1) * dim), j * dim));
+    this.pendingInserts += fresh.length;
+    try {
+      await this.index.addAsync(freshSlots, freshVectors);
+    } finally {
+      this.pendingInserts -= fresh.length;
+    }
+    if (fresh.length < slots.length) {
+      const isFresh = new Set(fresh);
+      const kept = [...slots.keys()].filter((i) => !isFresh.has(i));
+      const replaced = new Float32Array(kept.length * dim);
+      kept.forEach((i, j) => replaced.set(batch.vectors.subarray(i * dim, (i + 1) * dim), j * dim));
+      try {
+        this.index.add(Float64Array.from(kept, (i) => slots[i]), replaced);
+      } catch (err) {
+        this.index.remove(freshSlots); // leave the graph as it was
+        throw err;
+      }
+    }
+    this.#commit(batch, slots);
+  }
+
+  /** Slots for a batch: existing ids keep theirs, new ids take freed slots, holes, then fresh ones. Nothing is taken yet. */
+  #assignSlots(batch: RecordBatch): Float64Array | undefined {
     const n = batch.ids.length;
-    if (n === 0) return;
+    if (n === 0) return undefined;
     const slots = new Float64Array(n);
     let fresh = this.idAt.length;
     let freeTaken = 0;
@@ -64,11 +117,19 @@ export class StoreState implements FilterContext {
         }
       }
     }
-    this.index.add(slots, batch.vectors);
-    // Only now that the native add succeeded are the slots taken.
-    this.#free.length -= freeTaken;
-    this.#holeCursor = cursor;
-    for (let i = 0; i < n; i++) {
+    this.#pendingFreeTaken = freeTaken;
+    this.#pendingCursor = cursor;
+    return slots;
+  }
+
+  #pendingFreeTaken = 0;
+  #pendingCursor = 0;
+
+  /** Takes the slots chosen by #assignSlots (the vectors are in the index) and records ids and metadata. */
+  #commit(batch: RecordBatch, slots: Float64Array): void {
+    this.#free.length -= this.#pendingFreeTaken;
+    this.#holeCursor = this.#pendingCursor;
+    for (let i = 0; i < slots.length; i++) {
       const slot = slots[i];
       const old = this.metaAt[slot];
       if (old !== undefined) this.fields.remove(old, slot);

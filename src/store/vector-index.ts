@@ -114,6 +114,12 @@ export class SlotIndex {
     this.#primary.add(slots, vectors);
   }
 
+  /** add() with a graph insert off the JS thread (the flat add is a copy, done in place). */
+  async addAsync(slots: Float64Array, vectors: Float32Array): Promise<void> {
+    if (this.#ann) await this.#ann.addAsync(slots, vectors);
+    else this.#flat!.add(slots, vectors);
+  }
+
   remove(slots: Float64Array): void {
     this.#primary.remove(slots);
   }

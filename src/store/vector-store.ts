@@ -18,6 +18,7 @@ import type {
 import { resolveIndexOptions, type ResolvedIndexOptions } from './vector-index.js';
 
 const DEFAULT_SNAPSHOT_BYTES = 64 * 1024 * 1024;
+const LARGE_BATCH_FLOATS = 1 << 18;
 
 function checkOptionsObject(options: unknown, what: string): void {
   if (typeof options !== 'object' || options === null)
@@ -149,8 +150,10 @@ export class VectorStore {
     return this.#write('upsert', async () => {
       const batch = toRecordBatch(input, this.dim);
       if (batch.ids.length === 0) return;
+      // A large batch is validated, encoded and applied in separate turns of the event loop.
+      if (batch.vectors.length >= LARGE_BATCH_FLOATS) await new Promise<void>((resolve) => setImmediate(resolve));
       await this.#storage?.logUpsert(batch);
-      this.#state.applyUpsert(batch);
+      await this.#state.applyUpsertAsync(batch);
     });
   }
 
@@ -204,11 +207,17 @@ export class VectorStore {
       if (allowCount === 0) return [];
       if (allowCount === state.size) allow = undefined;
     }
-    const r = state.index.search(q, topK, allow, allowCount, ef ?? this.#efSearch);
+    let r = state.index.search(q, topK, allow, allowCount, ef ?? this.#efSearch);
+    // While an upsert inserts into the graph off the JS thread, its new slots can
+    // come back before they hold a record: skip them, searching deeper if needed.
+    const visible = (slot: number) => state.idAt[slot] !== undefined;
+    if (state.pendingInserts > 0 && !r.labels.every(visible))
+      r = state.index.search(q, topK + state.pendingInserts, allow, allowCount, ef ?? this.#efSearch);
     const withMeta = options.includeMetadata !== false;
-    const hits: QueryHit[] = new Array(r.labels.length);
-    for (let i = 0; i < r.labels.length; i++) {
+    const hits: QueryHit[] = [];
+    for (let i = 0; i < r.labels.length && hits.length < topK; i++) {
       const slot = r.labels[i];
+      if (!visible(slot)) continue;
       const distance = r.distances[i];
       const hit: QueryHit = {
         id: state.idAt[slot]!,
@@ -217,7 +226,7 @@ export class VectorStore {
         metadata: withMeta ? cloneMetadata(state.metaAt[slot]!) : {},
       };
       if (options.includeVectors) hit.vector = state.index.get(slot);
-      hits[i] = hit;
+      hits.push(hit);
     }
     return hits;
   }
