@@ -56,8 +56,14 @@ export function addBenchCommand(program) {
     .option('--seed <n>', 'generated dataset seed', positiveInt('--seed'), 42)
     .option('--timeout <seconds>', 'give up on an engine after this long', positiveNumber('--timeout'), 1800)
     .option('--png', 'also render each plot to PNG (with @resvg/resvg-js)')
+    .option('--from-results <file>', 'measure nothing: re-render report.md, plots and tables from a results.json into --out')
     .option('--no-progress', 'no progress output on stderr')
     .action(async (opts, command) => {
+      if (opts.fromResults) {
+        const { rerender } = await import('./runner/rerender.mjs');
+        await rerender(opts.fromResults, opts.out, { png: Boolean(opts.png) });
+        return;
+      }
       const { runBench } = await import('./runner/run-bench.mjs');
       const { createProgress } = await import('./report/progress.mjs');
       const options = resolveBenchOptions(opts, command.parent?.rawArgs ?? process.argv);
@@ -92,7 +98,7 @@ export function resolveBenchOptions(opts, argv = []) {
     quick, full,
     buildSingleThread: Boolean(opts.buildSingleThread || full),
     reps: opts.reps ?? (quick ? 1 : full ? 5 : 3),
-    singleSeconds: quick ? 0.05 : full ? 1.5 : 0.3,
+    singleSeconds: quick ? 0.05 : full ? 1.0 : 0.2,
     filterEf: opts.filterEf,
     seed: opts.seed,
     timeout: opts.timeout,

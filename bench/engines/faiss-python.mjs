@@ -56,8 +56,12 @@ class FaissWorker {
       return message;
     }
   }
+  /** Asks the worker to quit and waits for it, so its CPU time is accounted to our process. */
   close() {
+    if (this.#child.exitCode !== null) return Promise.resolve();
+    const exited = new Promise((resolve) => this.#child.once('exit', resolve));
     this.#child.stdin.end(JSON.stringify({ cmd: 'quit' }) + '\n');
+    return exited;
   }
 }
 
@@ -110,7 +114,7 @@ function makeEngine(kind) {
         return { rss: r.rss, peakRss: r.peakRss, cpuSeconds: r.cpuSeconds };
       },
       memory: () => null,
-      close() { worker.close(); },
+      close: () => worker.close(),
     };
     return engine;
   }

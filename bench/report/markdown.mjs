@@ -1,5 +1,5 @@
 // report.md: machine, command, dataset and the report tables for every dataset run.
-import { allTables } from './tables.mjs';
+import { allTables, crossDatasetRatioTable } from './tables.mjs';
 import { fmtSeconds } from './format.mjs';
 
 const escape = (s) => String(s ?? '').replaceAll('|', '\\|');
@@ -28,6 +28,7 @@ export function renderMarkdown(results) {
     `Started ${results.startedAt}, took ${fmtSeconds(results.totalSeconds)} s`
       + ` (engine processes used ${fmtSeconds(results.runs.flatMap((r) => r.engines).reduce((a, e) => a + (e.processCpuSeconds ?? 0), 0))} CPU seconds).`,
   ];
+  if (results.runs.length > 1) out.push('', mdTable(crossDatasetRatioTable(results)).replace(/^### /, '## '));
   for (const run of results.runs) {
     const d = run.dataset;
     out.push('', `## ${d.name}`, '',

@@ -87,3 +87,20 @@ export function allTables(run, k) {
   return [summaryTable(run), curveTable(run, k), ratioTable(run), filterTable(run), unavailableTable(run)]
     .filter((t) => t.rows.length > 0);
 }
+
+/** quiverdb-vs-peer ratios of every dataset in one table (report.md's summary). */
+export function crossDatasetRatioTable(results) {
+  const rows = [];
+  for (const run of results.runs) {
+    for (const row of run.ratios) {
+      rows.push([run.dataset.name, `${row.quiverdb} / ${row.peer}`, ...row.targets.single.map(fmtRatio), ...row.targets.batch.map(fmtRatio)]);
+    }
+  }
+  const t = RECALL_TARGETS.map((x) => `@${x}`);
+  return {
+    title: "Summary: quiverdb's QPS / peer's QPS at equal recall, every dataset (>1: quiverdb faster)",
+    headers: ['dataset', 'pair', ...t.map((x) => `1t ${x}`), ...t.map((x) => `batch ${x}`)],
+    rows,
+    note: '1t: one query per call on one thread; batch: all queries in one call on all threads (hnswlib-node has no batch API: a loop on 1 thread). –: a curve never reaches that recall; ~: a lower bound.',
+  };
+}

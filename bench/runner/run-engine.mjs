@@ -1,40 +1,66 @@
-// Parent side of one engine run: forks engine-worker.mjs, relays its progress, and turns a
-// crash, a non-zero exit or a timeout into an error record instead of losing the engine.
+// Parent side of one engine: a child process (engine-worker.mjs) driven command by command.
+// A crash, an error or a command that outlives its timeout becomes an error record for that
+// engine instead of stopping the benchmark.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const WORKER = fileURLToPath(new URL('./engine-worker.mjs', import.meta.url));
 
-export function runEngineInChild({ engine, label, workDir, options, timeoutSeconds, onProgress }) {
-  return new Promise((resolve) => {
-    const child = fork(WORKER, [], {
+export class EngineProcess {
+  #child; #output = ''; #pending = null; #onProgress;
+  failure = null;
+
+  constructor({ engine, label, onProgress }) {
+    this.engine = engine;
+    this.label = label;
+    this.#onProgress = onProgress;
+    this.#child = fork(WORKER, [], {
       execArgv: ['--expose-gc', '--max-old-space-size=8192'],
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    let output = '';
-    const keep = (d) => { output = (output + d).slice(-8000); };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    let settled = false;
-    const finish = (record) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(record);
-    };
-    const failure = (why) => ({ engine, label, status: 'error', reason: why + (output.trim() ? `\n${output.trim()}` : '') });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      finish(failure(`timed out after ${timeoutSeconds} s`));
-    }, timeoutSeconds * 1000);
-    child.on('message', (m) => {
-      if (m.type === 'progress') onProgress?.(m.phase, m.fraction);
-      else if (m.type === 'result') finish(m.record);
-      else if (m.type === 'error') finish(failure(m.message));
+    const keep = (d) => { this.#output = (this.#output + d).slice(-8000); };
+    this.#child.stdout.on('data', keep);
+    this.#child.stderr.on('data', keep);
+    this.#child.on('message', (m) => {
+      if (m.type === 'progress') { this.#onProgress?.(m.phase, m.fraction); return; }
+      const pending = this.#pending;
+      this.#pending = null;
+      if (!pending) return;
+      if (m.type === 'error') pending.reject(new Error(m.message));
+      else pending.resolve(m);
     });
-    child.on('exit', (code, signal) => finish(failure(`child exited (${signal ?? `code ${code}`}) before reporting`)));
-    child.on('error', (e) => finish(failure(e.message)));
-    child.send({ engine, workDir, options });
-  });
+    this.#child.on('exit', (code, signal) => {
+      this.#pending?.reject(new Error(`child exited (${signal ?? `code ${code}`}) before replying`));
+      this.#pending = null;
+    });
+    this.#child.on('error', (e) => { this.#pending?.reject(e); this.#pending = null; });
+  }
+
+  /** Sends a command and resolves with the reply; after a failure, resolves to null. */
+  async call(message, timeoutSeconds) {
+    if (this.failure) return null;
+    try {
+      return await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`'${message.cmd}' timed out after ${timeoutSeconds} s`)), timeoutSeconds * 1000);
+        this.#pending = {
+          resolve: (m) => { clearTimeout(timer); resolve(m); },
+          reject: (e) => { clearTimeout(timer); reject(e); },
+        };
+        this.#child.send(message);
+      });
+    } catch (error) {
+      this.#pending = null;
+      this.kill();
+      this.failure = {
+        engine: this.engine, label: this.label, status: 'error',
+        reason: error.message + (this.#output.trim() ? `\n${this.#output.trim()}` : ''),
+      };
+      return null;
+    }
+  }
+
+  kill() {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
+  }
 }
