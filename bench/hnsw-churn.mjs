@@ -4,7 +4,8 @@
 // exact search every `every` rounds, before and after compact().
 //   node bench/hnsw-churn.mjs [rounds=60] [per=1000] [every=20]     (FORCE=1: compact before each add)
 // Known: batches of 1000 keep recall ~1.0 over 100k operations, one-at-a-time churn does not
-// (0.9985 -> ~0.97 after 10k single operations, ~0.90 after 40k).
+// (0.9985 -> 0.984 after 10k single operations, 0.92 after 40k; before the repair kept
+// list lengths: 0.974 and 0.90).
 import * as q from '../dist/index.js';
 const dim = 32, n = 10000, rounds = Number(process.argv[2] ?? 60), per = Number(process.argv[3] ?? 1000);
 let s = 12345; const rnd = () => { s = (s * 1103515245 + 12345) >>> 0; return s / 4294967296; };

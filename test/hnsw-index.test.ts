@@ -211,7 +211,7 @@ describe('HnswIndex deletes, churn and updates', () => {
     expect(h.size).toBe(n);
     for (let i = 0; i < 200; i += 7) {
       expect([...h.get(moved[i])!]).toEqual([...row(fresh, dim, i)]);
-      const r = h.search(row(fresh, dim, i), 1);
+      const r = h.search(row(fresh, dim, i), 1, { ef: 200 });
       expect(r.labels[0]).toBe(moved[i]);
       expect(r.distances[0]).toBeCloseTo(0, 5);
     }
@@ -284,7 +284,7 @@ describe('HnswIndex save and load', () => {
     a.add([1, 2], [row(data, dim, 0), row(data, dim, 1)]);
     a.compact();
     expect(a.size).toBe(h.size + 2);
-    if (metric !== 'ip') expect(a.search(row(data, dim, 1), 1).labels[0]).toBe(2);
+    if (metric !== 'ip') expect(a.search(row(data, dim, 1), 1, { ef: 200 }).labels[0]).toBe(2);
     expect(a.has(2)).toBe(true);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });

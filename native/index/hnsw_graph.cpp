@@ -257,6 +257,19 @@ std::vector<uint32_t> HnswGraph::repair_deleted(size_t threads) {
         }
         std::sort(sc.prune.begin(), sc.prune.end(), hnsw_far_first);
         select_neighbors(sc.prune, max_links(l), &sc.pruned);
+        // The heuristic keeps only "diverse" links, so re-selecting a node's list
+        // on every repair would shrink its degree a little each time (one-at-a-time
+        // churn lost recall that way): top the list up to its old length with the
+        // nearest candidates left out.
+        const size_t keep = std::min<size_t>(ln[0], sc.prune.size());
+        if (sc.pruned.size() < keep) {
+          for (const HnswNeighbor& c : sc.prune) {
+            if (sc.pruned.size() >= keep) break;
+            bool chosen = false;
+            for (const HnswNeighbor& p : sc.pruned) chosen |= p.slot == c.slot;
+            if (!chosen) sc.pruned.push_back(c);
+          }
+        }
         Update u{(uint32_t)s, l, {}};
         for (const HnswNeighbor& nb : sc.pruned) u.links.push_back(nb.slot);
         updates[c].push_back(std::move(u));
