@@ -62,18 +62,19 @@ describe('reopen', () => {
     await store.close();
     const model = new Map(Array.from({ length: n }, (_, i) => [`r${i}`, meta(i)]));
     store = await VectorStore.open(dir);
-    // Writes queued at once, before the background build has covered the slots they touch.
+    // Let the background build cover its first chunk, then write both inside and beyond what it covered.
+    await new Promise((resolve) => setImmediate(resolve));
     const writes = [
-      store.upsert([5, 100_000, 199_990].map((i) => ({ id: `r${i}`, vector: [1, 2], metadata: meta(i, 1) }))),
+      store.upsert([3, 5, 100_000, 199_990].map((i) => ({ id: `r${i}`, vector: [1, 2], metadata: meta(i, 1) }))),
       store.delete(['r10', 'r150000']),
       store.upsert([{ id: 'new1', vector: [0, 1], metadata: { g: 3, k: 'x9' } }]),
     ];
     await Promise.all(writes);
-    for (const i of [5, 100_000, 199_990]) model.set(`r${i}`, meta(i, 1));
+    for (const i of [3, 5, 100_000, 199_990]) model.set(`r${i}`, meta(i, 1));
     model.delete('r10');
     model.delete('r150000');
     model.set('new1', { g: 3, k: 'x9' });
-    for (const f of [{ g: 3 }, { k: 'x9' }, { g: { $gte: 5 }, k: 'x1' }, { g: { $ne: 0 } }]) {
+    for (const f of [{ g: 3 }, { g: 4 }, { k: 'x9' }, { g: { $gte: 5 }, k: 'x1' }, { g: { $ne: 0 } }]) {
       const expected = [...model.values()].filter((m) => Object.entries(f).every(([key, c]) => {
         const v = (m as Record<string, unknown>)[key];
         if (typeof c !== 'object') return v === c;

@@ -194,8 +194,8 @@ export class StoreState implements FilterContext {
       this.live.add(slot);
       if (slot > max) max = slot;
     }
-    // Field indexes are rebuilt after open() returns (or by the first filter).
-    this.fields.buildInBackground((slot) => this.metaAt[slot], () => this.idAt.length);
+    // Field indexes are rebuilt once open() has returned (or by the first filter).
+    this.fields.deferBuild((slot) => this.metaAt[slot], () => this.idAt.length);
     this.idAt.length = Math.max(this.idAt.length, max + 1);
     this.metaAt.length = this.idAt.length;
     this.#free.length = 0;

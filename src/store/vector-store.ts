@@ -82,6 +82,7 @@ export class VectorStore {
     );
     const store = new VectorStore({ dim: storage.manifest.dim, metric: storage.manifest.metric, index: { type: 'flat' } });
     await state.index.buildAnn();
+    state.fields.startBuilding();
     store.#state = state;
     store.#storage = storage;
     store.#efSearch = resolvedIndex.efSearch;

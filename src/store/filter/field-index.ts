@@ -254,11 +254,19 @@ export class FieldIndexes {
   #source: ((slot: number) => Metadata | undefined) | undefined;
   #slotCount: (() => number) | undefined;
 
-  /** Starts a background build over slots [0, slotCount()) read through `metadataOf`. */
-  buildInBackground(metadataOf: (slot: number) => Metadata | undefined, slotCount: () => number, chunk = 16384): void {
+  /**
+   * Marks the indexes as to be built over slots [0, slotCount()) read through
+   * `metadataOf`; startBuilding() then runs the build in the background (until
+   * then, or until done, the first filter builds whatever is left).
+   */
+  deferBuild(metadataOf: (slot: number) => Metadata | undefined, slotCount: () => number): void {
     this.#covered = 0;
     this.#source = metadataOf;
     this.#slotCount = slotCount;
+  }
+
+  /** Builds in chunks of slots, one per turn of the event loop. */
+  startBuilding(chunk = 16384): void {
     const step = () => {
       if (this.#covered === Infinity) return;
       this.#advance(chunk);
