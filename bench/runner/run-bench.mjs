@@ -3,7 +3,7 @@
 // every engine, repetition 2, ..., then the next ef. Only one engine works at any moment
 // (no cross-talk), and load that drifts on a shared machine is spread over all engines
 // instead of landing on whichever ran last. Then ratios, results.json, report.md and plots.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { FALLBACKS, getEngine, resolveEngineNames } from '../engines/index.mjs';
@@ -84,6 +84,11 @@ const safeName = (s) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
  */
 export async function runBench(options, { progress, print = (s) => process.stdout.write(s) }) {
   const started = performance.now();
+  // Fail on a bad path before creating anything.
+  for (const spec of options.datasets) {
+    if (spec.path && !existsSync(resolve(spec.path))) throw new RangeError(`--dataset: no such file or folder ${resolve(spec.path)}`);
+  }
+  const engines = await engineList(options.engines);
   const outDir = resolve(options.out);
   mkdirSync(outDir, { recursive: true });
   const results = {
@@ -96,7 +101,6 @@ export async function runBench(options, { progress, print = (s) => process.stdou
     },
     runs: [],
   };
-  const engines = await engineList(options.engines);
   const engineOptions = {
     k: options.k, efs: options.efs, threads: options.threads, M: options.M, efConstruction: options.efConstruction,
     reps: options.reps, buildSingleThread: options.buildSingleThread, singleSeconds: options.singleSeconds,
