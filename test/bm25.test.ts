@@ -121,7 +121,8 @@ describe('ranking metrics', () => {
 });
 
 const scifact = resolve(__dirname, '../../shared/datasets/scifact');
-describe.skipIf(!existsSync(scifact))('SciFact (skipped: ../shared/datasets/scifact absent)', () => {
+const scifactTitle = existsSync(scifact) ? 'SciFact' : 'SciFact (skipped: ../shared/datasets/scifact absent)';
+describe.skipIf(!existsSync(scifact))(scifactTitle, () => {
   it('BM25 over title + text reaches nDCG@10 >= 0.66 on the test split', async () => {
     const ds = await loadBeir(scifact);
     const idx = new BM25Index();

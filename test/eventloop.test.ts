@@ -53,7 +53,9 @@ async function measure(work: () => Promise<unknown>) {
   return { blockedMs, gapMs, histMaxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6, tookMs };
 }
 
-async function check(name: string, work: () => Promise<unknown>, minWorkMs = 200) {
+// The work must last longer than the limit, or a block of the limit's length
+// could not happen during it; each case below is sized at several times that.
+async function check(name: string, work: () => Promise<unknown>, minWorkMs = LIMIT_MS) {
   // One retry tells a scheduling hiccup (GC, the OS) from a real block, which repeats every time.
   let r = await measure(work);
   if (r.blockedMs >= LIMIT_MS) r = await measure(work);
@@ -74,8 +76,8 @@ describe.skipIf(process.env.QUIVER_ASAN)('event loop stays responsive', () => {
     const idx = new FlatIndex({ dim, metric: 'cosine' });
     const data = randomVectors(n, dim, 1);
     for (let i = 0; i < n; i += 50_000) idx.add(Float64Array.from({ length: 50_000 }, (_, j) => i + j), data.subarray(i * dim, (i + 50_000) * dim));
-    const queries = randomVectors(400, dim, 2);
-    await check('FlatIndex.searchBatchAsync 400 q x 200k x 128', () => idx.searchBatchAsync(queries, 10, { threads: 1 }));
+    const queries = randomVectors(1000, dim, 2);
+    await check('FlatIndex.searchBatchAsync 1000 q x 200k x 128', () => idx.searchBatchAsync(queries, 10, { threads: 1 }));
     // Many single-query async searches in flight at once.
     await check('FlatIndex.searchAsync x 64 concurrent on 200k x 128', () =>
       Promise.all(Array.from({ length: 64 }, (_, i) => idx.searchAsync(queries.subarray(i * dim, (i + 1) * dim), 10))));
@@ -103,37 +105,38 @@ describe.skipIf(process.env.QUIVER_ASAN)('event loop stays responsive', () => {
       await check('VectorStore.upsert 4 x 5k x 128 durable', async () => {
         for (let b = 0; b < n; b += 5000)
           await store.upsert({ ids: ids.slice(b, b + 5000), vectors: vecs.subarray(b * dim, (b + 5000) * dim) });
-      }, 50);
+      });
       expect(store.size).toBe(n);
       const q = randomVectors(1, dim, 6);
       // Separate requests: the loop turns between them (setImmediate), as in a server.
-      await check('VectorStore.query x 200 (flat, 20k x 128)', async () => {
-        for (let i = 0; i < 200; i++) {
+      await check('VectorStore.query x 1000 (flat, 20k x 128)', async () => {
+        for (let i = 0; i < 1000; i++) {
           await store.query(q, { topK: 10, filter: { missing: { $exists: false } } });
           await new Promise((r) => setImmediate(r));
         }
-      }, 50);
+      });
       await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 300_000);
 
-  it('durable VectorStore on HNSW: upserts of 2k x 64 into a 20k store, and queries', async () => {
+  it('durable VectorStore on HNSW: upserts of 6k x 64 into a 20k store, and queries', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'quiver-loop-'));
     try {
       const dim = 64, n = 20_000;
       const store = await VectorStore.open(dir, { dim, metric: 'euclidean', index: { type: 'hnsw', M: 12, efConstruction: 64 } });
-      const vecs = randomVectors(n + 2000, dim, 7);
+      const extra = 6000;
+      const vecs = randomVectors(n + extra, dim, 7);
       await store.upsert({ ids: Array.from({ length: n }, (_, i) => `a${i}`), vectors: vecs.subarray(0, n * dim) });
-      await check('VectorStore(hnsw).upsert 2k x 64 into 20k', () =>
-        store.upsert({ ids: Array.from({ length: 2000 }, (_, i) => `b${i}`), vectors: vecs.subarray(n * dim) }), 50);
-      await check('VectorStore(hnsw).query x 300', async () => {
-        for (let i = 0; i < 300; i++) {
+      await check('VectorStore(hnsw).upsert 6k x 64 into 20k', () =>
+        store.upsert({ ids: Array.from({ length: extra }, (_, i) => `b${i}`), vectors: vecs.subarray(n * dim) }));
+      await check('VectorStore(hnsw).query x 3000', async () => {
+        for (let i = 0; i < 3000; i++) {
           await store.query(vecs.subarray(i * dim, (i + 1) * dim), { topK: 10 });
           await new Promise((r) => setImmediate(r));
         }
-      }, 20);
+      });
       await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
