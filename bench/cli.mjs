@@ -1,6 +1,21 @@
 // `quiver bench`: options, their checks and defaults. The work happens in runner/run-bench.mjs.
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import { InvalidArgumentError } from 'commander';
+
+// The benchmark's own packages are devDependencies of quiverdb (a library install
+// does not bring them): name the missing ones and the command that adds them.
+const BENCH_PACKAGES = ['vega', 'vega-lite', 'cli-progress'];
+
+/** Throws naming the packages `quiver bench` needs that cannot be resolved from here. */
+export function checkBenchPackages(resolve = createRequire(import.meta.url).resolve) {
+  const missing = BENCH_PACKAGES.filter((name) => {
+    try { resolve(name); return false; } catch { return true; }
+  });
+  if (missing.length > 0)
+    throw new Error(`quiver bench needs ${missing.join(', ')} (devDependencies of quiverdb, not installed with the library): ` +
+      `run it from a quiverdb checkout after \`npm install\`, or \`npm install --no-save ${BENCH_PACKAGES.join(' ')} hnswlib-node usearch\``);
+}
 
 const DEFAULT_EFS = [10, 16, 32, 64, 128, 256, 512];
 const QUICK_EFS = [10, 32, 128];
@@ -59,6 +74,7 @@ export function addBenchCommand(program) {
     .option('--from-results <file>', 'measure nothing: re-render report.md, plots and tables from a results.json into --out')
     .option('--no-progress', 'no progress output on stderr')
     .action(async (opts, command) => {
+      checkBenchPackages();
       if (opts.fromResults) {
         const { rerender } = await import('./runner/rerender.mjs');
         await rerender(opts.fromResults, opts.out, { png: Boolean(opts.png) });

@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as datasets from '../bench/lib/datasets.mjs';
 // @ts-expect-error plain .mjs modules without type declarations
 import { qpsAtRecall, recallAtK } from '../bench/lib/stats.mjs';
+// @ts-expect-error plain .mjs modules without type declarations
+import { checkBenchPackages } from '../bench/cli.mjs';
 
 const root = resolve(__dirname, '..');
 const distBuilt = existsSync(join(root, 'dist', 'index.js'));
@@ -99,6 +101,25 @@ describe.skipIf(!distBuilt)('quiver bench --quick on a tiny generated dataset', 
 });
 
 describe('quiver bench option errors', () => {
+  it('names the benchmark packages a library install lacks, and how to add them', () => {
+    const resolveWithout = (absent: string[]) => (name: string) => {
+      if (absent.includes(name)) throw new Error(`Cannot find module '${name}'`);
+      return name;
+    };
+    expect(() => checkBenchPackages(resolveWithout([]))).not.toThrow();
+    expect(() => checkBenchPackages(resolveWithout(['vega', 'cli-progress'])))
+      .toThrow(/quiver bench needs vega, cli-progress .*npm install --no-save vega vega-lite cli-progress/);
+  });
+
+  it('runs `quiver --help` with only runtime dependencies (commander is one)', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(pkg.dependencies.commander).toBeDefined();
+    const r = quiver(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/bench/);
+    expect(r.stdout).toMatch(/eval/);
+  });
+
   it('rejects a bad --ef list naming the option, before doing any work', () => {
     const r = quiver(['bench', '--ef', '10,abc', '--no-progress']);
     expect(r.status).not.toBe(0);
