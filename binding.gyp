@@ -40,6 +40,7 @@
         "native/index/hnsw_index.cpp",
         "native/index/hnsw_io.cpp",
         "native/util/thread_pool.cpp",
+        "native/util/file_lock.cpp",
         "native/bench/probes.cpp",
         "native/binding/addon.cpp",
         "native/binding/flat_index_wrap.cpp",

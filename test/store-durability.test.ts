@@ -272,6 +272,21 @@ describe('lock', () => {
     await taken.close();
     await expect(fs.access(join(dir, 'LOCK'))).rejects.toThrow();
   }, 60_000);
+
+  it('processes racing for a store with a stale lock: exactly one gets it', async () => {
+    const dir = freshDir();
+    await (await VectorStore.open(dir, { dim: 4 })).close();
+    const deadPid = Number(execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }));
+    await fs.writeFile(join(dir, 'LOCK'), `${deadPid}\n`);
+    const racers = Array.from({ length: 6 }, () => runChild(['test/fixtures/store-open.ts', dir, 'hold']));
+    // Every racer reports once (opened, or locked out) while the winner still holds the store.
+    const first = await Promise.all(racers.map(({ child }) =>
+      new Promise<string>((resolve) => child.stdout!.once('data', (d) => resolve(String(d).trim())))));
+    for (const { child } of racers) child.stdin!.end();
+    await Promise.all(racers.map((r) => r.lines));
+    expect(first.filter((l) => l.startsWith('opened'))).toHaveLength(1);
+    expect(first.filter((l) => l.startsWith('error StoreLockedError'))).toHaveLength(5);
+  }, 60_000);
 });
 
 describe('SIGKILL at random moments', () => {

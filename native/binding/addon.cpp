@@ -3,6 +3,7 @@
 
 #include "../bench/probes.h"
 #include "../kernels/dispatch.h"
+#include "../util/file_lock.h"
 #include "../util/thread_pool.h"
 #include "flat_index_wrap.h"
 #include "hnsw_index_wrap.h"
@@ -112,6 +113,29 @@ Napi::Value BenchReadBandwidth(const Napi::CallbackInfo& info) {
   });
 }
 
+// lockFile(fd) -> true when this open file now holds the exclusive lock, false
+// when another open file holds it (this process or another). Never blocks.
+Napi::Value LockFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const int fd = (int)expect_size(env, info[0], "fd", INT32_MAX);
+    std::string error;
+    const FileLockResult r = try_lock_file(fd, &error);
+    if (r == FileLockResult::Error) throw Napi::Error::New(env, "lockFile: " + error);
+    return Napi::Boolean::New(env, r == FileLockResult::Acquired);
+  });
+}
+
+Napi::Value UnlockFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const int fd = (int)expect_size(env, info[0], "fd", INT32_MAX);
+    std::string error;
+    if (!unlock_file(fd, &error)) throw Napi::Error::New(env, "unlockFile: " + error);
+    return env.Undefined();
+  });
+}
+
 Napi::Value HardwareThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), (double)ThreadPool::global().concurrency());
 }
@@ -125,6 +149,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("benchKernel", Napi::Function::New(env, BenchKernel));
   exports.Set("benchReadBandwidth", Napi::Function::New(env, BenchReadBandwidth));
   exports.Set("threadCount", Napi::Function::New(env, HardwareThreads));
+  exports.Set("lockFile", Napi::Function::New(env, LockFile));
+  exports.Set("unlockFile", Napi::Function::New(env, UnlockFile));
   FlatIndexWrap::Init(env, exports);
   HnswIndexWrap::Init(env, exports);
   return exports;

@@ -74,6 +74,9 @@ export interface NativeAddon {
   benchKernel(level: string, op: 'l2sq' | 'dot', dim: number, n: number, reps: number): number;
   /** Best single-thread read bandwidth in bytes/s over a buffer of `bytes` (bench/ only). */
   benchReadBandwidth(bytes: number, reps: number): number;
+  /** Exclusive flock on an open fd without waiting: false when another open file holds it. */
+  lockFile(fd: number): boolean;
+  unlockFile(fd: number): void;
   NativeFlatIndex: new (dim: number, metric: string) => NativeFlatIndex;
   NativeHnswIndex: NativeHnswIndexClass;
 }

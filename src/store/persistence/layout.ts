@@ -1,7 +1,7 @@
 // The on-disk layout of a store directory (documented in ARCHITECTURE.md):
 //
 //   quiver.json        manifest: format name, format version, dim, metric, index options
-//   LOCK               pid of the process that has the store open
+//   LOCK               flock'ed while the store is open; holds the owner's pid
 //   snapshot-<gen>/    the newest committed snapshot: records.json, vectors.f32, [ann.bin]
 //   wal-<gen>.log      writes acknowledged after snapshot <gen>
 //

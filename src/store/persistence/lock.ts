@@ -1,20 +1,13 @@
-// One open store per directory: an exclusive lock file created with O_EXCL
-// that holds the owner's pid. A lock left by a dead process (kill -9, crash)
-// is stale and is taken over; a live owner (this or another process) wins.
+// One open store per directory: an exclusive advisory lock (flock, through the
+// addon) on the LOCK file, which also holds the owner's pid for error messages.
+// The kernel releases the lock when its owner dies, so kill -9 never leaves a
+// stale lock to take over, and two opens in one process conflict as well
+// (flock locks belong to the open file, not to the process).
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { native } from '../../native/load.js';
 
 export const LOCK_FILE = 'LOCK';
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class StoreLockedError extends Error {
   readonly code = 'QUIVER_LOCKED';
@@ -33,49 +26,45 @@ export interface DirectoryLock {
   release(): Promise<void>;
 }
 
+async function ownerPid(path: string): Promise<number | undefined> {
+  const text = await fs.readFile(path, 'utf8').catch(() => '');
+  const pid = Number.parseInt(text.trim(), 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
 /** Takes the lock on `dir` or throws StoreLockedError. */
 export async function acquireLock(dir: string): Promise<DirectoryLock> {
   const path = join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 3; attempt++) {
+  // A few rounds only for the case below where the file we locked was unlinked meanwhile.
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const fh = await fs.open(path, 'a+', 0o644); // creates it; never truncates an owner's pid
+    let kept = false;
     try {
-      const fh = await fs.open(path, 'wx', 0o644);
-      try {
-        await fh.writeFile(`${process.pid}\n`);
-        await fh.sync();
-      } finally {
-        await fh.close();
+      if (!native().lockFile(fh.fd)) {
+        const pid = await ownerPid(path);
+        throw new StoreLockedError(dir, pid, pid === process.pid);
       }
+      // An owner releasing unlinks LOCK before closing it: if that happened between our
+      // open and our lock, we hold a file nobody else can find. Start again on the current one.
+      const [held, current] = await Promise.all([fh.stat(), fs.stat(path).catch(() => undefined)]);
+      if (!current || current.ino !== held.ino || current.dev !== held.dev) continue;
+      await fh.truncate(0);
+      await fh.write(`${process.pid}\n`);
+      await fh.sync();
+      kept = true;
       let released = false;
       return {
         async release() {
           if (released) return;
           released = true;
+          // Unlink while still holding the lock, then close (which releases it).
           await fs.rm(path, { force: true });
+          await fh.close();
         },
       };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      if (!kept) await fh.close().catch(() => {});
     }
-    let text: string;
-    try {
-      text = await fs.readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile: retry
-      throw err;
-    }
-    const pid = Number.parseInt(text.trim(), 10);
-    if (!Number.isInteger(pid) || pid <= 0) {
-      // Written by a process killed between create and write: the owner never got the lock.
-      const age = Date.now() - (await fs.stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-      if (age < 2000) throw new StoreLockedError(dir, undefined, false);
-    } else if (pid === process.pid) {
-      throw new StoreLockedError(dir, pid, true);
-    } else if (processAlive(pid)) {
-      throw new StoreLockedError(dir, pid, false);
-    }
-    // Stale: its owner is gone. Remove it and retry the exclusive create (another
-    // process racing us for the same stale lock still gets exactly one winner).
-    await fs.rm(path, { force: true });
   }
-  throw new StoreLockedError(dir, undefined, false);
+  throw new StoreLockedError(dir, await ownerPid(path), false);
 }
