@@ -58,27 +58,59 @@ describe('FlatIndex.add rejects bad input and changes nothing', () => {
 });
 
 describe('FlatIndex search rejects bad input', () => {
-  const cases: Array<[string, () => unknown, ErrorConstructor, RegExp]> = [
-    ['k = 0', () => seeded().search([0, 0, 0], 0), RangeError, /k: expected a positive integer, got 0/],
-    ['k negative', () => seeded().search([0, 0, 0], -3), RangeError, /k: expected a positive integer/],
-    ['k fractional', () => seeded().search([0, 0, 0], 1.5), RangeError, /k: expected a positive integer, got 1.5/],
-    ['k not a number', () => seeded().search([0, 0, 0], '3' as never), TypeError, /k: expected a positive integer/],
-    ['k NaN', () => seeded().search([0, 0, 0], NaN), RangeError, /k: expected a positive integer, got NaN/],
-    ['query dimension', () => seeded().search([0, 0], 1), RangeError, /query: expected dimension 3, got 2/],
-    ['query NaN', () => seeded().search([0, NaN, 0], 1), RangeError, /non-finite/],
-    ['query type', () => seeded().search('abc' as never, 1), TypeError, /query: expected a Float32Array/],
-    ['batch of numbers', () => seeded().searchBatch([1, 2, 3] as never, 1), TypeError, /array of vectors, got an array of numbers/],
-    ['threads 0', () => seeded().searchBatch([[0, 0, 0]], 1, { threads: 0 }), RangeError, /threads: expected an integer from 1/],
-    ['bad filter', () => seeded().search([0, 0, 0], 1, { filter: 'x' as never }), TypeError, /filter: expected an array of labels or a function/],
-    ['bad filter label', () => seeded().search([0, 0, 0], 1, { filter: [-1] }), RangeError, /filter\[0\]/],
+  const cases: Array<[string, (idx: FlatIndex) => unknown, ErrorConstructor, RegExp]> = [
+    ['k = 0', (idx) => idx.search([0, 0, 0], 0), RangeError, /k: expected a positive integer, got 0/],
+    ['k negative', (idx) => idx.search([0, 0, 0], -3), RangeError, /k: expected a positive integer/],
+    ['k fractional', (idx) => idx.search([0, 0, 0], 1.5), RangeError, /k: expected a positive integer, got 1.5/],
+    ['k not a number', (idx) => idx.search([0, 0, 0], '3' as never), TypeError, /k: expected a positive integer/],
+    ['k NaN', (idx) => idx.search([0, 0, 0], NaN), RangeError, /k: expected a positive integer, got NaN/],
+    ['query dimension', (idx) => idx.search([0, 0], 1), RangeError, /query: expected dimension 3, got 2/],
+    ['query NaN', (idx) => idx.search([0, NaN, 0], 1), RangeError, /non-finite/],
+    ['query type', (idx) => idx.search('abc' as never, 1), TypeError, /query: expected a Float32Array/],
+    ['batch of numbers', (idx) => idx.searchBatch([1, 2, 3] as never, 1), TypeError, /array of vectors, got an array of numbers/],
+    ['threads 0', (idx) => idx.searchBatch([[0, 0, 0]], 1, { threads: 0 }), RangeError, /threads: expected an integer from 1/],
+    ['bad filter', (idx) => idx.search([0, 0, 0], 1, { filter: 'x' as never }), TypeError, /filter: expected an array of labels or a function/],
+    ['bad filter label', (idx) => idx.search([0, 0, 0], 1, { filter: [-1] }), RangeError, /filter\[0\]/],
   ];
   it.each(cases)('%s', (_name, call, type, message) => {
-    expect(call).toThrow(type);
-    expect(call).toThrow(message);
+    const idx = seeded();
+    const before = state(idx);
+    expect(() => call(idx)).toThrow(type);
+    expect(() => call(idx)).toThrow(message);
+    expect(state(idx)).toEqual(before);
   });
 
   it('async variants reject (not throw) with the same errors', async () => {
     await expect(seeded().searchBatchAsync([[0, 0]], 1)).rejects.toThrow(/queries\[0\]: expected dimension 3, got 2/);
+  });
+});
+
+describe('FlatIndex.remove rejects bad labels and changes nothing', () => {
+  it.each([
+    ['negative label', [2, -1], RangeError, /labels\[1\].*non-negative integer.*got -1/],
+    ['fractional label', [1.5], RangeError, /labels\[0\].*got 1.5/],
+    ['label above 2^53-1', [2 ** 53], RangeError, /labels\[0\]/],
+    ['string label', ['1'], TypeError, /labels\[0\]: expected a number, got the string/],
+    ['not an array', 'abc', TypeError, /labels: expected an array/],
+  ] as Array<[string, unknown, ErrorConstructor, RegExp]>)('%s', (_name, labels, type, message) => {
+    const idx = seeded();
+    const before = state(idx);
+    let err: unknown;
+    try {
+      idx.remove(labels as number[]);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(type);
+    expect((err as Error).message).toMatch(message);
+    expect(state(idx)).toEqual(before); // label 2 before the bad one is still there
+  });
+
+  it('ignores unknown labels and counts only the removed ones', () => {
+    const idx = seeded();
+    expect(idx.remove([2, 99, 2])).toBe(1);
+    expect(idx.has(2)).toBe(false);
+    expect(idx.size).toBe(2);
   });
 });
 

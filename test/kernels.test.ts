@@ -31,6 +31,21 @@ describe.each(levels)('kernels at level %s', (level) => {
     }
   });
 
+  it.each(DIMS)('cosine distance matches float64 at dim %i', (dim) => {
+    for (let trial = 0; trial < 20; trial++) {
+      const a = randomVectors(1, dim, dim * 3131 + trial, 10);
+      const b = randomVectors(1, dim, dim * 5151 + trial, 10);
+      const na = Math.sqrt(dot64(a, a)), nb = Math.sqrt(dot64(b, b));
+      const want = 1 - dot64(a, b) / (na * nb);
+      // 1e-5 relative to |a||b| on the dot product is 1e-5 on the similarity, plus the norms' rounding.
+      expect(Math.abs(addon.kernelDistance(level, 'cosine', a, b) - want)).toBeLessThanOrEqual(3e-5);
+    }
+    const zero = new Float32Array(dim);
+    expect(addon.kernelDistance(level, 'cosine', zero, randomVectors(1, dim, 5, 1))).toBe(1); // never NaN
+    const a = randomVectors(1, dim, 77, 1);
+    expect(addon.kernelDistance(level, 'cosine', a, a.map((v) => 2 * v))).toBeLessThan(1e-5);
+  });
+
   it.each(DIMS)('blocked tile kernel matches float64 dot products at dim %i', (dim) => {
     for (const nq of [1, 3, 8]) {
       const qs = randomVectors(nq, dim, 42 + dim + nq, 3);

@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "../bench/probes.h"
+#include "../index/metric.h"
 #include "../kernels/dispatch.h"
 #include "../util/file_lock.h"
 #include "../util/thread_pool.h"
@@ -38,7 +39,8 @@ const KernelTable& table_arg(const Napi::Env& env, const Napi::Value& v) {
   return *kernels_for(l);
 }
 
-// kernelDistance(level, 'l2sq' | 'dot', a, b): one row kernel at a chosen level.
+// kernelDistance(level, 'l2sq' | 'dot' | 'cosine', a, b): one row kernel at a chosen
+// level; 'cosine' is the indexes' cosine distance (1 - similarity) built on it.
 Napi::Value KernelDistance(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -48,7 +50,12 @@ Napi::Value KernelDistance(const Napi::CallbackInfo& info) {
     if (a.ElementLength() != b.ElementLength()) throw_range(env, "a and b differ in length");
     if (op == "l2sq") return Napi::Number::New(env, kt.l2sq(a.Data(), b.Data(), a.ElementLength()));
     if (op == "dot") return Napi::Number::New(env, kt.dot(a.Data(), b.Data(), a.ElementLength()));
-    throw_range(env, "op: expected 'l2sq' or 'dot'");
+    if (op == "cosine") {
+      const size_t dim = a.ElementLength();
+      return Napi::Number::New(env, exact_distance(kt, Metric::Cosine, a.Data(), vector_norm(kt, a.Data(), dim),
+                                                   b.Data(), vector_norm(kt, b.Data(), dim), dim));
+    }
+    throw_range(env, "op: expected 'l2sq', 'dot' or 'cosine'");
   });
 }
 

@@ -68,7 +68,7 @@ export interface NativeAddon {
   simdWarning(): string;
   simdLevels(): string[];
   threadCount(): number;
-  kernelDistance(level: string, op: 'l2sq' | 'dot', a: Float32Array, b: Float32Array): number;
+  kernelDistance(level: string, op: 'l2sq' | 'dot' | 'cosine', a: Float32Array, b: Float32Array): number;
   kernelBlockDots(level: string, queries: Float32Array, nq: number, vectors: Float32Array, dim: number): Float32Array;
   /** Seconds for reps x n kernel calls on in-cache data (bench/ only). */
   benchKernel(level: string, op: 'l2sq' | 'dot', dim: number, n: number, reps: number): number;
