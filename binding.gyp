@@ -19,13 +19,13 @@
     {
       "target_name": "quiver_kernels_avx2",
       "type": "static_library",
-      "sources": ["native/kernels/kernels_avx2.cpp", "native/kernels/kernels_neon.cpp"],
+      "sources": ["native/kernels/kernels_avx2.cpp", "native/kernels/kernels_neon.cpp", "native/bench/stream_avx2.cpp"],
       "conditions": [["target_arch=='x64'", {"cflags_cc": ["-mavx2", "-mfma"]}]]
     },
     {
       "target_name": "quiver_kernels_avx512",
       "type": "static_library",
-      "sources": ["native/kernels/kernels_avx512.cpp"],
+      "sources": ["native/kernels/kernels_avx512.cpp", "native/bench/stream_avx512.cpp"],
       "conditions": [["target_arch=='x64'", {
         "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mfma", "-mavx2"]
       }]]

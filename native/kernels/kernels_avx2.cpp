@@ -67,6 +67,28 @@ void score_group4(const float* const* q, size_t nq, const float* block, size_t d
   }
 }
 
+// One query (the single-query scan): four accumulators per half-row (d mod 4), so
+// the FMA chains are short enough for the scan to run at memory bandwidth; the
+// group form gives a lone query one chain per half-row, and its latency bounds it.
+void score_one_query(const float* q, const float* block, size_t dim, __m256 acc[2]) {
+  __m256 lo[4], hi[4];
+  for (size_t j = 0; j < 4; ++j) lo[j] = hi[j] = _mm256_setzero_ps();
+  size_t d = 0;
+  for (; d + 4 <= dim; d += 4)
+    for (size_t j = 0; j < 4; ++j) {
+      const __m256 b = _mm256_broadcast_ss(q + d + j);
+      lo[j] = _mm256_fmadd_ps(b, _mm256_loadu_ps(block + (d + j) * kBlockLanes), lo[j]);
+      hi[j] = _mm256_fmadd_ps(b, _mm256_loadu_ps(block + (d + j) * kBlockLanes + 8), hi[j]);
+    }
+  for (; d < dim; ++d) {
+    const __m256 b = _mm256_broadcast_ss(q + d);
+    lo[0] = _mm256_fmadd_ps(b, _mm256_loadu_ps(block + d * kBlockLanes), lo[0]);
+    hi[0] = _mm256_fmadd_ps(b, _mm256_loadu_ps(block + d * kBlockLanes + 8), hi[0]);
+  }
+  acc[0] = _mm256_add_ps(_mm256_add_ps(lo[0], lo[1]), _mm256_add_ps(lo[2], lo[3]));
+  acc[1] = _mm256_add_ps(_mm256_add_ps(hi[0], hi[1]), _mm256_add_ps(hi[2], hi[3]));
+}
+
 void score_one_block(const float* qs, size_t nq, const float* block, const float* bias, const float* scale,
                      size_t dim, const float* thresholds, float* keys, uint32_t* masks, unsigned shift) {
   const __m256 b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
@@ -76,7 +98,8 @@ void score_one_block(const float* qs, size_t nq, const float* block, const float
     const float* q[4];
     for (size_t i = 0; i < 4; ++i) q[i] = qs + (g + (i < n ? i : 0)) * dim;
     __m256 acc[4][2];
-    score_group4(q, n, block, dim, acc);
+    if (nq == 1) score_one_query(q[0], block, dim, acc[0]);
+    else score_group4(q, n, block, dim, acc);
     for (size_t i = 0; i < n; ++i) {
       const __m256 k0 = _mm256_fmadd_ps(c0, acc[i][0], b0);
       const __m256 k1 = _mm256_fmadd_ps(c1, acc[i][1], b1);

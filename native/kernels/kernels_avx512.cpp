@@ -95,10 +95,32 @@ inline void score_tile2(const float* qs, const float* blocks, size_t dim, __m512
   }
 }
 
+// One query (the single-query scan): one block at a time with four accumulators
+// (d mod 4). The tile forms above give a lone query one FMA chain per block, whose
+// latency, not memory, then bounds the scan; four short chains over one stream
+// let it run at the machine's read bandwidth.
+inline void score_one_query(const float* q, const float* block, size_t dim, __m512* acc) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+  size_t d = 0;
+  for (; d + 4 <= dim; d += 4) {
+    a0 = _mm512_fmadd_ps(_mm512_set1_ps(q[d]), _mm512_loadu_ps(block + d * kBlockLanes), a0);
+    a1 = _mm512_fmadd_ps(_mm512_set1_ps(q[d + 1]), _mm512_loadu_ps(block + (d + 1) * kBlockLanes), a1);
+    a2 = _mm512_fmadd_ps(_mm512_set1_ps(q[d + 2]), _mm512_loadu_ps(block + (d + 2) * kBlockLanes), a2);
+    a3 = _mm512_fmadd_ps(_mm512_set1_ps(q[d + 3]), _mm512_loadu_ps(block + (d + 3) * kBlockLanes), a3);
+  }
+  for (; d < dim; ++d) a0 = _mm512_fmadd_ps(_mm512_set1_ps(q[d]), _mm512_loadu_ps(block + d * kBlockLanes), a0);
+  *acc = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
+}
+
 template <size_t NQ>
 inline void score_tile(const float* qs, const float* blocks, size_t nblocks, size_t dim, __m512* acc) {
-  if (nblocks == 2) score_tile2<NQ>(qs, blocks, dim, acc);
-  else score_tile1<NQ>(qs, blocks, dim, acc);
+  if constexpr (NQ == 1) {
+    for (size_t b = 0; b < nblocks; ++b) score_one_query(qs, blocks + b * kBlockLanes * dim, dim, acc + b);
+  } else if (nblocks == 2) {
+    score_tile2<NQ>(qs, blocks, dim, acc);
+  } else {
+    score_tile1<NQ>(qs, blocks, dim, acc);
+  }
 }
 
 void block_score_tile_avx512(const float* qs, size_t nq, const float* blocks, size_t nblocks, const float* bias,
