@@ -10,7 +10,7 @@ export { VectorStore } from './store/vector-store.js';
 export { StoreLockedError } from './store/persistence/lock.js';
 export { StoreFormatError } from './store/persistence/layout.js';
 export type {
-  VectorStoreOptions, OpenOptions, IndexOptions, UpsertRecord, UpsertColumns, UpsertInput, QueryOptions, QueryHit,
+  VectorStoreOptions, OpenOptions, IndexOptions, UpsertRecord, UpsertColumns, UpsertInput, UpsertOptions, QueryOptions, QueryHit,
   StoredRecord, ListedRecord, ListOptions, Metadata, JsonValue, Filter,
 } from './store/types.js';
 export type { FieldOperators } from './store/filter/types.js';

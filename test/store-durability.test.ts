@@ -176,6 +176,21 @@ async function crashCopy(dir: string, store: VectorStore): Promise<string> {
   return copy;
 }
 
+describe('upsert with deleteIds', () => {
+  it('is logged as one write: a crash image and a reopen both have the upsert and the deletions', async () => {
+    const dir = freshDir();
+    const store = await VectorStore.open(dir, { dim: 2 });
+    await store.upsert([{ id: 'doc#0', vector: [1, 0] }, { id: 'doc#1', vector: [0, 1] }, { id: 'doc#2', vector: [1, 1] }]);
+    await store.upsert([{ id: 'doc#0', vector: [2, 0], metadata: { v: 2 } }], { deleteIds: ['doc#1', 'doc#2'] });
+    const copy = await crashCopy(dir, store);
+    for (const d of [copy, dir]) {
+      const reopened = await VectorStore.open(d);
+      expect([...(await contents(reopened)).entries()]).toEqual([['doc#0', { vector: [2, 0], metadata: { v: 2 } }]]);
+      await reopened.close();
+    }
+  });
+});
+
 describe('options and versions', () => {
   it('rejects reopening with mismatched options, naming them', async () => {
     const dir = freshDir();

@@ -254,6 +254,40 @@ describe('upsert', () => {
   });
 });
 
+describe('upsert with deleteIds (one atomic write)', () => {
+  const v = (x: number) => [x, 1, 0];
+  async function seeded() {
+    const store = new VectorStore({ dim: 3, metric: 'euclidean' });
+    await store.upsert(['a', 'b', 'c'].map((id, i) => ({ id, vector: v(i), metadata: { n: i } })));
+    return store;
+  }
+  const ids = async (store: VectorStore) => (await store.get(['a', 'b', 'c', 'd'])).map((r) => r?.id ?? null);
+
+  it('upserts the batch and deletes the listed ids; unknown ids are ignored', async () => {
+    const store = await seeded();
+    await store.upsert([{ id: 'd', vector: v(3) }], { deleteIds: ['b', 'nope'] });
+    expect(await ids(store)).toEqual(['a', null, 'c', 'd']);
+    expect(store.size).toBe(3);
+    expect((await store.query(v(1), { topK: 3 })).map((h) => h.id)).not.toContain('b');
+  });
+
+  it('deletes with an empty batch too', async () => {
+    const store = await seeded();
+    await store.upsert([], { deleteIds: ['a', 'c'] });
+    expect(await ids(store)).toEqual([null, 'b', null, null]);
+  });
+
+  it('rejects an id that is both upserted and deleted, or a bad list, and changes nothing', async () => {
+    const store = await seeded();
+    await expect(store.upsert([{ id: 'd', vector: v(3) }, { id: 'b', vector: v(9) }], { deleteIds: ['b'] }))
+      .rejects.toThrow(/upsert: deleteIds: "b" is also upserted by this batch/);
+    await expect(store.upsert([{ id: 'd', vector: v(3) }], { deleteIds: 'b' as never })).rejects.toThrow(TypeError);
+    await expect(store.upsert([{ id: 'd', vector: v(3) }], { deleteIds: ['a', 7 as never] })).rejects.toThrow(/deleteIds: ids\[1\]/);
+    expect(await ids(store)).toEqual(['a', 'b', 'c', null]);
+    expect((await store.get(['b']))[0]!.vector).toEqual(Float32Array.from(v(1)));
+  });
+});
+
 describe('get, delete, deleteWhere, count, list', () => {
   it('get returns records in order, undefined for unknown ids', async () => {
     const store = await reference();

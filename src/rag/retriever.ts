@@ -214,8 +214,9 @@ export class Retriever {
         }
       }
       await this.markKeywordFileStale();
-      if (records.length > 0) await this.store.upsert(records as { id: string; vector: Float32Array; metadata: Metadata }[]);
-      if (stale.length > 0) await this.store.delete(stale);
+      // One atomic write: a crash never leaves a re-ingested document with its old tail of chunks.
+      if (records.length > 0 || stale.length > 0)
+        await this.store.upsert(records as { id: string; vector: Float32Array; metadata: Metadata }[], { deleteIds: stale });
       if (keyword) {
         for (const part of keywordParts) keyword.addPrepared(part);
         keyword.delete(stale);

@@ -50,6 +50,15 @@ export interface UpsertColumns {
 
 export type UpsertInput = readonly UpsertRecord[] | UpsertRecord | UpsertColumns;
 
+export interface UpsertOptions {
+  /**
+   * Ids to delete in the same write: the upsert and these deletions are one
+   * atomic, durable step (one log frame), so a crash applies both or neither.
+   * Unknown ids are ignored; an id may not be both upserted and deleted.
+   */
+  deleteIds?: readonly string[];
+}
+
 export interface QueryOptions {
   topK?: number;
   filter?: Filter;

@@ -9,11 +9,11 @@ import { compileFilter } from './filter/compile.js';
 import type { BitSet } from './filter/bitset.js';
 import { cloneMetadata } from './metadata.js';
 import { Storage } from './persistence/storage.js';
-import { toIdList, toRecordBatch } from './records.js';
+import { toIdList, toRecordBatch, type RecordBatch } from './records.js';
 import { SerialQueue } from './queue.js';
 import { StoreState } from './store-state.js';
 import type {
-  Filter, IndexOptions, ListedRecord, ListOptions, OpenOptions, QueryHit, QueryOptions, StoredRecord, UpsertInput, VectorStoreOptions,
+  Filter, IndexOptions, ListedRecord, ListOptions, OpenOptions, QueryHit, QueryOptions, StoredRecord, UpsertInput, UpsertOptions, VectorStoreOptions,
 } from './types.js';
 import { resolveIndexOptions, type ResolvedIndexOptions } from './vector-index.js';
 
@@ -156,19 +156,40 @@ export class VectorStore {
    * record, or columns { ids, vectors, metadata? }. All or nothing; resolves
    * once the batch is durable (durability 'fsync').
    */
-  upsert(input: UpsertInput): Promise<void> {
+  upsert(input: UpsertInput, options: UpsertOptions = {}): Promise<void> {
     return this.#write('upsert', async () => {
       const batch = toRecordBatch(input, this.dim);
-      if (batch.ids.length === 0) return;
+      const deleteIds = this.#deletionsWith(batch, options);
+      if (batch.ids.length === 0) {
+        if (deleteIds.length > 0) {
+          await this.#storage?.logDelete(deleteIds);
+          this.#state.applyDelete(deleteIds);
+        }
+        return;
+      }
       // A large batch is validated, encoded and applied in separate turns of the event loop, and
       // the promise resolves a turn after the apply, so a caller's next batch (validated as soon
       // as this one resolves) does not share the apply's turn either.
       const large = batch.vectors.length >= LARGE_BATCH_FLOATS;
       if (large) await nextTurn();
-      await this.#storage?.logUpsert(batch);
+      await this.#storage?.logUpsert(batch, deleteIds);
       await this.#state.applyUpsertAsync(batch);
+      if (deleteIds.length > 0) this.#state.applyDelete(deleteIds);
       if (large) await nextTurn();
     });
+  }
+
+  /** The stored ids among options.deleteIds (checked: a list of strings, none upserted by `batch`). */
+  #deletionsWith(batch: RecordBatch, options: UpsertOptions): string[] {
+    if (typeof options !== 'object' || options === null) throw new TypeError(`upsert: options: expected an object, got ${describe(options)}`);
+    if (options.deleteIds === undefined) return [];
+    if (!Array.isArray(options.deleteIds)) throw new TypeError(`upsert: deleteIds: expected an array of strings, got ${describe(options.deleteIds)}`);
+    const list = toIdList(options.deleteIds, 'upsert: deleteIds');
+    if (list.length === 0) return [];
+    const upserted = new Set(batch.ids);
+    const both = list.find((id) => upserted.has(id));
+    if (both !== undefined) throw new RangeError(`upsert: deleteIds: ${JSON.stringify(both)} is also upserted by this batch`);
+    return [...new Set(list.filter((id) => this.#state.slotOf.has(id)))];
   }
 
   /** Deletes records by id; returns how many existed. Unknown ids are ignored. */

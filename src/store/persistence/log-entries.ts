@@ -4,7 +4,8 @@
 //   u8 kind (1 upsert, 2 delete) | 3 zero bytes | u32 count | u32 json bytes | json | zero pad to 4 | vectors
 //
 // json is {"ids":[...]} for deletes and {"ids":[...],"metadata":[...]} for
-// upserts; vectors (upserts only) are count * dim little-endian float32.
+// upserts, plus "deleteIds":[...] for an upsert that also deletes (one atomic
+// write); vectors (upserts only) are count * dim little-endian float32.
 import type { Metadata } from '../metadata.js';
 import type { RecordBatch } from '../records.js';
 import { StoreFormatError } from './layout.js';
@@ -12,7 +13,7 @@ import { StoreFormatError } from './layout.js';
 const UPSERT = 1;
 const DELETE = 2;
 
-export type LogEntry = { kind: 'upsert'; batch: RecordBatch } | { kind: 'delete'; ids: string[] };
+export type LogEntry = { kind: 'upsert'; batch: RecordBatch; deleteIds: string[] } | { kind: 'delete'; ids: string[] };
 
 function encode(kind: number, count: number, json: string, vectors?: Float32Array): Buffer {
   const jsonBytes = Buffer.byteLength(json);
@@ -26,8 +27,11 @@ function encode(kind: number, count: number, json: string, vectors?: Float32Arra
   return out;
 }
 
-export function encodeUpsert(batch: RecordBatch): Buffer {
-  return encode(UPSERT, batch.ids.length, JSON.stringify({ ids: batch.ids, metadata: batch.metadata }), batch.vectors);
+export function encodeUpsert(batch: RecordBatch, deleteIds: readonly string[] = []): Buffer {
+  const json = deleteIds.length > 0
+    ? { ids: batch.ids, metadata: batch.metadata, deleteIds }
+    : { ids: batch.ids, metadata: batch.metadata };
+  return encode(UPSERT, batch.ids.length, JSON.stringify(json), batch.vectors);
 }
 
 export function encodeDelete(ids: readonly string[]): Buffer {
@@ -50,7 +54,7 @@ export function decodeEntry(payload: Buffer, dim: number): LogEntry {
   const jsonBytes = payload.readUInt32LE(8);
   if (kind !== UPSERT && kind !== DELETE) damaged(`unknown kind ${kind}`);
   if (12 + jsonBytes > payload.length) damaged(`JSON length ${jsonBytes} runs past the entry`);
-  let json: { ids?: unknown; metadata?: unknown };
+  let json: { ids?: unknown; metadata?: unknown; deleteIds?: unknown };
   try {
     json = JSON.parse(payload.toString('utf8', 12, 12 + jsonBytes));
   } catch (err) {
@@ -70,5 +74,10 @@ export function decodeEntry(payload: Buffer, dim: number): LogEntry {
   new Uint8Array(vectors.buffer).set(payload.subarray(vecOffset));
   for (let i = 0; i < vectors.length; i++) if (!Number.isFinite(vectors[i])) damaged('a vector has a non-finite value');
   if (new Set(ids).size !== ids.length) damaged('duplicate ids in one batch');
-  return { kind: 'upsert', batch: { ids: ids as string[], vectors, metadata: metadata as Metadata[] } };
+  const deleteIds = json.deleteIds ?? [];
+  if (!Array.isArray(deleteIds)) damaged('deleteIds is not an array');
+  for (const id of deleteIds) if (typeof id !== 'string' || id.length === 0) damaged('a deleted id is not a non-empty string');
+  const upserted = new Set(ids as string[]);
+  if (deleteIds.some((id) => upserted.has(id as string))) damaged('an id is both upserted and deleted');
+  return { kind: 'upsert', batch: { ids: ids as string[], vectors, metadata: metadata as Metadata[] }, deleteIds: deleteIds as string[] };
 }

@@ -113,8 +113,12 @@ export class Storage {
         for (const payload of contents.payloads) {
           const entry = decodeEntry(payload, manifest.dim);
           try {
-            if (entry.kind === 'upsert') state.applyUpsert(entry.batch);
-            else state.applyDelete(entry.ids);
+            if (entry.kind === 'upsert') {
+              state.applyUpsert(entry.batch);
+              if (entry.deleteIds.length > 0) state.applyDelete(entry.deleteIds);
+            } else {
+              state.applyDelete(entry.ids);
+            }
           } catch (err) {
             throw new StoreFormatError(`${walPath}: replaying a logged write failed (${(err as Error).message})`);
           }
@@ -159,8 +163,9 @@ export class Storage {
     return this.options.durability === 'fsync';
   }
 
-  logUpsert(batch: RecordBatch): Promise<void> {
-    return this.#wal.append(encodeUpsert(batch), this.#sync);
+  /** Logs an upsert, with the ids it deletes in the same atomic write. */
+  logUpsert(batch: RecordBatch, deleteIds: readonly string[] = []): Promise<void> {
+    return this.#wal.append(encodeUpsert(batch, deleteIds), this.#sync);
   }
 
   logDelete(ids: readonly string[]): Promise<void> {
