@@ -226,6 +226,21 @@ describe('HnswIndex deletes, churn and updates', () => {
   });
 });
 
+describe('HnswIndex storage growth', () => {
+  it('a bulk load in chunks ends with no spare slots; one-at-a-time adds grow geometrically', () => {
+    const dim = 8, r = rng(5);
+    const vectors = (n: number) => Float32Array.from({ length: n * dim }, () => r() - 0.5);
+    const h = new HnswIndex({ dim, metric: 'euclidean', efConstruction: 16 });
+    for (let i = 0; i < 8; i++) h.add(Float64Array.from({ length: 500 }, (_, j) => i * 500 + j), vectors(500));
+    expect(h.capacity).toBe(4000); // every chunk was at least 1/16 of what was stored
+    h.add([4000], vectors(1));
+    expect(h.capacity).toBe(5000); // x1.25, not one slot
+    for (let i = 1; i < 1000; i++) h.add([4000 + i], vectors(1));
+    expect(h.size).toBe(5000);
+    expect(h.capacity).toBe(5000);
+  });
+});
+
 describe('HnswIndex filters', () => {
   const h = new HnswIndex({ dim, metric: 'euclidean' });
   h.add(labels, data);

@@ -46,6 +46,16 @@ int HnswIndex::random_level() {
   return std::min(kMaxHnswLevel, (int)(-std::log(u) * level_mult_));
 }
 
+size_t HnswIndex::grown_capacity(size_t fresh) const {
+  const size_t need = graph_.used() + fresh;
+  // A batch of at least 1/16 of what is stored gets exactly the room it needs (the copy
+  // costs at most 16x the batch's own bytes), so bulk loads in chunks end with no slack;
+  // smaller adds grow geometrically (x1.25) so one-at-a-time inserts do not
+  // reallocate the storage every time.
+  if (fresh * 16 >= graph_.used()) return need;
+  return std::max(need, graph_.capacity() + graph_.capacity() / 4);
+}
+
 void HnswIndex::add(const uint64_t* labels, const float* vectors, size_t n, size_t threads) {
   // A label given twice in one batch: the last vector wins.
   std::vector<size_t> order;
@@ -62,10 +72,7 @@ void HnswIndex::add(const uint64_t* labels, const float* vectors, size_t n, size
     std::unique_lock<std::shared_mutex> lock(mu_);
     const size_t reusable = free_.size() + (deleted_ >= kRepairFraction * graph_.used() ? deleted_ : 0);
     const size_t fresh = order.size() > reusable ? order.size() - reusable : 0;
-    // Exact for a first large batch; geometric (x1.25) for small adds so that
-    // one-at-a-time inserts do not reallocate the storage every time.
-    if (graph_.used() + fresh > graph_.capacity())
-      graph_.reserve(std::max(graph_.used() + fresh, graph_.capacity() + graph_.capacity() / 4));
+    if (graph_.used() + fresh > graph_.capacity()) graph_.reserve(grown_capacity(fresh));
   }
   for (size_t i = 0; i < order.size(); i += kAddChunk)
     add_chunk(labels, vectors, order.data() + i, std::min(kAddChunk, order.size() - i), threads);
@@ -77,8 +84,7 @@ void HnswIndex::add_chunk(const uint64_t* labels, const float* vectors, const si
   if (deleted_ > 0 && deleted_ >= kRepairFraction * graph_.used()) compact_locked(threads);
   // Reserve everything first so a failed allocation leaves the index unchanged.
   const size_t fresh = n > free_.size() ? n - free_.size() : 0;
-  if (graph_.used() + fresh > graph_.capacity())
-    graph_.reserve(std::max(graph_.used() + fresh, graph_.capacity() + graph_.capacity() / 4));
+  if (graph_.used() + fresh > graph_.capacity()) graph_.reserve(grown_capacity(fresh));
   map_.reserve(live_ + n, graph_.labels());
   std::vector<uint32_t> slots(n);
   for (size_t i = 0; i < n; ++i) {

@@ -66,6 +66,8 @@ class HnswIndex {
                       float* distances) const;
   size_t graph_results(HnswScratch& sc, size_t k, uint64_t* labels, float* distances) const;
   void add_chunk(const uint64_t* labels, const float* vectors, const size_t* order, size_t n, size_t threads);
+  // Slots to reserve when `fresh` new ones do not fit (exact for large batches, x1.25 for small).
+  size_t grown_capacity(size_t fresh) const;
   int random_level();
   size_t compact_locked(size_t threads);
 
