@@ -45,14 +45,22 @@ describe('HnswIndex concurrency', () => {
     await Promise.all([adds, searchLoop(), searchLoop()]);
     expect(searches).toBeGreaterThan(0);
     expect(idx.size).toBe(initial - 3 + batches * perBatch);
+    const missed: number[] = [];
+    let probes = 0;
     for (let b = 0; b < batches; b++) {
       for (let i = 0; i < perBatch; i += 97) {
         const v = batchVectors[b].subarray(i * dim, (i + 1) * dim);
         expect(idx.has(batchLabels[b][i])).toBe(true);
         expect([...idx.get(batchLabels[b][i])!]).toEqual([...v]);
         // Approximate search: ask for the vector itself among its 10 nearest at a generous ef.
-        expect([...idx.search(v, 10, { ef: 200 }).labels]).toContain(batchLabels[b][i]);
+        probes++;
+        if (![...idx.search(v, 10, { ef: 200 }).labels].includes(batchLabels[b][i])) missed.push(batchLabels[b][i]);
       }
     }
+    // H1: parallel inserts used to leave nodes no search can reach (up to 25 of 14,000; the
+    // native H1 test checks that none is left). A reachable vector can still be missed at
+    // ef 200, very rarely (at most 10 of 14,000 measured): allow 2 of these 124 probes.
+    expect(probes).toBe(124);
+    expect(missed.length, `not found among their own 10 nearest: ${missed.join(', ')}`).toBeLessThanOrEqual(2);
   }, 60_000);
 });

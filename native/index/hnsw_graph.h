@@ -10,6 +10,7 @@
 // Levels above 0 are rare (1/M of nodes): each such node owns a separate array
 // of level * (1 + M) u32: [count, links[M]] per level.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -82,6 +83,17 @@ class HnswGraph {
   // Replaces links to Deleted nodes by links to their live neighbours, then
   // unlinks the Deleted nodes and marks them Free. Returns the freed slots.
   std::vector<uint32_t> repair_deleted(size_t threads);
+  // Level-0 in-degrees follow every link change, so that an insert whose node lost
+  // all its inbound links to its neighbours' re-selection can relink it at once, and
+  // relinking never takes a node's last inbound link. After a load (restore_slot)
+  // they are recounted here (callers hold the index exclusively).
+  void ensure_indegrees();
+  // Live nodes that no path from the entry point reaches, so no search can return
+  // them (diagnostic, O(used * M); callers hold the index at least shared).
+  size_t unreachable_live() const;
+  // Links every such node (and so the island it may head) from its nearest reachable
+  // nodes. Returns how many were relinked. Not thread safe: callers hold the index exclusively.
+  size_t reconnect_unreachable(HnswScratch& sc);
 
   // Query side (read-only; callers hold the index at least shared).
   // The query as the keys expect it: normalised for cosine, as is otherwise.
@@ -121,6 +133,14 @@ class HnswGraph {
   void select_neighbors(const std::vector<HnswNeighbor>& cands, size_t m, std::vector<HnswNeighbor>* out) const;
   void connect(uint32_t n, uint32_t s, float key, int level, HnswScratch& sc);
   std::mutex& node_lock(uint32_t s) const { return node_locks_[s & (kLockStripes - 1)]; }
+  // One level-0 link to x is going away: false (count unchanged) if it is a live node's last one.
+  bool release_inbound(uint32_t x);
+  // Gives live orphan o an inbound level-0 link from its nearest out-neighbour with room
+  // (or one whose farthest link can be released); false if none could take it.
+  bool adopt_orphan(uint32_t o);
+  // Adds a level-0 link n -> o (in place of n's farthest releasable link when full).
+  bool force_link(uint32_t n, uint32_t o);
+  void mark_reachable(uint32_t from, std::vector<char>& seen) const;
 
   static constexpr size_t kLockStripes = 4096;
 
@@ -142,6 +162,8 @@ class HnswGraph {
   int max_level_ = -1;
   std::mutex entry_mu_;
   std::unique_ptr<std::mutex[]> node_locks_;
+  std::unique_ptr<std::atomic<uint32_t>[]> indeg_;  // level-0 links into each slot (capacity_ entries)
+  bool indeg_valid_ = true;
   float (*l2sq_)(const float*, const float*, size_t);
   float (*dot_)(const float*, const float*, size_t);
 };

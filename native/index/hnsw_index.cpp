@@ -15,6 +15,8 @@ namespace {
 constexpr size_t kAddChunk = 4096;
 // Repair once removed-but-linked slots reach this fraction of the used slots.
 constexpr double kRepairFraction = 0.1;
+// Check reachability once inserts since the last check reach used slots / this.
+constexpr size_t kReachabilityCheckDivisor = 16;
 }  // namespace
 
 HnswIndex::HnswIndex(const HnswParams& params)
@@ -76,11 +78,24 @@ void HnswIndex::add(const uint64_t* labels, const float* vectors, size_t n, size
   }
   for (size_t i = 0; i < order.size(); i += kAddChunk)
     add_chunk(labels, vectors, order.data() + i, std::min(kAddChunk, order.size() - i), threads);
+  // Heuristic pruning can leave a few nodes (or a small island of them) with no path
+  // from the entry point (H1: ~0.01-0.4% after a build). Find and relink them once the
+  // inserts since the last check reach 1/16 of the graph: O(size * M) per check,
+  // amortised to a few hundred link reads per insert.
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  inserted_since_check_ += order.size();
+  if (inserted_since_check_ * kReachabilityCheckDivisor >= graph_.used()) {
+    HnswScratchPool::Lease sc = scratch_.acquire();
+    graph_.ensure_indegrees();
+    graph_.reconnect_unreachable(*sc);
+    inserted_since_check_ = 0;
+  }
 }
 
 void HnswIndex::add_chunk(const uint64_t* labels, const float* vectors, const size_t* order, size_t n,
                           size_t threads) {
   std::unique_lock<std::shared_mutex> lock(mu_);
+  graph_.ensure_indegrees();
   if (deleted_ > 0 && deleted_ >= kRepairFraction * graph_.used()) compact_locked(threads);
   // Reserve everything first so a failed allocation leaves the index unchanged.
   const size_t fresh = n > free_.size() ? n - free_.size() : 0;
@@ -165,6 +180,11 @@ std::vector<uint64_t> HnswIndex::labels() const {
   return out;
 }
 
+size_t HnswIndex::unreachable() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return graph_.unreachable_live();
+}
+
 size_t HnswIndex::compact(size_t threads) {
   std::unique_lock<std::shared_mutex> lock(mu_);
   return compact_locked(threads);
@@ -172,7 +192,13 @@ size_t HnswIndex::compact(size_t threads) {
 
 size_t HnswIndex::compact_locked(size_t threads) {
   if (deleted_ == 0) return 0;
+  graph_.ensure_indegrees();
   std::vector<uint32_t> freed = graph_.repair_deleted(threads);
+  {
+    HnswScratchPool::Lease sc = scratch_.acquire();
+    graph_.reconnect_unreachable(*sc);
+    inserted_since_check_ = 0;
+  }
   // Reuse low slots first (free_ is popped from the back).
   std::sort(freed.begin(), freed.end(), [](uint32_t a, uint32_t b) { return a > b; });
   free_.insert(free_.begin(), freed.begin(), freed.end());

@@ -45,6 +45,9 @@ class HnswIndex {
   // Repairs links around removed vectors and frees their slots for reuse.
   // Returns the number of slots freed.
   size_t compact(size_t threads);
+  // Live vectors no level-0 path from the entry point reaches (no search can
+  // return them). Diagnostic for tests, O(size).
+  size_t unreachable() const;
 
   // Top-k for nq queries. ef < k is raised to k. Every row has
   // min(k, live vectors passing the filter) results.
@@ -76,6 +79,7 @@ class HnswIndex {
   std::vector<uint32_t> free_;  // Free slots, reused before the slot array grows
   size_t live_ = 0;
   size_t deleted_ = 0;          // Deleted slots awaiting repair
+  size_t inserted_since_check_ = 0;  // inserts since the last reachability check
   std::mt19937_64 rng_;
   double level_mult_;
   mutable std::shared_mutex mu_;
