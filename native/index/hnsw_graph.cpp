@@ -25,7 +25,8 @@ HnswGraph::~HnswGraph() { std::free(blocks_); }
 
 size_t HnswGraph::bytes() const {
   return capacity_ * block_bytes_ + labels_.capacity() * sizeof(uint64_t) + levels_.capacity() +
-         states_.capacity() + upper_.capacity() * sizeof(upper_[0]) + upper_bytes_;
+         states_.capacity() + upper_.capacity() * sizeof(upper_[0]) + upper_bytes_ +
+         capacity_ * sizeof(std::atomic<uint32_t>);  // level-0 in-degrees (indeg_)
 }
 
 void HnswGraph::reserve(size_t slots) {
