@@ -25,6 +25,34 @@ struct HnswFarFirst {
 constexpr HnswNearFirst hnsw_near_first{};
 constexpr HnswFarFirst hnsw_far_first{};
 
+// Replaces the top (farthest) entry of a far-first heap of n >= 1 entries by x
+// and restores the heap: one sift-down instead of pop_heap + push_heap.
+inline void hnsw_far_replace_top(HnswNeighbor* h, size_t n, HnswNeighbor x) {
+  size_t i = 0;
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && h[c + 1].key > h[c].key) ++c;
+    if (!(h[c].key > x.key)) break;
+    h[i] = h[c];
+    i = c;
+  }
+  h[i] = x;
+}
+
+// Adds {key, slot} to the best-ef results (a far-first heap) when it qualifies;
+// `bound` is the key a newcomer must beat (the farthest kept once ef are kept).
+inline void hnsw_offer(std::vector<HnswNeighbor>& res, size_t ef, HnswNeighbor x, float* bound) {
+  if (res.size() < ef) {
+    res.push_back(x);
+    std::push_heap(res.begin(), res.end(), hnsw_far_first);
+    if (res.size() >= ef) *bound = res.front().key;
+  } else {
+    hnsw_far_replace_top(res.data(), res.size(), x);
+    *bound = res.front().key;
+  }
+}
+
 // Best-first search of one layer from sc.entry. With kLocked, every link list
 // is copied under its node lock (inserts running on other threads may be
 // rewriting it); queries run with the index held shared, so they read in place.
@@ -89,15 +117,7 @@ void HnswGraph::search_layer(const float* q, size_t ef, int level, const Accept&
       if (k < bound) {
         cand.push_back({k, n});
         std::push_heap(cand.begin(), cand.end(), hnsw_near_first);
-        if (accept(n)) {
-          res.push_back({k, n});
-          std::push_heap(res.begin(), res.end(), hnsw_far_first);
-          if (res.size() > ef) {
-            std::pop_heap(res.begin(), res.end(), hnsw_far_first);
-            res.pop_back();
-          }
-          if (res.size() >= ef) bound = res.front().key;
-        }
+        if (accept(n)) hnsw_offer(res, ef, {k, n}, &bound);
       }
     }
   }
