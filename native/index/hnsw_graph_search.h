@@ -111,9 +111,12 @@ void HnswGraph::search_layer(const float* q, size_t ef, int level, const Accept&
       const char* v = level == 0 ? block(n) : reinterpret_cast<const char*>(vector(n));
       for (size_t off = 0; off < prefetch_bytes_; off += 64) __builtin_prefetch(v + off);
     }
+    if constexpr (K >= kQL2) code_keys<K>(sc.query_codes.data(), todo, todo_count, sc.keys.data());
     for (uint32_t t = 0; t < todo_count; ++t) {
       const uint32_t n = todo[t];
-      const float k = key_t<K>(q, n);
+      float k;
+      if constexpr (K >= kQL2) k = sc.keys[t];
+      else k = key_t<K>(q, n);
       if (k < bound) {
         cand.push_back({k, n});
         std::push_heap(cand.begin(), cand.end(), hnsw_near_first);
@@ -144,8 +147,11 @@ void HnswGraph::greedy(const float* q, uint32_t* cur, float* cur_key, int from_l
         ln = links(*cur, l);
       }
       const uint32_t cnt = ln[0];
+      if constexpr (K >= kQL2) code_keys<K>(sc.query_codes.data(), ln + 1, cnt, sc.keys.data());
       for (uint32_t j = 1; j <= cnt; ++j) {
-        const float k = key_t<K>(q, ln[j]);
+        float k;
+        if constexpr (K >= kQL2) k = sc.keys[j - 1];
+        else k = key_t<K>(q, ln[j]);
         if (k < *cur_key) {
           *cur_key = k;
           *cur = ln[j];
@@ -156,12 +162,30 @@ void HnswGraph::greedy(const float* q, uint32_t* cur, float* cur_key, int from_l
   }
 }
 
+template <int K>
+inline void HnswGraph::code_keys(const int8_t* qc, const uint32_t* ids, size_t n, float* out) const {
+  if constexpr (K == kQL2) l2sq_i8_batch_(qc, blocks_ + code_offset_, block_bytes_, ids, n, p_.dim, out);
+  else neg_dot_i8_batch_(qc, blocks_ + code_offset_, block_bytes_, ids, n, p_.dim, out);
+}
+
+// Int8 mode: the layer search ordered candidates by code keys; the float32 keys
+// of those candidates decide the final order.
+template <int K>
+void HnswGraph::rerank(const float* q, HnswScratch& sc) const {
+  for (const HnswNeighbor& f : sc.found) __builtin_prefetch(vector(f.slot));
+  for (HnswNeighbor& f : sc.found) f.key = key_t<K>(q, f.slot);
+  std::sort(sc.found.begin(), sc.found.end(),
+            [](const HnswNeighbor& a, const HnswNeighbor& b) { return a.key < b.key; });
+}
+
 template <int K, class Accept>
 void HnswGraph::search_t(const float* q, size_t ef, const Accept& accept, HnswScratch& sc) const {
   sc.found.clear();
   if (entry_ == kNoSlot) return;
   uint32_t cur = entry_;
-  float cur_key = key_t<K>(q, cur);
+  float cur_key;
+  if constexpr (K >= kQL2) code_keys<K>(sc.query_codes.data(), &cur, 1, &cur_key);
+  else cur_key = key_t<K>(q, cur);
   greedy<K, false>(q, &cur, &cur_key, max_level_, 0, sc);
   sc.entry.assign(1, HnswNeighbor{cur_key, cur});
   search_layer<K, false>(q, ef, 0, accept, sc);
@@ -169,10 +193,26 @@ void HnswGraph::search_t(const float* q, size_t ef, const Accept& accept, HnswSc
 
 template <class Accept>
 void HnswGraph::search(const float* q, size_t ef, const Accept& accept, HnswScratch& sc) const {
+  if (quantized()) {
+    sc.query_codes.resize(p_.dim);
+    encode_query(q, sc.query_codes.data());
+    if (kind_ == kL2) {
+      search_t<kQL2>(q, ef, accept, sc);
+      rerank<kL2>(q, sc);
+    } else if (kind_ == kCos) {
+      search_t<kQL2>(q, ef, accept, sc);  // unit vectors: L2 orders like cosine
+      rerank<kCos>(q, sc);
+    } else {
+      search_t<kQDot>(q, ef, accept, sc);
+      rerank<kDot>(q, sc);
+    }
+    return;
+  }
   switch (kind_) {
     case kL2: search_t<kL2>(q, ef, accept, sc); break;
     case kDot: search_t<kDot>(q, ef, accept, sc); break;
     case kCos: search_t<kCos>(q, ef, accept, sc); break;
+    default: break;
   }
 }
 

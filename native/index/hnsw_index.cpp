@@ -66,6 +66,8 @@ void HnswIndex::add(const uint64_t* labels, const float* vectors, size_t n, size
     // one-at-a-time inserts do not reallocate the storage every time.
     if (graph_.used() + fresh > graph_.capacity())
       graph_.reserve(std::max(graph_.used() + fresh, graph_.capacity() + graph_.capacity() / 4));
+    // Int8 mode: the code range covers the whole batch before any of it is encoded.
+    graph_.fit_quantizer(vectors, n);
   }
   for (size_t i = 0; i < order.size(); i += kAddChunk)
     add_chunk(labels, vectors, order.data() + i, std::min(kAddChunk, order.size() - i), threads);

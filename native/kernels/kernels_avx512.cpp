@@ -128,7 +128,57 @@ void block_score_tile_avx512(const float* qs, size_t nq, const float* blocks, si
   }
 }
 
-const KernelTable kTable = {SimdLevel::Avx512, "avx512", l2sq_avx512, dot_avx512, block_score_tile_avx512};
+// int8 codes: 32 at a time widened to int16 (vpmovsxbw), then vpmaddwd sums
+// pairs of 16-bit products into int32 lanes (AVX-512BW). The tail is a masked load.
+inline __m512i load_i8_as_i16(const int8_t* p) { return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i*)p)); }
+inline __m512i load_i8_as_i16_masked(const int8_t* p, size_t n) {
+  const __mmask32 m = (__mmask32)(n >= 32 ? 0xFFFFFFFFu : ((1u << n) - 1u));
+  return _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, p));
+}
+
+inline int32_t l2sq_i8_avx512(const int8_t* a, const int8_t* b, size_t dim) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+  size_t i = 0;
+  for (; i + 64 <= dim; i += 64) {
+    const __m512i d0 = _mm512_sub_epi16(load_i8_as_i16(a + i), load_i8_as_i16(b + i));
+    const __m512i d1 = _mm512_sub_epi16(load_i8_as_i16(a + i + 32), load_i8_as_i16(b + i + 32));
+    s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(d0, d0));
+    s1 = _mm512_add_epi32(s1, _mm512_madd_epi16(d1, d1));
+  }
+  for (; i < dim; i += 32) {
+    const __m512i d = _mm512_sub_epi16(load_i8_as_i16_masked(a + i, dim - i), load_i8_as_i16_masked(b + i, dim - i));
+    s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(d, d));
+  }
+  return _mm512_reduce_add_epi32(_mm512_add_epi32(s0, s1));
+}
+
+inline int32_t dot_i8_avx512(const int8_t* a, const int8_t* b, size_t dim) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+  size_t i = 0;
+  for (; i + 64 <= dim; i += 64) {
+    s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(load_i8_as_i16(a + i), load_i8_as_i16(b + i)));
+    s1 = _mm512_add_epi32(s1, _mm512_madd_epi16(load_i8_as_i16(a + i + 32), load_i8_as_i16(b + i + 32)));
+  }
+  for (; i < dim; i += 32)
+    s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(load_i8_as_i16_masked(a + i, dim - i),
+                                                load_i8_as_i16_masked(b + i, dim - i)));
+  return _mm512_reduce_add_epi32(_mm512_add_epi32(s0, s1));
+}
+
+void l2sq_i8_batch_avx512(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
+                          size_t dim, float* out) {
+  for (size_t t = 0; t < n; ++t)
+    out[t] = (float)l2sq_i8_avx512(q, reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride), dim);
+}
+
+void neg_dot_i8_batch_avx512(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
+                             size_t dim, float* out) {
+  for (size_t t = 0; t < n; ++t)
+    out[t] = -(float)dot_i8_avx512(q, reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride), dim);
+}
+
+const KernelTable kTable = {SimdLevel::Avx512, "avx512", l2sq_avx512, dot_avx512, block_score_tile_avx512,
+                            l2sq_i8_batch_avx512, neg_dot_i8_batch_avx512};
 
 }  // namespace
 
