@@ -26,6 +26,8 @@ HnswGraph::HnswGraph(const HnswParams& params) : p_(params), node_locks_(new std
   const KernelTable& kt = kernels();
   l2sq_ = kt.l2sq;
   dot_ = kt.dot;
+  l2sq_batch_ = kt.l2sq_batch;
+  dot_batch_ = kt.dot_batch;
   l2sq_i8_batch_ = kt.l2sq_i8_batch;
   neg_dot_i8_batch_ = kt.neg_dot_i8_batch;
 }

@@ -138,9 +138,10 @@ class HnswGraph {
   const int8_t* codes(uint32_t s) const { return reinterpret_cast<const int8_t*>(block(s) + code_offset_); }
   void encode(uint32_t s);
   void encode_query(const float* prepared, int8_t* out) const;
-  // Keys of `n` slots (ids) for the int8 query codes, into out.
+  // Keys of `n` slots (ids) into out: float32 query q for kL2/kDot/kCos, the
+  // int8 query codes qc for kQL2/kQDot. One kernel call per list.
   template <int K>
-  void code_keys(const int8_t* qc, const uint32_t* ids, size_t n, float* out) const;
+  void batch_keys(const float* q, const int8_t* qc, const uint32_t* ids, size_t n, float* out) const;
   // Replaces the keys of sc.found by float32 keys and re-sorts them.
   template <int K>
   void rerank(const float* q, HnswScratch& sc) const;
@@ -184,6 +185,8 @@ class HnswGraph {
   std::unique_ptr<std::mutex[]> node_locks_;
   float (*l2sq_)(const float*, const float*, size_t);
   float (*dot_)(const float*, const float*, size_t);
+  void (*l2sq_batch_)(const float*, const char*, size_t, const uint32_t*, size_t, size_t, float*);
+  void (*dot_batch_)(const float*, const char*, size_t, const uint32_t*, size_t, size_t, float*);
   void (*l2sq_i8_batch_)(const int8_t*, const char*, size_t, const uint32_t*, size_t, size_t, float*);
   void (*neg_dot_i8_batch_)(const int8_t*, const char*, size_t, const uint32_t*, size_t, size_t, float*);
   HnswQuantizer quant_;

@@ -111,12 +111,10 @@ void HnswGraph::search_layer(const float* q, size_t ef, int level, const Accept&
       const char* v = level == 0 ? block(n) : reinterpret_cast<const char*>(vector(n));
       for (size_t off = 0; off < prefetch_bytes_; off += 64) __builtin_prefetch(v + off);
     }
-    if constexpr (K >= kQL2) code_keys<K>(sc.query_codes.data(), todo, todo_count, sc.keys.data());
+    batch_keys<K>(q, sc.query_codes.data(), todo, todo_count, sc.keys.data());
     for (uint32_t t = 0; t < todo_count; ++t) {
       const uint32_t n = todo[t];
-      float k;
-      if constexpr (K >= kQL2) k = sc.keys[t];
-      else k = key_t<K>(q, n);
+      const float k = sc.keys[t];
       if (k < bound) {
         cand.push_back({k, n});
         std::push_heap(cand.begin(), cand.end(), hnsw_near_first);
@@ -147,11 +145,9 @@ void HnswGraph::greedy(const float* q, uint32_t* cur, float* cur_key, int from_l
         ln = links(*cur, l);
       }
       const uint32_t cnt = ln[0];
-      if constexpr (K >= kQL2) code_keys<K>(sc.query_codes.data(), ln + 1, cnt, sc.keys.data());
+      batch_keys<K>(q, sc.query_codes.data(), ln + 1, cnt, sc.keys.data());
       for (uint32_t j = 1; j <= cnt; ++j) {
-        float k;
-        if constexpr (K >= kQL2) k = sc.keys[j - 1];
-        else k = key_t<K>(q, ln[j]);
+        const float k = sc.keys[j - 1];
         if (k < *cur_key) {
           *cur_key = k;
           *cur = ln[j];
@@ -163,9 +159,17 @@ void HnswGraph::greedy(const float* q, uint32_t* cur, float* cur_key, int from_l
 }
 
 template <int K>
-inline void HnswGraph::code_keys(const int8_t* qc, const uint32_t* ids, size_t n, float* out) const {
-  if constexpr (K == kQL2) l2sq_i8_batch_(qc, blocks_ + code_offset_, block_bytes_, ids, n, p_.dim, out);
-  else neg_dot_i8_batch_(qc, blocks_ + code_offset_, block_bytes_, ids, n, p_.dim, out);
+inline void HnswGraph::batch_keys(const float* q, const int8_t* qc, const uint32_t* ids, size_t n, float* out) const {
+  if constexpr (K == kQL2) {
+    l2sq_i8_batch_(qc, blocks_ + code_offset_, block_bytes_, ids, n, p_.dim, out);
+  } else if constexpr (K == kQDot) {
+    neg_dot_i8_batch_(qc, blocks_ + code_offset_, block_bytes_, ids, n, p_.dim, out);
+  } else if constexpr (K == kL2) {
+    l2sq_batch_(q, blocks_ + vec_offset_, block_bytes_, ids, n, p_.dim, out);
+  } else {
+    dot_batch_(q, blocks_ + vec_offset_, block_bytes_, ids, n, p_.dim, out);
+    for (size_t t = 0; t < n; ++t) out[t] = K == kCos ? -out[t] * inv_norm(ids[t]) : -out[t];
+  }
 }
 
 // Int8 mode: the layer search ordered candidates by code keys; the float32 keys
@@ -184,8 +188,7 @@ void HnswGraph::search_t(const float* q, size_t ef, const Accept& accept, HnswSc
   if (entry_ == kNoSlot) return;
   uint32_t cur = entry_;
   float cur_key;
-  if constexpr (K >= kQL2) code_keys<K>(sc.query_codes.data(), &cur, 1, &cur_key);
-  else cur_key = key_t<K>(q, cur);
+  batch_keys<K>(q, sc.query_codes.data(), &cur, 1, &cur_key);
   greedy<K, false>(q, &cur, &cur_key, max_level_, 0, sc);
   sc.entry.assign(1, HnswNeighbor{cur_key, cur});
   search_layer<K, false>(q, ef, 0, accept, sc);

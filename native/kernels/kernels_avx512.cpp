@@ -177,7 +177,20 @@ void neg_dot_i8_batch_avx512(const int8_t* q, const char* base, size_t stride, c
     out[t] = -(float)dot_i8_avx512(q, reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride), dim);
 }
 
+void l2sq_batch_avx512(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
+                   float* out) {
+  for (size_t t = 0; t < n; ++t)
+    out[t] = l2sq_avx512(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+}
+
+void dot_batch_avx512(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
+                  float* out) {
+  for (size_t t = 0; t < n; ++t)
+    out[t] = dot_avx512(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+}
+
 const KernelTable kTable = {SimdLevel::Avx512, "avx512", l2sq_avx512, dot_avx512, block_score_tile_avx512,
+                            l2sq_batch_avx512, dot_batch_avx512,
                             l2sq_i8_batch_avx512, neg_dot_i8_batch_avx512};
 
 }  // namespace

@@ -103,7 +103,20 @@ void neg_dot_i8_batch_neon(const int8_t* q, const char* base, size_t stride, con
     out[t] = -(float)dot_i8_neon(q, reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride), dim);
 }
 
+void l2sq_batch_neon(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
+                   float* out) {
+  for (size_t t = 0; t < n; ++t)
+    out[t] = l2sq_neon(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+}
+
+void dot_batch_neon(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
+                  float* out) {
+  for (size_t t = 0; t < n; ++t)
+    out[t] = dot_neon(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+}
+
 const KernelTable kTable = {SimdLevel::Neon, "neon", l2sq_neon, dot_neon, block_score_tile_neon,
+                            l2sq_batch_neon, dot_batch_neon,
                             l2sq_i8_batch_neon, neg_dot_i8_batch_neon};
 
 }  // namespace
