@@ -33,6 +33,12 @@ enum class Quantization : uint32_t {
   Int8 = 1,  // traversal scores int8 codes, final candidates re-ranked with float32
 };
 
+// Accept predicate of searches that return any node (no filter, no deleted
+// nodes): lets the layer search use its single sorted-buffer form.
+struct HnswAcceptAll {
+  bool operator()(uint32_t) const { return true; }
+};
+
 enum class SlotState : uint8_t {
   Live = 0,     // searchable
   Deleted = 1,  // removed by the user; still routes searches until repaired
@@ -150,6 +156,10 @@ class HnswGraph {
   float key_t(const float* q, uint32_t s) const;
   template <int K, bool kLocked, class Accept>
   void search_layer(const float* q, size_t ef, int level, const Accept& accept, HnswScratch& sc) const;
+  // Layer-0 search when every node is acceptable: one sorted buffer of the best
+  // ef (each entry flagged once expanded) is both the result set and the frontier.
+  template <int K>
+  void search_layer_all(const float* q, size_t ef, HnswScratch& sc) const;
   template <int K, bool kLocked>
   void greedy(const float* q, uint32_t* cur, float* cur_key, int from_level, int to_level, HnswScratch& sc) const;
   template <int K, class Accept>

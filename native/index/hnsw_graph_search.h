@@ -3,7 +3,9 @@
 // software prefetching of the next neighbour's block.
 #pragma once
 #include <algorithm>
+#include <cstring>
 #include <limits>
+#include <type_traits>
 
 namespace quiver {
 
@@ -126,6 +128,80 @@ void HnswGraph::search_layer(const float* q, size_t ef, int level, const Accept&
   sc.found.assign(res.begin(), res.end());
 }
 
+// Same visits as search_layer with every node accepted (a candidate farther than
+// the ef-th best is never expanded there either, so the unexpanded entries of the
+// best-ef buffer are exactly the frontier), without the two heaps: inserting is a
+// short memmove, the next candidate is the first unexpanded entry.
+template <int K>
+void HnswGraph::search_layer_all(const float* q, size_t ef, HnswScratch& sc) const {
+  ef = std::max<size_t>(1, std::min(ef, used_));  // never more results than nodes (ef may be huge)
+  auto& buf = sc.results;
+  auto& done = sc.expanded;
+  buf.resize(ef + 1);
+  done.resize(ef + 1);
+  HnswNeighbor* const b = buf.data();
+  uint8_t* const ex = done.data();
+  size_t size = 0, cursor = 0;
+  sc.visited.reset(used_);
+  uint16_t* const marks = sc.visited.marks.data();
+  const uint16_t epoch = sc.visited.epoch;
+  // Inserts x keeping b ascending (after equal keys); drops the last entry when full.
+  auto insert = [&](HnswNeighbor x) {
+    // The first entry with a larger key: a backward scan for short buffers (it
+    // measured faster up to ef ~64), a binary search above.
+    size_t pos;
+    if (size <= 64) {
+      pos = size;
+      while (pos > 0 && b[pos - 1].key > x.key) --pos;
+    } else {
+      size_t lo = 0, hi = size;
+      while (lo < hi) {
+        const size_t mid = (lo + hi) >> 1;
+        if (b[mid].key > x.key) hi = mid;
+        else lo = mid + 1;
+      }
+      pos = lo;
+    }
+    const size_t moved = (size < ef ? size : ef - 1) - pos;
+    std::memmove(b + pos + 1, b + pos, moved * sizeof(HnswNeighbor));
+    std::memmove(ex + pos + 1, ex + pos, moved);
+    b[pos] = x;
+    ex[pos] = 0;
+    if (size < ef) ++size;
+    if (pos < cursor) cursor = pos;
+  };
+  for (const HnswNeighbor& e : sc.entry) {
+    if (marks[e.slot] == epoch) continue;
+    marks[e.slot] = epoch;
+    if (size < ef || e.key < b[size - 1].key) insert(e);
+  }
+  uint32_t* const todo = sc.todo.data();
+  float* const keys = sc.keys.data();
+  const int8_t* const qcodes = sc.query_codes.data();
+  while (cursor < size) {
+    const uint32_t c = b[cursor].slot;
+    ex[cursor] = 1;
+    while (cursor < size && ex[cursor]) ++cursor;
+    if (cursor < size) __builtin_prefetch(links(b[cursor].slot, 0));
+    const uint32_t* ln = links(c, 0);
+    const uint32_t cnt = ln[0];
+    for (uint32_t j = 1; j <= cnt; ++j) __builtin_prefetch(marks + ln[j]);
+    uint32_t todo_count = 0;
+    for (uint32_t j = 1; j <= cnt; ++j) {
+      const uint32_t n = ln[j];
+      if (marks[n] == epoch) continue;
+      marks[n] = epoch;
+      todo[todo_count++] = n;
+      const char* v = block(n);
+      for (size_t off = 0; off < prefetch_bytes_; off += 64) __builtin_prefetch(v + off);
+    }
+    batch_keys<K>(q, qcodes, todo, todo_count, keys);
+    for (uint32_t t = 0; t < todo_count; ++t)
+      if (size < ef || keys[t] < b[size - 1].key) insert({keys[t], todo[t]});
+  }
+  sc.found.assign(b, b + size);
+}
+
 // Greedy descent through the layers above to_level: move to any nearer neighbour
 // until none is nearer.
 template <int K, bool kLocked>
@@ -191,7 +267,8 @@ void HnswGraph::search_t(const float* q, size_t ef, const Accept& accept, HnswSc
   batch_keys<K>(q, sc.query_codes.data(), &cur, 1, &cur_key);
   greedy<K, false>(q, &cur, &cur_key, max_level_, 0, sc);
   sc.entry.assign(1, HnswNeighbor{cur_key, cur});
-  search_layer<K, false>(q, ef, 0, accept, sc);
+  if constexpr (std::is_same_v<Accept, HnswAcceptAll>) search_layer_all<K>(q, ef, sc);
+  else search_layer<K, false>(q, ef, 0, accept, sc);
 }
 
 template <class Accept>

@@ -261,7 +261,7 @@ size_t HnswIndex::search_locked(HnswScratch& sc, const float* query, size_t k, s
     return graph_results(sc, k, labels, distances);
   }
   if (deleted_ == 0) {
-    graph_.search(q, ef, [](uint32_t) { return true; }, sc);
+    graph_.search(q, ef, HnswAcceptAll{}, sc);
   } else {
     graph_.search(q, ef, [&](uint32_t s) { return graph_.state(s) == SlotState::Live; }, sc);
   }
