@@ -11,7 +11,27 @@ namespace {
 
 inline __mmask16 tail_mask(size_t n) { return (__mmask16)((1u << n) - 1u); }
 
+// Up to 32 dimensions: two masked loads per vector and one reduction. The batch
+// kernels keep the query in two registers for the whole list; the row kernels
+// take the same path for these dims, so row and batch keys are bit-identical.
+inline float l2sq_small(__m512 q0, __m512 q1, const float* x, __mmask16 m0, __mmask16 m1) {
+  const __m512 d0 = _mm512_sub_ps(q0, _mm512_maskz_loadu_ps(m0, x));
+  const __m512 d1 = _mm512_sub_ps(q1, _mm512_maskz_loadu_ps(m1, x + 16));
+  return _mm512_reduce_add_ps(_mm512_fmadd_ps(d1, d1, _mm512_mul_ps(d0, d0)));
+}
+inline float dot_small(__m512 q0, __m512 q1, const float* x, __mmask16 m0, __mmask16 m1) {
+  return _mm512_reduce_add_ps(_mm512_fmadd_ps(q1, _mm512_maskz_loadu_ps(m1, x + 16),
+                                              _mm512_mul_ps(q0, _mm512_maskz_loadu_ps(m0, x))));
+}
+inline __mmask16 small_mask(size_t dim, size_t from) {
+  return dim <= from ? (__mmask16)0 : dim - from >= 16 ? (__mmask16)0xFFFF : tail_mask(dim - from);
+}
+
 float l2sq_avx512(const float* a, const float* b, size_t dim) {
+  if (dim <= 32) {
+    const __mmask16 m0 = small_mask(dim, 0), m1 = small_mask(dim, 16);
+    return l2sq_small(_mm512_maskz_loadu_ps(m0, a), _mm512_maskz_loadu_ps(m1, a + 16), b, m0, m1);
+  }
   __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
   size_t i = 0;
   for (; i + 64 <= dim; i += 64) {
@@ -35,6 +55,10 @@ float l2sq_avx512(const float* a, const float* b, size_t dim) {
 }
 
 float dot_avx512(const float* a, const float* b, size_t dim) {
+  if (dim <= 32) {
+    const __mmask16 m0 = small_mask(dim, 0), m1 = small_mask(dim, 16);
+    return dot_small(_mm512_maskz_loadu_ps(m0, a), _mm512_maskz_loadu_ps(m1, a + 16), b, m0, m1);
+  }
   __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
   size_t i = 0;
   for (; i + 64 <= dim; i += 64) {
@@ -179,12 +203,26 @@ void neg_dot_i8_batch_avx512(const int8_t* q, const char* base, size_t stride, c
 
 void l2sq_batch_avx512(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
                    float* out) {
+  if (dim <= 32) {
+    const __mmask16 m0 = small_mask(dim, 0), m1 = small_mask(dim, 16);
+    const __m512 q0 = _mm512_maskz_loadu_ps(m0, q), q1 = _mm512_maskz_loadu_ps(m1, q + 16);
+    for (size_t t = 0; t < n; ++t)
+      out[t] = l2sq_small(q0, q1, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), m0, m1);
+    return;
+  }
   for (size_t t = 0; t < n; ++t)
     out[t] = l2sq_avx512(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
 }
 
 void dot_batch_avx512(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
                   float* out) {
+  if (dim <= 32) {
+    const __mmask16 m0 = small_mask(dim, 0), m1 = small_mask(dim, 16);
+    const __m512 q0 = _mm512_maskz_loadu_ps(m0, q), q1 = _mm512_maskz_loadu_ps(m1, q + 16);
+    for (size_t t = 0; t < n; ++t)
+      out[t] = dot_small(q0, q1, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), m0, m1);
+    return;
+  }
   for (size_t t = 0; t < n; ++t)
     out[t] = dot_avx512(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
 }
