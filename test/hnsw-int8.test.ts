@@ -138,6 +138,29 @@ describe('HnswIndex int8 quantization', () => {
     expect(self).toBeGreaterThanOrEqual(85);
   });
 
+  it('filters and deleted nodes (the two-heap search) work on codes too, with exact distances', () => {
+    const h = new HnswIndex({ dim, metric: 'euclidean', quantization: 'int8' });
+    const f = new FlatIndex({ dim, metric: 'euclidean' });
+    h.add(labels, data);
+    f.add(labels, data);
+    const gone = labels.filter((_, i) => i % 10 === 0);
+    h.remove(gone);
+    f.remove(gone);
+    const allowed = labels.filter((_, i) => i % 3 !== 0);
+    const allowedSet = new Set(allowed);
+    const got = h.searchBatch(queries, 10, { ef: 128, filter: allowed });
+    const truth = f.searchBatch(queries, 10, { filter: allowed });
+    for (const l of got.labels) {
+      expect(allowedSet.has(l)).toBe(true);
+      expect(gone.includes(l)).toBe(false);
+    }
+    expect(recall(got.labels, truth.labels, 100, 10)).toBeGreaterThanOrEqual(0.95);
+    for (let i = 0; i < 100 * 10; i++)
+      if (got.labels[i] === truth.labels[i]) expect(got.distances[i]).toBeCloseTo(truth.distances[i], 4);
+    const plain = h.searchBatch(queries, 10, { ef: 64 });
+    expect(recall(plain.labels, f.searchBatch(queries, 10).labels, 100, 10)).toBeGreaterThanOrEqual(0.95);
+  });
+
   it('one-at-a-time adds, deletes and constant vectors work', () => {
     const h = new HnswIndex({ dim: 4, metric: 'euclidean', quantization: 'int8' });
     h.add([1], [[2, 2, 2, 2]]);
