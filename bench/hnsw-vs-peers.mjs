@@ -5,6 +5,7 @@
 //
 //   node bench/hnsw-vs-peers.mjs [--datasets mixture,ngt_sift5k,glove_twitter_25d_subset12k,mnist_test10k]
 //        [--ef 10,16,...] [--repeats 3] [--min-time 0.25] [--engines quiverdb,hnswlib,usearch]
+//        (engines: quiverdb, quiverdb-int8 (quantization: 'int8'), hnswlib, usearch)
 //        [--mixture-n 100000] [--out bench/results/hnsw-vs-peers.json]
 //
 // Needs dist/ (npx tsup) and the native addon. Datasets are read from ../shared/datasets.
@@ -54,12 +55,12 @@ const rssMiB = () => process.memoryUsage().rss / 2 ** 20;
 
 // ---- engines: direct, minimal per-call paths (each engine's fastest documented single-query call)
 
-function quiverdbEngine(ds) {
+function quiverdbEngine(ds, quantization = 'none') {
   let index;
   return {
-    name: 'quiverdb',
+    name: quantization === 'none' ? 'quiverdb' : `quiverdb-${quantization}`,
     build(threads) {
-      index = new q.HnswIndex({ dim: ds.dim, metric: ds.metric, M, efConstruction: EFC, seed: 1 });
+      index = new q.HnswIndex({ dim: ds.dim, metric: ds.metric, M, efConstruction: EFC, seed: 1, quantization });
       index.add(Float64Array.from({ length: ds.n }, (_, i) => i), ds.base, { threads });
     },
     memory: () => index.memoryBytes(),
@@ -138,7 +139,9 @@ function usearchEngine(ds) {
   };
 }
 
-const makers = { quiverdb: quiverdbEngine, hnswlib: hnswlibEngine, usearch: usearchEngine };
+const makers = { quiverdb: quiverdbEngine, 'quiverdb-int8': (ds) => quiverdbEngine(ds, 'int8'), hnswlib: hnswlibEngine,
+  usearch: usearchEngine };
+const isQuiver = (name) => name.startsWith('quiverdb');
 
 // ---- measurement
 
@@ -185,7 +188,7 @@ for (const name of args.datasets.split(',')) {
     // Single-threaded builds: CPU seconds are the build's own work, undisturbed by other load.
     const info = { buildSeconds1: buildSeconds, buildCpuSeconds1: (cpu.user + cpu.system) / 1e6, rssDeltaMiB: rssMiB() - rss0,
       indexBytes: e.memory(), curve: [] };
-    if (en === 'quiverdb' && args['build-threads2']) {
+    if (isQuiver(en) && args['build-threads2']) {
       const t1 = performance.now();
       const e2 = makers[en](ds);
       e2.build(2);
@@ -194,7 +197,7 @@ for (const name of args.datasets.split(',')) {
     }
     console.log(`${e.name.padEnd(13)} build 1 thread ${buildSeconds.toFixed(2)} s (${info.buildCpuSeconds1.toFixed(2)} CPU s)` +
       (info.buildSeconds2 ? `, 2 threads ${info.buildSeconds2.toFixed(2)} s (x${(buildSeconds / info.buildSeconds2).toFixed(2)})` : '') +
-      (info.indexBytes ? `, index ${(info.indexBytes / ds.n).toFixed(0)} B/vector (budget ${4 * ds.dim + 8 * M + 48})` : '') +
+      (info.indexBytes ? `, index ${(info.indexBytes / ds.n).toFixed(0)} B/vector (budget ${4 * ds.dim + 8 * M + 48}${en === 'quiverdb-int8' ? ` + ${Math.ceil(ds.dim / 4) * 4} for the codes` : ''})` : '') +
       `, RSS +${info.rssDeltaMiB.toFixed(0)} MiB`);
     entry.engines[e.name] = info;
     engines.push({ e, queries: e.prepare(rawQueries), info });
@@ -232,13 +235,25 @@ for (const name of args.datasets.split(',')) {
     e.close();
   }
   const fmt = (x) => (x == null ? 'n/a' : x.toFixed(0));
-  const peersBest = Math.max(...engines.filter(({ e }) => e.name !== 'quiverdb').map(({ info }) => info.atRecall95.qps ?? 0));
+  const peers = engines.filter(({ e }) => !isQuiver(e.name));
+  const peersBest = Math.max(...peers.map(({ info }) => info.atRecall95.qps ?? 0));
+  // QPS per CPU-second at several recall targets, and each quiverdb engine's ratio to the faster peer there.
+  for (const target of [0.9, 0.95, 0.99]) {
+    const at = engines.map(({ e, info }) => ({ name: e.name, qps: qpsAtRecall(info.curve, target).qps }));
+    const best = Math.max(...at.filter((a) => !isQuiver(a.name)).map((a) => a.qps ?? 0));
+    entry[`atRecall${Math.round(target * 100)}`] = Object.fromEntries(at.map((a) => [a.name, a.qps]));
+    console.log(`recall ${target.toFixed(2)}: ` + at.map((a) => `${a.name} ${fmt(a.qps)}` +
+      (isQuiver(a.name) && a.qps && best > 0 ? ` (x${(a.qps / best).toFixed(2)})` : '')).join(', '));
+  }
+  for (const { e, info } of engines)
+    if (isQuiver(e.name) && e.name !== 'quiverdb' && info.atRecall95.qps && peersBest > 0)
+      console.log(`${e.name} / faster peer at recall 0.95: x${(info.atRecall95.qps / peersBest).toFixed(2)} (CPU time)`);
   console.log('QPS per CPU-second at recall 0.95 (interpolated): ' + engines.map(({ e, info }) => `${e.name} ${fmt(info.atRecall95.qps)}` +
     (info.firstEfAt95 ? ` (first ef ${info.firstEfAt95.ef}: ${fmt(info.firstEfAt95.qps)})` : '')).join(', '));
   const ours = entry.engines.quiverdb?.atRecall95.qps;
   if (ours && peersBest > 0) {
     entry.ratioVsFasterPeer = ours / peersBest;
-    const peersBestWall = Math.max(...engines.filter(({ e }) => e.name !== 'quiverdb').map(({ info }) => info.atRecall95Wall.qps ?? 0));
+    const peersBestWall = Math.max(...peers.map(({ info }) => info.atRecall95Wall.qps ?? 0));
     entry.ratioVsFasterPeerWall = entry.engines.quiverdb.atRecall95Wall.qps / peersBestWall;
     console.log(`quiverdb / faster peer at recall 0.95: x${entry.ratioVsFasterPeer.toFixed(2)} (CPU time), x${entry.ratioVsFasterPeerWall.toFixed(2)} (wall)`);
     const hl = entry.engines['hnswlib-node'];

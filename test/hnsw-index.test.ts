@@ -226,6 +226,33 @@ describe('HnswIndex deletes, churn and updates', () => {
   });
 });
 
+describe('HnswIndex inner product on hub-heavy data', () => {
+  it('keeps recall@10 >= 0.95 at ef 64 when most nodes have no inbound link (a shared offset makes norms dominate)', () => {
+    // Regression: relinking orphans by evicting links from full lists took this to 0.44.
+    const dim = 48, n = 4000, r = rng(11);
+    const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+    const centres = Array.from({ length: 20 }, () => Float32Array.from({ length: dim }, () => gauss() * 3));
+    const all = new Float32Array((n + 100) * dim);
+    for (let i = 0; i < n + 100; i++) {
+      const c = centres[Math.floor(r() * 20)];
+      for (let d = 0; d < dim; d++) all[i * dim + d] = c[d] + gauss() + 0.5 * d;
+    }
+    const labels = Float64Array.from({ length: n }, (_, i) => i);
+    const h = new HnswIndex({ dim, metric: 'ip' });
+    const f = new FlatIndex({ dim, metric: 'ip' });
+    h.add(labels, all.subarray(0, n * dim));
+    f.add(labels, all.subarray(0, n * dim));
+    const queries = all.subarray(n * dim);
+    const got = h.searchBatch(queries, 10, { ef: 64 }).labels, truth = f.searchBatch(queries, 10).labels;
+    let hits = 0;
+    for (let q = 0; q < 100; q++) {
+      const t = new Set(truth.subarray(q * 10, q * 10 + 10));
+      for (let j = 0; j < 10; j++) hits += t.has(got[q * 10 + j]) ? 1 : 0;
+    }
+    expect(hits / 1000).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
 describe('HnswIndex storage growth', () => {
   it('a bulk load in chunks ends with no spare slots; one-at-a-time adds grow geometrically', () => {
     const dim = 8, r = rng(5);

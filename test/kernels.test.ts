@@ -69,3 +69,30 @@ describe.each(levels)('kernels at level %s', (level) => {
     expect(addon.kernelDistance(level, 'dot', a, neg)).toBeCloseTo(-dot64(a, a), 3);
   });
 });
+
+describe.each(levels)('int8 code kernels at level %s', (level) => {
+  const addon = native();
+  const CODE_DIMS = [1, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 784, 1000];
+  it.each(CODE_DIMS)('l2sq_i8 and neg_dot_i8 are exact at dim %i, extreme codes included', (dim) => {
+    let seed = dim * 31 + 7;
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rows = 9;
+    const q = Int8Array.from({ length: dim }, () => Math.round(next() * 254) - 127);
+    const xs = Int8Array.from({ length: rows * dim }, () => Math.round(next() * 254) - 127);
+    // Row 0 holds the extremes opposite to q (largest squared differences).
+    for (let d = 0; d < dim; d++) xs[d] = q[d] >= 0 ? -127 : 127;
+    const ids = Uint32Array.from([3, 0, 8, 1, 1, 5, 2, 7, 4, 6]);
+    const l2 = addon.kernelCodes(level, 'l2sq_i8', q, xs, ids);
+    const nd = addon.kernelCodes(level, 'neg_dot_i8', q, xs, ids);
+    ids.forEach((id, t) => {
+      let s = 0, p = 0;
+      for (let d = 0; d < dim; d++) {
+        const x = xs[id * dim + d];
+        s += (q[d] - x) * (q[d] - x);
+        p += q[d] * x;
+      }
+      expect(l2[t]).toBe(Math.fround(s));
+      expect(nd[t] + 0).toBe(Math.fround(-p) + 0); // -0 and 0 alike
+    });
+  });
+});

@@ -59,6 +59,33 @@ Napi::Value KernelDistance(const Napi::CallbackInfo& info) {
   });
 }
 
+// kernelCodes(level, 'l2sq_i8' | 'neg_dot_i8', q, xs, ids): the int8 batch
+// kernel at a chosen level; q holds dim codes, xs rows of dim codes, ids the
+// rows to score (in any order). Returns one key per id.
+Napi::Value KernelCodes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const KernelTable& kt = table_arg(env, info[0]);
+    const std::string op = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+    if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int8_array ||
+        !info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_int8_array ||
+        !info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+      throw_type(env, "kernelCodes: expected (level, op, Int8Array, Int8Array, Uint32Array)");
+    auto q = info[2].As<Napi::TypedArrayOf<int8_t>>();
+    auto xs = info[3].As<Napi::TypedArrayOf<int8_t>>();
+    auto ids = info[4].As<Napi::TypedArrayOf<uint32_t>>();
+    const size_t dim = q.ElementLength();
+    if (dim == 0 || xs.ElementLength() % dim != 0) throw_range(env, "kernelCodes: bad sizes");
+    for (size_t i = 0; i < ids.ElementLength(); ++i)
+      if (ids[i] >= xs.ElementLength() / dim) throw_range(env, "kernelCodes: id out of range");
+    Napi::Float32Array out = Napi::Float32Array::New(env, ids.ElementLength());
+    auto fn = op == "l2sq_i8" ? kt.l2sq_i8_batch : op == "neg_dot_i8" ? kt.neg_dot_i8_batch : nullptr;
+    if (!fn) throw_range(env, "op: expected 'l2sq_i8' or 'neg_dot_i8'");
+    fn(q.Data(), reinterpret_cast<const char*>(xs.Data()), dim, ids.Data(), ids.ElementLength(), dim, out.Data());
+    return out;
+  });
+}
+
 // kernelBlockDots(level, queries, nq, vectors(16 rows), dim): dot products of nq
 // queries with 16 vectors through the blocked tile kernel, row-major nq x 16.
 Napi::Value KernelBlockDots(const Napi::CallbackInfo& info) {
@@ -153,6 +180,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("simdLevels", Napi::Function::New(env, SimdLevels));
   exports.Set("kernelDistance", Napi::Function::New(env, KernelDistance));
   exports.Set("kernelBlockDots", Napi::Function::New(env, KernelBlockDots));
+  exports.Set("kernelCodes", Napi::Function::New(env, KernelCodes));
   exports.Set("benchKernel", Napi::Function::New(env, BenchKernel));
   exports.Set("benchReadBandwidth", Napi::Function::New(env, BenchReadBandwidth));
   exports.Set("threadCount", Napi::Function::New(env, HardwareThreads));

@@ -180,7 +180,7 @@ Napi::Object HnswIndexWrap::Adopt(Napi::Function cls, std::shared_ptr<HnswIndex>
   }
 }
 
-// new NativeHnswIndex(dim, metric, M, efConstruction, efSearch, seed)
+// new NativeHnswIndex(dim, metric, M, efConstruction, efSearch, seed, quantization?)
 HnswIndexWrap::HnswIndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HnswIndexWrap>(info) {
   Napi::Env env = info.Env();
   if (g_adopting) {
@@ -202,6 +202,12 @@ HnswIndexWrap::HnswIndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
     p.ef_search = (uint32_t)expect_size(env, info[4], "efSearch", 1 << 24);
     if (p.ef_construction == 0 || p.ef_search == 0) throw_range(env, "ef: expected a positive integer");
     p.seed = (uint64_t)expect_size(env, info[5], "seed", kMaxLabel);
+    if (info.Length() > 6 && !info[6].IsUndefined()) {
+      if (!info[6].IsString()) throw_type(env, "quantization: expected 'none' or 'int8'");
+      const std::string qs = info[6].As<Napi::String>().Utf8Value();
+      if (qs == "int8") p.quantization = Quantization::Int8;
+      else if (qs != "none") throw_range(env, "quantization: expected 'none' or 'int8', got '" + qs + "'");
+    }
     index_ = std::make_shared<HnswIndex>(p);
     return env.Undefined();
   });
@@ -286,6 +292,7 @@ Napi::Value HnswIndexWrap::Params(const Napi::CallbackInfo& info) {
   o.Set("efConstruction", (double)p.ef_construction);
   o.Set("efSearch", (double)p.ef_search);
   o.Set("seed", (double)p.seed);
+  o.Set("quantization", p.quantization == Quantization::Int8 ? "int8" : "none");
   return o;
 }
 

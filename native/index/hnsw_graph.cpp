@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <new>
 
 #include "../util/thread_pool.h"
@@ -14,11 +15,112 @@ HnswGraph::HnswGraph(const HnswParams& params) : p_(params), node_locks_(new std
   kind_ = p_.metric == Metric::Euclidean ? kL2 : (p_.metric == Metric::Cosine ? kCos : kDot);
   m0_ = 2 * p_.M;
   vec_offset_ = 8 + 4 * (size_t)m0_;
+  if (quantized()) {
+    // Codes right after the links; traversal reads only this prefix of the block.
+    code_offset_ = vec_offset_;
+    vec_offset_ = code_offset_ + ((p_.dim + 3) & ~(size_t)3);
+    prefetch_bytes_ = std::min<size_t>(code_offset_ + p_.dim, 1536);
+    quant_.offset.assign(p_.dim, 0.0f);
+  }
   block_bytes_ = vec_offset_ + 4 * p_.dim;
-  prefetch_bytes_ = std::min<size_t>(block_bytes_, 1536);
+  if (!quantized()) prefetch_bytes_ = std::min<size_t>(block_bytes_, 1536);
   const KernelTable& kt = kernels();
   l2sq_ = kt.l2sq;
   dot_ = kt.dot;
+  l2sq_batch_ = kt.l2sq_batch;
+  dot_batch_ = kt.dot_batch;
+  l2sq_i8_batch_ = kt.l2sq_i8_batch;
+  neg_dot_i8_batch_ = kt.neg_dot_i8_batch;
+}
+
+namespace {
+// code_d = clamp(round((x_d * scale - off_d) / step), -127, 127); all 0 while step is 0 (not fitted).
+void encode_codes(const float* x, const float* off, float scale, float step, size_t dim, int8_t* out) {
+  const float inv = step > 0.0f ? 1.0f / step : 0.0f;
+  for (size_t d = 0; d < dim; ++d) {
+    const float c = std::nearbyint((x[d] * scale - off[d]) * inv);
+    out[d] = (int8_t)std::min(127.0f, std::max(-127.0f, c));
+  }
+}
+}  // namespace
+
+void HnswGraph::encode_query(const float* x, int8_t* out) const {
+  if (kind_ != kDot) {
+    // L2, and cosine on the normalised query: the stored vectors' quantizer.
+    encode_codes(x, quant_.offset.data(), 1.0f, quant_.step, p_.dim, out);
+    return;
+  }
+  // ip: offset 0, a step of its own (only the order of -dot over x matters).
+  float a = 0.0f;
+  for (size_t d = 0; d < p_.dim; ++d) a = std::max(a, std::fabs(x[d]));
+  const std::vector<float> zero(p_.dim, 0.0f);
+  encode_codes(x, zero.data(), 1.0f, a > 0.0f && std::isfinite(a) ? a / 127.0f : 1.0f, p_.dim, out);
+}
+
+void HnswGraph::encode(uint32_t s) {
+  int8_t* out = reinterpret_cast<int8_t*>(block(s) + code_offset_);
+  encode_codes(vector(s), quant_.offset.data(), kind_ == kCos ? inv_norm(s) : 1.0f, quant_.step, p_.dim, out);
+}
+
+void HnswGraph::set_quantizer(const HnswQuantizer& q) {
+  quant_ = q;
+  qlo_.resize(p_.dim);
+  qhi_.resize(p_.dim);
+  for (size_t d = 0; d < p_.dim; ++d) {
+    qlo_[d] = q.offset[d] - 127.0f * q.step;
+    qhi_[d] = q.offset[d] + 127.0f * q.step;
+  }
+}
+
+void HnswGraph::fit_quantizer(const float* vectors, size_t n) {
+  if (!quantized() || n == 0) return;
+  const size_t dim = p_.dim;
+  const bool first = quant_.step == 0.0f;
+  std::vector<float> lo(dim), hi(dim);
+  if (first) {
+    std::fill(lo.begin(), lo.end(), std::numeric_limits<float>::infinity());
+    std::fill(hi.begin(), hi.end(), -std::numeric_limits<float>::infinity());
+  } else {
+    lo = qlo_;
+    hi = qhi_;
+  }
+  bool grew = first;
+  std::vector<float> x(dim);
+  for (size_t i = 0; i < n; ++i) {
+    const float* v = vectors + i * dim;
+    float scale = 1.0f;
+    if (kind_ == kCos) {
+      const float nn = std::sqrt(std::max(0.0f, dot_(v, v, dim)));
+      scale = nn > 0.0f ? 1.0f / nn : 0.0f;
+    }
+    for (size_t d = 0; d < dim; ++d) {
+      const float e = v[d] * scale;
+      if (e < lo[d]) lo[d] = e, grew = true;
+      if (e > hi[d]) hi[d] = e, grew = true;
+    }
+  }
+  if (!grew) return;
+  if (!first) {
+    // Later growth leaves some headroom so a slowly widening range does not
+    // re-encode everything on every add.
+    for (size_t d = 0; d < dim; ++d) {
+      const float w = hi[d] - lo[d];
+      lo[d] -= 0.05f * w;
+      hi[d] += 0.05f * w;
+    }
+  }
+  // Offsets at the middle of each dimension's range, one step for all.
+  double width = 0.0;
+  for (size_t d = 0; d < dim; ++d) width = std::max(width, (double)hi[d] - (double)lo[d]);
+  double step = width / 254.0;
+  if (!(step > 0.0) || !std::isfinite(step) || step < 1e-30) step = 1.0;  // constant data: every code 0
+  quant_.step = (float)step;
+  for (size_t d = 0; d < dim; ++d)
+    quant_.offset[d] = (float)(0.5 * ((double)lo[d] + (double)hi[d]));
+  qlo_ = lo;
+  qhi_ = hi;
+  for (size_t s = 0; s < used_; ++s)
+    if (state((uint32_t)s) != SlotState::Free) encode((uint32_t)s);
 }
 
 HnswGraph::~HnswGraph() { std::free(blocks_); }
@@ -76,6 +178,7 @@ void HnswGraph::init_slot(uint32_t s, uint64_t label, const float* v, int level)
   std::memcpy(b, &inv, 4);
   std::memcpy(b + 4, &zero, 4);
   std::memcpy(b + vec_offset_, v, 4 * p_.dim);
+  if (quantized()) encode(s);
   const size_t upper_words = (size_t)level * (p_.M + 1);
   std::unique_ptr<uint32_t[]> upper(level > 0 ? new uint32_t[upper_words]() : nullptr);
   if (s < used_ && upper_[s]) upper_bytes_ -= (size_t)levels_[s] * (p_.M + 1) * 4;
@@ -106,6 +209,7 @@ float HnswGraph::key(const float* q, uint32_t s) const {
     case kL2: return key_t<kL2>(q, s);
     case kDot: return key_t<kDot>(q, s);
     case kCos: return key_t<kCos>(q, s);
+    default: break;
   }
   return 0.0f;
 }
@@ -115,6 +219,7 @@ float HnswGraph::key_to_distance(float key) const {
     case kL2: return std::sqrt(std::max(0.0f, key));
     case kDot: return 1.0f + key;
     case kCos: return std::min(2.0f, std::max(0.0f, 1.0f + key));
+    default: break;
   }
   return key;
 }
@@ -124,6 +229,7 @@ float HnswGraph::pair_key(uint32_t a, uint32_t b) const {
     case kL2: return l2sq_(vector(a), vector(b), p_.dim);
     case kDot: return -dot_(vector(a), vector(b), p_.dim);
     case kCos: return -dot_(vector(a), vector(b), p_.dim) * inv_norm(a) * inv_norm(b);
+    default: break;
   }
   return 0.0f;
 }
@@ -146,18 +252,6 @@ void HnswGraph::select_neighbors(const std::vector<HnswNeighbor>& cands, size_t 
     }
     if (keep) out->push_back(c);
   }
-}
-
-bool HnswGraph::release_inbound(uint32_t x) {
-  std::atomic<uint32_t>& c = indeg_[x];
-  if (state(x) != SlotState::Live) {
-    c.fetch_sub(1, std::memory_order_relaxed);
-    return true;
-  }
-  uint32_t v = c.load(std::memory_order_relaxed);
-  while (v > 1)
-    if (c.compare_exchange_weak(v, v - 1, std::memory_order_relaxed)) return true;
-  return false;
 }
 
 static bool has_slot(const std::vector<HnswNeighbor>& v, uint32_t slot) {
@@ -207,20 +301,9 @@ bool HnswGraph::force_link(uint32_t n, uint32_t o) {
     indeg_[o].fetch_add(1, std::memory_order_relaxed);
     return true;
   }
-  // Full: give up the farthest link whose target keeps another inbound link.
-  uint32_t worst = 0;
-  float worst_key = -INFINITY;
-  for (uint32_t j = 1; j <= ln[0]; ++j) {
-    const float k = pair_key(n, ln[j]);
-    if (k > worst_key && (state(ln[j]) != SlotState::Live || indeg_[ln[j]].load(std::memory_order_relaxed) > 1)) {
-      worst = j;
-      worst_key = k;
-    }
-  }
-  if (worst == 0 || !release_inbound(ln[worst])) return false;
-  ln[worst] = o;
-  indeg_[o].fetch_add(1, std::memory_order_relaxed);
-  return true;
+  // Full: no room. Evicting a link here was measured to wreck inner-product graphs,
+  // where most nodes have no inbound link by nature and every eviction hits a hub.
+  return false;
 }
 
 bool HnswGraph::adopt_orphan(uint32_t o) {
@@ -365,12 +448,14 @@ void HnswGraph::insert(uint32_t s, HnswScratch& sc, bool concurrent) {
       case kL2: insert_t<kL2, true>(s, sc); break;
       case kDot: insert_t<kDot, true>(s, sc); break;
       case kCos: insert_t<kCos, true>(s, sc); break;
+      default: break;
     }
   } else {
     switch (kind_) {
       case kL2: insert_t<kL2, false>(s, sc); break;
       case kDot: insert_t<kDot, false>(s, sc); break;
       case kCos: insert_t<kCos, false>(s, sc); break;
+      default: break;
     }
   }
 }

@@ -7,6 +7,10 @@
 // its vector share cache lines and one prefetch brings in both:
 //   [float inv_norm][u32 link count][u32 links[M0]][float vector[dim]]
 // inv_norm is 1/|x| for cosine (0 for a zero vector) and unused otherwise.
+// With int8 quantization the block also holds the vector's int8 codes, right
+// after the links so traversal touches one contiguous prefix of the block:
+//   [float inv_norm][u32 link count][u32 links[M0]][i8 codes[dim], padded to 4][float vector[dim]]
+// Traversal scores codes; the float vectors re-rank the final candidates.
 // Levels above 0 are rare (1/M of nodes): each such node owns a separate array
 // of level * (1 + M) u32: [count, links[M]] per level.
 #pragma once
@@ -25,6 +29,17 @@ namespace quiver {
 constexpr uint32_t kNoSlot = UINT32_MAX;
 constexpr int kMaxHnswLevel = 31;
 
+enum class Quantization : uint32_t {
+  None = 0,  // traversal scores float32 vectors
+  Int8 = 1,  // traversal scores int8 codes, final candidates re-ranked with float32
+};
+
+// Accept predicate of searches that return any node (no filter, no deleted
+// nodes): lets the layer search use its single sorted-buffer form.
+struct HnswAcceptAll {
+  bool operator()(uint32_t) const { return true; }
+};
+
 enum class SlotState : uint8_t {
   Live = 0,     // searchable
   Deleted = 1,  // removed by the user; still routes searches until repaired
@@ -38,6 +53,19 @@ struct HnswParams {
   uint32_t ef_construction = 200;
   uint32_t ef_search = 64;
   uint64_t seed = 42;
+  Quantization quantization = Quantization::None;
+};
+
+// Scalar quantizer of the int8 mode: code_d = clamp(round((x_d - offset_d) / step), -127, 127)
+// with one step for all dimensions and offset_d the middle of dimension d's
+// range, so squared L2 between codes is step^2 times an approximation of the
+// float metric. Cosine codes the normalised vectors (L2 between unit vectors
+// orders like cosine) and the normalised query the same way. For ip, q.x =
+// q.offset + step * q.code(x), and q.offset is the same for every x, so the
+// query is coded on its own (offset 0, its own step) and -dot(codes) orders.
+struct HnswQuantizer {
+  float step = 0.0f;            // 0 until fitted
+  std::vector<float> offset;    // per dimension
 };
 
 class HnswGraph {
@@ -62,6 +90,13 @@ class HnswGraph {
   void clear();
 
   const float* vector(uint32_t s) const { return reinterpret_cast<const float*>(block(s) + vec_offset_); }
+  bool quantized() const { return p_.quantization == Quantization::Int8; }
+  const HnswQuantizer& quantizer() const { return quant_; }
+  // Int8 mode: widens the quantizer's range, when needed, to cover n more
+  // vectors (re-encoding every stored vector if it changes). Not thread safe.
+  void fit_quantizer(const float* vectors, size_t n);
+  // Loader access: a saved quantizer (validated by the caller), set before restoring slots.
+  void set_quantizer(const HnswQuantizer& q);
   float inv_norm(uint32_t s) const { return *reinterpret_cast<const float*>(block(s)); }
   uint64_t label(uint32_t s) const { return labels_[s]; }
   const uint64_t* labels() const { return labels_.data(); }
@@ -115,13 +150,28 @@ class HnswGraph {
   void set_used(size_t used) { used_ = used; }
 
  private:
-  enum Kind { kL2 = 0, kDot = 1, kCos = 2 };
+  // kQL2 / kQDot: int8 codes (squared L2 for L2 and cosine, -dot for ip).
+  enum Kind { kL2 = 0, kDot = 1, kCos = 2, kQL2 = 3, kQDot = 4 };
   char* block(uint32_t s) const { return blocks_ + (size_t)s * block_bytes_; }
+  const int8_t* codes(uint32_t s) const { return reinterpret_cast<const int8_t*>(block(s) + code_offset_); }
+  void encode(uint32_t s);
+  void encode_query(const float* prepared, int8_t* out) const;
+  // Keys of `n` slots (ids) into out: float32 query q for kL2/kDot/kCos, the
+  // int8 query codes qc for kQL2/kQDot. One kernel call per list.
+  template <int K>
+  void batch_keys(const float* q, const int8_t* qc, const uint32_t* ids, size_t n, float* out) const;
+  // Replaces the keys of sc.found by float32 keys and re-sorts them.
+  template <int K>
+  void rerank(const float* q, HnswScratch& sc) const;
   float pair_key(uint32_t a, uint32_t b) const;
   template <int K>
   float key_t(const float* q, uint32_t s) const;
   template <int K, bool kLocked, class Accept>
   void search_layer(const float* q, size_t ef, int level, const Accept& accept, HnswScratch& sc) const;
+  // Layer-0 search when every node is acceptable: one sorted buffer of the best
+  // ef (each entry flagged once expanded) is both the result set and the frontier.
+  template <int K>
+  void search_layer_all(const float* q, size_t ef, HnswScratch& sc) const;
   template <int K, bool kLocked>
   void greedy(const float* q, uint32_t* cur, float* cur_key, int from_level, int to_level, HnswScratch& sc) const;
   template <int K, class Accept>
@@ -133,12 +183,10 @@ class HnswGraph {
   void select_neighbors(const std::vector<HnswNeighbor>& cands, size_t m, std::vector<HnswNeighbor>* out) const;
   void connect(uint32_t n, uint32_t s, float key, int level, HnswScratch& sc);
   std::mutex& node_lock(uint32_t s) const { return node_locks_[s & (kLockStripes - 1)]; }
-  // One level-0 link to x is going away: false (count unchanged) if it is a live node's last one.
-  bool release_inbound(uint32_t x);
-  // Gives live orphan o an inbound level-0 link from its nearest out-neighbour with room
-  // (or one whose farthest link can be released); false if none could take it.
+  // Gives live orphan o an inbound level-0 link from its nearest out-neighbour with
+  // room; false if none has room.
   bool adopt_orphan(uint32_t o);
-  // Adds a level-0 link n -> o (in place of n's farthest releasable link when full).
+  // Adds a level-0 link n -> o if n has room (never evicts: see hnsw_graph.cpp).
   bool force_link(uint32_t n, uint32_t o);
   void mark_reachable(uint32_t from, std::vector<char>& seen) const;
 
@@ -148,6 +196,7 @@ class HnswGraph {
   Kind kind_;
   uint32_t m0_;
   size_t vec_offset_;
+  size_t code_offset_ = 0;  // int8 mode: where the codes start in a block
   size_t block_bytes_;
   size_t prefetch_bytes_;  // how much of a neighbour's vector to prefetch before scoring it
   size_t capacity_ = 0;
@@ -166,6 +215,13 @@ class HnswGraph {
   bool indeg_valid_ = true;
   float (*l2sq_)(const float*, const float*, size_t);
   float (*dot_)(const float*, const float*, size_t);
+  void (*l2sq_batch_)(const float*, const char*, size_t, const uint32_t*, size_t, size_t, float*);
+  void (*dot_batch_)(const float*, const char*, size_t, const uint32_t*, size_t, size_t, float*);
+  void (*l2sq_i8_batch_)(const int8_t*, const char*, size_t, const uint32_t*, size_t, size_t, float*);
+  void (*neg_dot_i8_batch_)(const int8_t*, const char*, size_t, const uint32_t*, size_t, size_t, float*);
+  HnswQuantizer quant_;
+  // Int8 mode: the range the quantizer covers per dimension (lo, hi).
+  std::vector<float> qlo_, qhi_;
 };
 
 }  // namespace quiver

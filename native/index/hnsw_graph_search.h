@@ -3,7 +3,9 @@
 // software prefetching of the next neighbour's block.
 #pragma once
 #include <algorithm>
+#include <cstring>
 #include <limits>
+#include <type_traits>
 
 namespace quiver {
 
@@ -24,6 +26,34 @@ struct HnswFarFirst {
 };
 constexpr HnswNearFirst hnsw_near_first{};
 constexpr HnswFarFirst hnsw_far_first{};
+
+// Replaces the top (farthest) entry of a far-first heap of n >= 1 entries by x
+// and restores the heap: one sift-down instead of pop_heap + push_heap.
+inline void hnsw_far_replace_top(HnswNeighbor* h, size_t n, HnswNeighbor x) {
+  size_t i = 0;
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && h[c + 1].key > h[c].key) ++c;
+    if (!(h[c].key > x.key)) break;
+    h[i] = h[c];
+    i = c;
+  }
+  h[i] = x;
+}
+
+// Adds {key, slot} to the best-ef results (a far-first heap) when it qualifies;
+// `bound` is the key a newcomer must beat (the farthest kept once ef are kept).
+inline void hnsw_offer(std::vector<HnswNeighbor>& res, size_t ef, HnswNeighbor x, float* bound) {
+  if (res.size() < ef) {
+    res.push_back(x);
+    std::push_heap(res.begin(), res.end(), hnsw_far_first);
+    if (res.size() >= ef) *bound = res.front().key;
+  } else {
+    hnsw_far_replace_top(res.data(), res.size(), x);
+    *bound = res.front().key;
+  }
+}
 
 // Best-first search of one layer from sc.entry. With kLocked, every link list
 // is copied under its node lock (inserts running on other threads may be
@@ -83,26 +113,93 @@ void HnswGraph::search_layer(const float* q, size_t ef, int level, const Accept&
       const char* v = level == 0 ? block(n) : reinterpret_cast<const char*>(vector(n));
       for (size_t off = 0; off < prefetch_bytes_; off += 64) __builtin_prefetch(v + off);
     }
+    batch_keys<K>(q, sc.query_codes.data(), todo, todo_count, sc.keys.data());
     for (uint32_t t = 0; t < todo_count; ++t) {
       const uint32_t n = todo[t];
-      const float k = key_t<K>(q, n);
+      const float k = sc.keys[t];
       if (k < bound) {
         cand.push_back({k, n});
         std::push_heap(cand.begin(), cand.end(), hnsw_near_first);
-        if (accept(n)) {
-          res.push_back({k, n});
-          std::push_heap(res.begin(), res.end(), hnsw_far_first);
-          if (res.size() > ef) {
-            std::pop_heap(res.begin(), res.end(), hnsw_far_first);
-            res.pop_back();
-          }
-          if (res.size() >= ef) bound = res.front().key;
-        }
+        if (accept(n)) hnsw_offer(res, ef, {k, n}, &bound);
       }
     }
   }
   std::sort_heap(res.begin(), res.end(), hnsw_far_first);  // ascending, cheaper than a full sort
   sc.found.assign(res.begin(), res.end());
+}
+
+// Same visits as search_layer with every node accepted (a candidate farther than
+// the ef-th best is never expanded there either, so the unexpanded entries of the
+// best-ef buffer are exactly the frontier), without the two heaps: inserting is a
+// short memmove, the next candidate is the first unexpanded entry.
+template <int K>
+void HnswGraph::search_layer_all(const float* q, size_t ef, HnswScratch& sc) const {
+  ef = std::max<size_t>(1, std::min(ef, used_));  // never more results than nodes (ef may be huge)
+  auto& buf = sc.results;
+  auto& done = sc.expanded;
+  buf.resize(ef + 1);
+  done.resize(ef + 1);
+  HnswNeighbor* const b = buf.data();
+  uint8_t* const ex = done.data();
+  size_t size = 0, cursor = 0;
+  sc.visited.reset(used_);
+  uint16_t* const marks = sc.visited.marks.data();
+  const uint16_t epoch = sc.visited.epoch;
+  // Inserts x keeping b ascending (after equal keys); drops the last entry when full.
+  auto insert = [&](HnswNeighbor x) {
+    // The first entry with a larger key: a backward scan for short buffers (it
+    // measured faster up to ef ~64), a binary search above.
+    size_t pos;
+    if (size <= 64) {
+      pos = size;
+      while (pos > 0 && b[pos - 1].key > x.key) --pos;
+    } else {
+      size_t lo = 0, hi = size;
+      while (lo < hi) {
+        const size_t mid = (lo + hi) >> 1;
+        if (b[mid].key > x.key) hi = mid;
+        else lo = mid + 1;
+      }
+      pos = lo;
+    }
+    const size_t moved = (size < ef ? size : ef - 1) - pos;
+    std::memmove(b + pos + 1, b + pos, moved * sizeof(HnswNeighbor));
+    std::memmove(ex + pos + 1, ex + pos, moved);
+    b[pos] = x;
+    ex[pos] = 0;
+    if (size < ef) ++size;
+    if (pos < cursor) cursor = pos;
+  };
+  for (const HnswNeighbor& e : sc.entry) {
+    if (marks[e.slot] == epoch) continue;
+    marks[e.slot] = epoch;
+    if (size < ef || e.key < b[size - 1].key) insert(e);
+  }
+  uint32_t* const todo = sc.todo.data();
+  float* const keys = sc.keys.data();
+  const int8_t* const qcodes = sc.query_codes.data();
+  while (cursor < size) {
+    const uint32_t c = b[cursor].slot;
+    ex[cursor] = 1;
+    while (cursor < size && ex[cursor]) ++cursor;
+    if (cursor < size) __builtin_prefetch(links(b[cursor].slot, 0));
+    const uint32_t* ln = links(c, 0);
+    const uint32_t cnt = ln[0];
+    for (uint32_t j = 1; j <= cnt; ++j) __builtin_prefetch(marks + ln[j]);
+    uint32_t todo_count = 0;
+    for (uint32_t j = 1; j <= cnt; ++j) {
+      const uint32_t n = ln[j];
+      if (marks[n] == epoch) continue;
+      marks[n] = epoch;
+      todo[todo_count++] = n;
+      const char* v = block(n);
+      for (size_t off = 0; off < prefetch_bytes_; off += 64) __builtin_prefetch(v + off);
+    }
+    batch_keys<K>(q, qcodes, todo, todo_count, keys);
+    for (uint32_t t = 0; t < todo_count; ++t)
+      if (size < ef || keys[t] < b[size - 1].key) insert({keys[t], todo[t]});
+  }
+  sc.found.assign(b, b + size);
 }
 
 // Greedy descent through the layers above to_level: move to any nearer neighbour
@@ -124,8 +221,9 @@ void HnswGraph::greedy(const float* q, uint32_t* cur, float* cur_key, int from_l
         ln = links(*cur, l);
       }
       const uint32_t cnt = ln[0];
+      batch_keys<K>(q, sc.query_codes.data(), ln + 1, cnt, sc.keys.data());
       for (uint32_t j = 1; j <= cnt; ++j) {
-        const float k = key_t<K>(q, ln[j]);
+        const float k = sc.keys[j - 1];
         if (k < *cur_key) {
           *cur_key = k;
           *cur = ln[j];
@@ -136,23 +234,65 @@ void HnswGraph::greedy(const float* q, uint32_t* cur, float* cur_key, int from_l
   }
 }
 
+template <int K>
+inline void HnswGraph::batch_keys(const float* q, const int8_t* qc, const uint32_t* ids, size_t n, float* out) const {
+  if constexpr (K == kQL2) {
+    l2sq_i8_batch_(qc, blocks_ + code_offset_, block_bytes_, ids, n, p_.dim, out);
+  } else if constexpr (K == kQDot) {
+    neg_dot_i8_batch_(qc, blocks_ + code_offset_, block_bytes_, ids, n, p_.dim, out);
+  } else if constexpr (K == kL2) {
+    l2sq_batch_(q, blocks_ + vec_offset_, block_bytes_, ids, n, p_.dim, out);
+  } else {
+    dot_batch_(q, blocks_ + vec_offset_, block_bytes_, ids, n, p_.dim, out);
+    for (size_t t = 0; t < n; ++t) out[t] = K == kCos ? -out[t] * inv_norm(ids[t]) : -out[t];
+  }
+}
+
+// Int8 mode: the layer search ordered candidates by code keys; the float32 keys
+// of those candidates decide the final order.
+template <int K>
+void HnswGraph::rerank(const float* q, HnswScratch& sc) const {
+  for (const HnswNeighbor& f : sc.found) __builtin_prefetch(vector(f.slot));
+  for (HnswNeighbor& f : sc.found) f.key = key_t<K>(q, f.slot);
+  std::sort(sc.found.begin(), sc.found.end(),
+            [](const HnswNeighbor& a, const HnswNeighbor& b) { return a.key < b.key; });
+}
+
 template <int K, class Accept>
 void HnswGraph::search_t(const float* q, size_t ef, const Accept& accept, HnswScratch& sc) const {
   sc.found.clear();
   if (entry_ == kNoSlot) return;
   uint32_t cur = entry_;
-  float cur_key = key_t<K>(q, cur);
+  float cur_key;
+  batch_keys<K>(q, sc.query_codes.data(), &cur, 1, &cur_key);
   greedy<K, false>(q, &cur, &cur_key, max_level_, 0, sc);
   sc.entry.assign(1, HnswNeighbor{cur_key, cur});
-  search_layer<K, false>(q, ef, 0, accept, sc);
+  if constexpr (std::is_same_v<Accept, HnswAcceptAll>) search_layer_all<K>(q, ef, sc);
+  else search_layer<K, false>(q, ef, 0, accept, sc);
 }
 
 template <class Accept>
 void HnswGraph::search(const float* q, size_t ef, const Accept& accept, HnswScratch& sc) const {
+  if (quantized()) {
+    sc.query_codes.resize(p_.dim);
+    encode_query(q, sc.query_codes.data());
+    if (kind_ == kL2) {
+      search_t<kQL2>(q, ef, accept, sc);
+      rerank<kL2>(q, sc);
+    } else if (kind_ == kCos) {
+      search_t<kQL2>(q, ef, accept, sc);  // unit vectors: L2 orders like cosine
+      rerank<kCos>(q, sc);
+    } else {
+      search_t<kQDot>(q, ef, accept, sc);
+      rerank<kDot>(q, sc);
+    }
+    return;
+  }
   switch (kind_) {
     case kL2: search_t<kL2>(q, ef, accept, sc); break;
     case kDot: search_t<kDot>(q, ef, accept, sc); break;
     case kCos: search_t<kCos>(q, ef, accept, sc); break;
+    default: break;
   }
 }
 

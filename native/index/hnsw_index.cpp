@@ -75,6 +75,8 @@ void HnswIndex::add(const uint64_t* labels, const float* vectors, size_t n, size
     const size_t reusable = free_.size() + (deleted_ >= kRepairFraction * graph_.used() ? deleted_ : 0);
     const size_t fresh = order.size() > reusable ? order.size() - reusable : 0;
     if (graph_.used() + fresh > graph_.capacity()) graph_.reserve(grown_capacity(fresh));
+    // Int8 mode: the code range covers the whole batch before any of it is encoded.
+    graph_.fit_quantizer(vectors, n);
   }
   for (size_t i = 0; i < order.size(); i += kAddChunk)
     add_chunk(labels, vectors, order.data() + i, std::min(kAddChunk, order.size() - i), threads);
@@ -291,7 +293,7 @@ size_t HnswIndex::search_locked(HnswScratch& sc, const float* query, size_t k, s
     return graph_results(sc, k, labels, distances);
   }
   if (deleted_ == 0) {
-    graph_.search(q, ef, [](uint32_t) { return true; }, sc);
+    graph_.search(q, ef, HnswAcceptAll{}, sc);
   } else {
     graph_.search(q, ef, [&](uint32_t s) { return graph_.state(s) == SlotState::Live; }, sc);
   }

@@ -23,10 +23,12 @@ namespace {
 constexpr char kMagic[8] = {'Q', 'U', 'I', 'V', 'H', 'N', 'S', 'W'};
 constexpr size_t kHeaderBytes = 96;
 constexpr size_t kSectionHeaderBytes = 24;
+// Five sections always; int8 indexes (version 2) add QNT8 (the quantizer).
 constexpr uint32_t kSectionCount = 5;
-constexpr uint32_t kTags[kSectionCount] = {0x4C42414C /*LABL*/, 0x4154454D /*META*/, 0x53434556 /*VECS*/,
-                                           0x304B4E4C /*LNK0*/, 0x554B4E4C /*LNKU*/};
-const char* const kTagNames[kSectionCount] = {"LABL", "META", "VECS", "LNK0", "LNKU"};
+constexpr uint32_t kMaxSections = 6;
+constexpr uint32_t kTags[kMaxSections] = {0x4C42414C /*LABL*/, 0x4154454D /*META*/, 0x53434556 /*VECS*/,
+                                          0x304B4E4C /*LNK0*/, 0x554B4E4C /*LNKU*/, 0x38544E51 /*QNT8*/};
+const char* const kTagNames[kMaxSections] = {"LABL", "META", "VECS", "LNK0", "LNKU", "QNT8"};
 
 template <class T>
 void put(std::vector<char>& out, size_t at, T v) {
@@ -148,11 +150,20 @@ void HnswFile::save(const HnswIndex& index, const std::string& path) {
   put<uint64_t>(header, 40, p.seed);
   put<uint64_t>(header, 48, used);
   put<uint64_t>(header, 56, index.live_);
+  const bool int8 = p.quantization == Quantization::Int8;
+  const uint32_t nsections = int8 ? kSectionCount + 1 : kSectionCount;
   put<uint32_t>(header, 64, g.entry());
-  put<uint32_t>(header, 68, kSectionCount);
+  put<uint32_t>(header, 68, nsections);
+  put<uint32_t>(header, 72, (uint32_t)p.quantization);
   put<uint64_t>(header, 88, Checksum64::of(header.data(), 88));
 
-  std::vector<std::vector<char>> sections(kSectionCount);
+  std::vector<std::vector<char>> sections(nsections);
+  if (int8) {
+    const HnswQuantizer& qz = g.quantizer();
+    sections[5].resize(4 + 4 * dim);
+    std::memcpy(sections[5].data(), &qz.step, 4);
+    std::memcpy(sections[5].data() + 4, qz.offset.data(), 4 * dim);
+  }
   sections[0].assign(reinterpret_cast<const char*>(g.labels()), reinterpret_cast<const char*>(g.labels() + used));
   sections[1].resize(used * 2);
   sections[2].resize(used * dim * 4);
@@ -181,7 +192,7 @@ void HnswFile::save(const HnswIndex& index, const std::string& path) {
   try {
     FileWriter w(tmp);
     w.write(header.data(), header.size());
-    for (uint32_t i = 0; i < kSectionCount; ++i) write_section(w, kTags[i], sections[i]);
+    for (uint32_t i = 0; i < nsections; ++i) write_section(w, kTags[i], sections[i]);
     w.sync_and_close();
     if (::rename(tmp.c_str(), path.c_str()) != 0)
       throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + errno_text());
@@ -227,20 +238,25 @@ std::unique_ptr<HnswIndex> HnswFile::load(const std::string& path) {
   if (top < -1 || top > kMaxHnswLevel) reject(path, "top level out of range");
   if ((top == -1) != (entry == kNoSlot)) reject(path, "entry point and top level disagree");
   if (entry != kNoSlot && entry >= used) reject(path, "entry point out of range");
-  if (nsections != kSectionCount) reject(path, "unexpected section count");
+  // Version 1 has no quantization field (its bytes were written as zero and never read).
+  const uint32_t quantization = version >= 2 ? get<uint32_t>(h + 72) : 0;
+  if (quantization > 1) reject(path, "unknown quantization id " + std::to_string(quantization));
+  if (version >= 2 && (get<uint32_t>(h + 76) != 0 || get<uint64_t>(h + 80) != 0))
+    reject(path, "reserved header bytes are not zero");
+  if (nsections != kSectionCount + quantization) reject(path, "unexpected section count");
 
   // Section sizes follow from the header; check them against the file length
   // before allocating anything.
   const uint64_t m0 = 2 * (uint64_t)M;
-  uint64_t expected[kSectionCount] = {used * 8, used * 2, used * dim * 4, used * (1 + m0) * 4, 0};
+  uint64_t expected[kMaxSections] = {used * 8, used * 2, used * dim * 4, used * (1 + m0) * 4, 0, 4 + 4 * (uint64_t)dim};
   size_t at = kHeaderBytes;
-  const char* payload[kSectionCount];
-  for (uint32_t i = 0; i < kSectionCount; ++i) {
+  const char* payload[kMaxSections] = {};
+  for (uint32_t i = 0; i < nsections; ++i) {
     if (file.size() - at < kSectionHeaderBytes) reject(path, std::string("file is truncated before section ") + kTagNames[i]);
     if (get<uint32_t>(h + at) != kTags[i] || get<uint32_t>(h + at + 4) != 0)
       reject(path, std::string("expected section ") + kTagNames[i] + " (file is corrupted)");
     const uint64_t len = get<uint64_t>(h + at + 8);
-    if (i < 4 && len != expected[i]) reject(path, std::string("section ") + kTagNames[i] + " has the wrong length");
+    if (i != 4 && len != expected[i]) reject(path, std::string("section ") + kTagNames[i] + " has the wrong length");
     if (len > file.size() - at - kSectionHeaderBytes)
       reject(path, std::string("file is truncated in section ") + kTagNames[i]);
     payload[i] = h + at + kSectionHeaderBytes;
@@ -301,7 +317,19 @@ std::unique_ptr<HnswIndex> HnswFile::load(const std::string& path) {
     }
   }
 
+  HnswQuantizer quantizer;
+  if (quantization == 1) {
+    std::memcpy(&quantizer.step, payload[5], 4);
+    quantizer.offset.resize(dim);
+    std::memcpy(quantizer.offset.data(), payload[5] + 4, 4 * (size_t)dim);
+    if (!std::isfinite(quantizer.step) || !(quantizer.step > 0.0f)) reject(path, "quantizer step is not a positive number");
+    for (uint32_t d = 0; d < dim; ++d) {
+      if (!std::isfinite(quantizer.offset[d])) reject(path, "quantizer offset " + std::to_string(d) + " is not finite");
+    }
+  }
+
   HnswParams params;
+  params.quantization = quantization == 1 ? Quantization::Int8 : Quantization::None;
   params.dim = dim;
   params.metric = static_cast<Metric>(metric);
   params.M = M;
@@ -312,6 +340,7 @@ std::unique_ptr<HnswIndex> HnswFile::load(const std::string& path) {
   // Advance the level generator so new inserts do not repeat the saved levels.
   index->rng_.seed(seed ^ (used * 0x9E3779B97F4A7C15ULL));
   HnswGraph& g = index->graph_;
+  if (quantization == 1) g.set_quantizer(quantizer);
   g.reserve(used);
   const char* up = payload[4];
   std::vector<float> vec(dim);  // aligned copy: payloads sit at arbitrary offsets

@@ -32,7 +32,9 @@ class HnswIndex;
 
 class HnswFile {
  public:
-  static constexpr uint32_t kVersion = 1;
+  // 2: header field quantization (offset 72) and, for int8, a QNT8 section.
+  // Version 1 files (no quantization) are still read.
+  static constexpr uint32_t kVersion = 2;
   static void save(const HnswIndex& index, const std::string& path);
   static std::unique_ptr<HnswIndex> load(const std::string& path);
 };

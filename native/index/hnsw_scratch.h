@@ -47,6 +47,9 @@ struct HnswScratch {
   std::vector<uint32_t> links;           // a copy of one node's links (build mode)
   std::vector<uint32_t> todo = std::vector<uint32_t>(4096);  // unvisited neighbours of one node
   std::vector<float> query;              // prepared query (normalised for cosine)
+  std::vector<int8_t> query_codes;       // int8 mode: the prepared query's codes
+  std::vector<float> keys = std::vector<float>(4096);  // keys of `todo`
+  std::vector<uint8_t> expanded;         // search_layer_all: flags parallel to `results`
 
   static HnswScratch& local() {
     thread_local HnswScratch s;

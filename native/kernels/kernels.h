@@ -32,6 +32,23 @@ struct KernelTable {
   void (*block_score_tile)(const float* qs, size_t nq, const float* blocks, size_t nblocks, const float* bias,
                            const float* scale, size_t dim, const float* thresholds, float* keys,
                            uint32_t* masks);
+  // Batch row kernels: for t < n, with x_t = (const float*)(base + ids[t] * stride),
+  // out[t] = l2sq(q, x_t) or dot(q, x_t), exactly as the row kernels compute them.
+  // One call scores a whole neighbour list (the HNSW layer search).
+  void (*l2sq_batch)(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
+                     float* out);
+  void (*dot_batch)(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
+                    float* out);
+  // Quantized batch kernels over int8 codes (the HNSW int8 traversal mode):
+  // for t < n, with x_t = base + ids[t] * stride (dim int8 codes),
+  //   l2sq_i8_batch:    out[t] = sum_d (q[d] - x_t[d])^2
+  //   neg_dot_i8_batch: out[t] = -sum_d q[d] * x_t[d]
+  // computed exactly in int32 (codes are in [-127, 127], so any dim < 2^17 fits)
+  // and stored as float. One call scores a whole neighbour list.
+  void (*l2sq_i8_batch)(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
+                        size_t dim, float* out);
+  void (*neg_dot_i8_batch)(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
+                           size_t dim, float* out);
 };
 
 constexpr size_t kMaxQueryTile = 8;

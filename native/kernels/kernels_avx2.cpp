@@ -123,7 +123,82 @@ void block_score_tile_avx2(const float* qs, size_t nq, const float* blocks, size
                     thresholds, keys + b * kBlockLanes, masks, (unsigned)(b * kBlockLanes));
 }
 
-const KernelTable kTable = {SimdLevel::Avx2, "avx2", l2sq_avx2, dot_avx2, block_score_tile_avx2};
+inline int32_t hsum_epi32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
+}
+
+// int8 -> int16 widening, then vpmaddwd: pairs of 16-bit products summed into int32.
+inline int32_t l2sq_i8_avx2(const int8_t* a, const int8_t* b, size_t dim) {
+  __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+  size_t i = 0;
+  for (; i + 32 <= dim; i += 32) {
+    const __m256i d0 = _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(a + i))),
+                                        _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(b + i))));
+    const __m256i d1 = _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(a + i + 16))),
+                                        _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(b + i + 16))));
+    s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(d0, d0));
+    s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(d1, d1));
+  }
+  for (; i + 16 <= dim; i += 16) {
+    const __m256i d = _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(a + i))),
+                                       _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(b + i))));
+    s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(d, d));
+  }
+  int32_t s = hsum_epi32(_mm256_add_epi32(s0, s1));
+  for (; i < dim; ++i) {
+    const int32_t d = (int32_t)a[i] - (int32_t)b[i];
+    s += d * d;
+  }
+  return s;
+}
+
+inline int32_t dot_i8_avx2(const int8_t* a, const int8_t* b, size_t dim) {
+  __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+  size_t i = 0;
+  for (; i + 32 <= dim; i += 32) {
+    s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(a + i))),
+                                                _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(b + i)))));
+    s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(a + i + 16))),
+                                                _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(b + i + 16)))));
+  }
+  for (; i + 16 <= dim; i += 16)
+    s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(a + i))),
+                                                _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(b + i)))));
+  int32_t s = hsum_epi32(_mm256_add_epi32(s0, s1));
+  for (; i < dim; ++i) s += (int32_t)a[i] * (int32_t)b[i];
+  return s;
+}
+
+void l2sq_i8_batch_avx2(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
+                        size_t dim, float* out) {
+  for (size_t t = 0; t < n; ++t)
+    out[t] = (float)l2sq_i8_avx2(q, reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride), dim);
+}
+
+void neg_dot_i8_batch_avx2(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
+                           size_t dim, float* out) {
+  for (size_t t = 0; t < n; ++t)
+    out[t] = -(float)dot_i8_avx2(q, reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride), dim);
+}
+
+void l2sq_batch_avx2(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
+                   float* out) {
+  for (size_t t = 0; t < n; ++t)
+    out[t] = l2sq_avx2(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+}
+
+void dot_batch_avx2(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
+                  float* out) {
+  for (size_t t = 0; t < n; ++t)
+    out[t] = dot_avx2(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+}
+
+const KernelTable kTable = {SimdLevel::Avx2, "avx2", l2sq_avx2, dot_avx2, block_score_tile_avx2,
+                            l2sq_batch_avx2, dot_batch_avx2,
+                            l2sq_i8_batch_avx2, neg_dot_i8_batch_avx2};
 
 }  // namespace
 

@@ -11,7 +11,27 @@ namespace {
 
 inline __mmask16 tail_mask(size_t n) { return (__mmask16)((1u << n) - 1u); }
 
+// Up to 32 dimensions: two masked loads per vector and one reduction. The batch
+// kernels keep the query in two registers for the whole list; the row kernels
+// take the same path for these dims, so row and batch keys are bit-identical.
+inline float l2sq_small(__m512 q0, __m512 q1, const float* x, __mmask16 m0, __mmask16 m1) {
+  const __m512 d0 = _mm512_sub_ps(q0, _mm512_maskz_loadu_ps(m0, x));
+  const __m512 d1 = _mm512_sub_ps(q1, _mm512_maskz_loadu_ps(m1, x + 16));
+  return _mm512_reduce_add_ps(_mm512_fmadd_ps(d1, d1, _mm512_mul_ps(d0, d0)));
+}
+inline float dot_small(__m512 q0, __m512 q1, const float* x, __mmask16 m0, __mmask16 m1) {
+  return _mm512_reduce_add_ps(_mm512_fmadd_ps(q1, _mm512_maskz_loadu_ps(m1, x + 16),
+                                              _mm512_mul_ps(q0, _mm512_maskz_loadu_ps(m0, x))));
+}
+inline __mmask16 small_mask(size_t dim, size_t from) {
+  return dim <= from ? (__mmask16)0 : dim - from >= 16 ? (__mmask16)0xFFFF : tail_mask(dim - from);
+}
+
 float l2sq_avx512(const float* a, const float* b, size_t dim) {
+  if (dim <= 32) {
+    const __mmask16 m0 = small_mask(dim, 0), m1 = small_mask(dim, 16);
+    return l2sq_small(_mm512_maskz_loadu_ps(m0, a), _mm512_maskz_loadu_ps(m1, a + 16), b, m0, m1);
+  }
   __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
   size_t i = 0;
   for (; i + 64 <= dim; i += 64) {
@@ -35,6 +55,10 @@ float l2sq_avx512(const float* a, const float* b, size_t dim) {
 }
 
 float dot_avx512(const float* a, const float* b, size_t dim) {
+  if (dim <= 32) {
+    const __mmask16 m0 = small_mask(dim, 0), m1 = small_mask(dim, 16);
+    return dot_small(_mm512_maskz_loadu_ps(m0, a), _mm512_maskz_loadu_ps(m1, a + 16), b, m0, m1);
+  }
   __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
   size_t i = 0;
   for (; i + 64 <= dim; i += 64) {
@@ -150,7 +174,84 @@ void block_score_tile_avx512(const float* qs, size_t nq, const float* blocks, si
   }
 }
 
-const KernelTable kTable = {SimdLevel::Avx512, "avx512", l2sq_avx512, dot_avx512, block_score_tile_avx512};
+// int8 codes: 32 at a time widened to int16 (vpmovsxbw), then vpmaddwd sums
+// pairs of 16-bit products into int32 lanes (AVX-512BW). The tail is a masked load.
+inline __m512i load_i8_as_i16(const int8_t* p) { return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i*)p)); }
+inline __m512i load_i8_as_i16_masked(const int8_t* p, size_t n) {
+  const __mmask32 m = (__mmask32)(n >= 32 ? 0xFFFFFFFFu : ((1u << n) - 1u));
+  return _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, p));
+}
+
+inline int32_t l2sq_i8_avx512(const int8_t* a, const int8_t* b, size_t dim) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+  size_t i = 0;
+  for (; i + 64 <= dim; i += 64) {
+    const __m512i d0 = _mm512_sub_epi16(load_i8_as_i16(a + i), load_i8_as_i16(b + i));
+    const __m512i d1 = _mm512_sub_epi16(load_i8_as_i16(a + i + 32), load_i8_as_i16(b + i + 32));
+    s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(d0, d0));
+    s1 = _mm512_add_epi32(s1, _mm512_madd_epi16(d1, d1));
+  }
+  for (; i < dim; i += 32) {
+    const __m512i d = _mm512_sub_epi16(load_i8_as_i16_masked(a + i, dim - i), load_i8_as_i16_masked(b + i, dim - i));
+    s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(d, d));
+  }
+  return _mm512_reduce_add_epi32(_mm512_add_epi32(s0, s1));
+}
+
+inline int32_t dot_i8_avx512(const int8_t* a, const int8_t* b, size_t dim) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+  size_t i = 0;
+  for (; i + 64 <= dim; i += 64) {
+    s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(load_i8_as_i16(a + i), load_i8_as_i16(b + i)));
+    s1 = _mm512_add_epi32(s1, _mm512_madd_epi16(load_i8_as_i16(a + i + 32), load_i8_as_i16(b + i + 32)));
+  }
+  for (; i < dim; i += 32)
+    s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(load_i8_as_i16_masked(a + i, dim - i),
+                                                load_i8_as_i16_masked(b + i, dim - i)));
+  return _mm512_reduce_add_epi32(_mm512_add_epi32(s0, s1));
+}
+
+void l2sq_i8_batch_avx512(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
+                          size_t dim, float* out) {
+  for (size_t t = 0; t < n; ++t)
+    out[t] = (float)l2sq_i8_avx512(q, reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride), dim);
+}
+
+void neg_dot_i8_batch_avx512(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
+                             size_t dim, float* out) {
+  for (size_t t = 0; t < n; ++t)
+    out[t] = -(float)dot_i8_avx512(q, reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride), dim);
+}
+
+void l2sq_batch_avx512(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
+                   float* out) {
+  if (dim <= 32) {
+    const __mmask16 m0 = small_mask(dim, 0), m1 = small_mask(dim, 16);
+    const __m512 q0 = _mm512_maskz_loadu_ps(m0, q), q1 = _mm512_maskz_loadu_ps(m1, q + 16);
+    for (size_t t = 0; t < n; ++t)
+      out[t] = l2sq_small(q0, q1, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), m0, m1);
+    return;
+  }
+  for (size_t t = 0; t < n; ++t)
+    out[t] = l2sq_avx512(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+}
+
+void dot_batch_avx512(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
+                  float* out) {
+  if (dim <= 32) {
+    const __mmask16 m0 = small_mask(dim, 0), m1 = small_mask(dim, 16);
+    const __m512 q0 = _mm512_maskz_loadu_ps(m0, q), q1 = _mm512_maskz_loadu_ps(m1, q + 16);
+    for (size_t t = 0; t < n; ++t)
+      out[t] = dot_small(q0, q1, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), m0, m1);
+    return;
+  }
+  for (size_t t = 0; t < n; ++t)
+    out[t] = dot_avx512(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+}
+
+const KernelTable kTable = {SimdLevel::Avx512, "avx512", l2sq_avx512, dot_avx512, block_score_tile_avx512,
+                            l2sq_batch_avx512, dot_batch_avx512,
+                            l2sq_i8_batch_avx512, neg_dot_i8_batch_avx512};
 
 }  // namespace
 

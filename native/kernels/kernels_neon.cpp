@@ -58,7 +58,66 @@ void block_score_tile_neon(const float* qs, size_t nq, const float* blocks, size
   }
 }
 
-const KernelTable kTable = {SimdLevel::Neon, "neon", l2sq_neon, dot_neon, block_score_tile_neon};
+inline int32_t l2sq_i8_neon(const int8_t* a, const int8_t* b, size_t dim) {
+  int32x4_t s0 = vdupq_n_s32(0), s1 = vdupq_n_s32(0);
+  size_t i = 0;
+  for (; i + 16 <= dim; i += 16) {
+    const int8x16_t x = vld1q_s8(a + i), y = vld1q_s8(b + i);
+    const int16x8_t d0 = vsubl_s8(vget_low_s8(x), vget_low_s8(y));
+    const int16x8_t d1 = vsubl_high_s8(x, y);
+    s0 = vmlal_s16(s0, vget_low_s16(d0), vget_low_s16(d0));
+    s1 = vmlal_high_s16(s1, d0, d0);
+    s0 = vmlal_s16(s0, vget_low_s16(d1), vget_low_s16(d1));
+    s1 = vmlal_high_s16(s1, d1, d1);
+  }
+  int32_t s = vaddvq_s32(vaddq_s32(s0, s1));
+  for (; i < dim; ++i) {
+    const int32_t d = (int32_t)a[i] - (int32_t)b[i];
+    s += d * d;
+  }
+  return s;
+}
+
+inline int32_t dot_i8_neon(const int8_t* a, const int8_t* b, size_t dim) {
+  int32x4_t s0 = vdupq_n_s32(0), s1 = vdupq_n_s32(0);
+  size_t i = 0;
+  for (; i + 16 <= dim; i += 16) {
+    const int8x16_t x = vld1q_s8(a + i), y = vld1q_s8(b + i);
+    s0 = vpadalq_s16(s0, vmull_s8(vget_low_s8(x), vget_low_s8(y)));
+    s1 = vpadalq_s16(s1, vmull_high_s8(x, y));
+  }
+  int32_t s = vaddvq_s32(vaddq_s32(s0, s1));
+  for (; i < dim; ++i) s += (int32_t)a[i] * (int32_t)b[i];
+  return s;
+}
+
+void l2sq_i8_batch_neon(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
+                        size_t dim, float* out) {
+  for (size_t t = 0; t < n; ++t)
+    out[t] = (float)l2sq_i8_neon(q, reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride), dim);
+}
+
+void neg_dot_i8_batch_neon(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
+                           size_t dim, float* out) {
+  for (size_t t = 0; t < n; ++t)
+    out[t] = -(float)dot_i8_neon(q, reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride), dim);
+}
+
+void l2sq_batch_neon(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
+                   float* out) {
+  for (size_t t = 0; t < n; ++t)
+    out[t] = l2sq_neon(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+}
+
+void dot_batch_neon(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
+                  float* out) {
+  for (size_t t = 0; t < n; ++t)
+    out[t] = dot_neon(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+}
+
+const KernelTable kTable = {SimdLevel::Neon, "neon", l2sq_neon, dot_neon, block_score_tile_neon,
+                            l2sq_batch_neon, dot_batch_neon,
+                            l2sq_i8_batch_neon, neg_dot_i8_batch_neon};
 
 }  // namespace
 

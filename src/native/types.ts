@@ -33,6 +33,7 @@ export interface NativeHnswParams {
   efConstruction: number;
   efSearch: number;
   seed: number;
+  quantization: 'none' | 'int8';
 }
 
 export interface NativeHnswIndex {
@@ -58,7 +59,10 @@ export interface NativeHnswIndex {
 }
 
 export interface NativeHnswIndexClass {
-  new (dim: number, metric: string, M: number, efConstruction: number, efSearch: number, seed: number): NativeHnswIndex;
+  new (
+    dim: number, metric: string, M: number, efConstruction: number, efSearch: number, seed: number,
+    quantization?: 'none' | 'int8',
+  ): NativeHnswIndex;
   load(path: string): NativeHnswIndex;
   loadAsync(path: string): Promise<NativeHnswIndex>;
 }
@@ -70,6 +74,8 @@ export interface NativeAddon {
   threadCount(): number;
   kernelDistance(level: string, op: 'l2sq' | 'dot' | 'cosine', a: Float32Array, b: Float32Array): number;
   kernelBlockDots(level: string, queries: Float32Array, nq: number, vectors: Float32Array, dim: number): Float32Array;
+  /** The int8 batch kernel at a level: one key per id (row of xs, dim = q.length). */
+  kernelCodes(level: string, op: 'l2sq_i8' | 'neg_dot_i8', q: Int8Array, xs: Int8Array, ids: Uint32Array): Float32Array;
   /** Seconds for reps x n kernel calls on in-cache data (bench/ only). */
   benchKernel(level: string, op: 'l2sq' | 'dot', dim: number, n: number, reps: number): number;
   /** Best single-thread read bandwidth in bytes/s over a buffer of `bytes` (bench/ only). */
