@@ -5,20 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FlatIndex, HnswIndex, type Metric } from '../src/index.js';
-import { rng } from './helpers/reference.js';
+import { mixture, rng } from './helpers/reference.js';
 
-/** Seeded Gaussian mixture: n points around `clusters` random centres. */
-function mixture(n: number, dim: number, seed: number, clusters = 20): Float32Array {
-  const r = rng(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-  const centres = Array.from({ length: clusters }, () => Float32Array.from({ length: dim }, () => gauss() * 3));
-  const out = new Float32Array(n * dim);
-  for (let i = 0; i < n; i++) {
-    const c = centres[Math.floor(r() * clusters)];
-    for (let d = 0; d < dim; d++) out[i * dim + d] = c[d] + gauss();
-  }
-  return out;
-}
 
 function row(data: Float32Array, dim: number, i: number): Float32Array {
   return data.subarray(i * dim, (i + 1) * dim);
@@ -229,14 +217,8 @@ describe('HnswIndex deletes, churn and updates', () => {
 describe('HnswIndex inner product on hub-heavy data', () => {
   it('keeps recall@10 >= 0.95 at ef 64 when most nodes have no inbound link (a shared offset makes norms dominate)', () => {
     // Regression: relinking orphans by evicting links from full lists took this to 0.44.
-    const dim = 48, n = 4000, r = rng(11);
-    const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-    const centres = Array.from({ length: 20 }, () => Float32Array.from({ length: dim }, () => gauss() * 3));
-    const all = new Float32Array((n + 100) * dim);
-    for (let i = 0; i < n + 100; i++) {
-      const c = centres[Math.floor(r() * 20)];
-      for (let d = 0; d < dim; d++) all[i * dim + d] = c[d] + gauss() + 0.5 * d;
-    }
+    const dim = 48, n = 4000;
+    const all = mixture(n + 100, dim, 11, 20, 0.5);
     const labels = Float64Array.from({ length: n }, (_, i) => i);
     const h = new HnswIndex({ dim, metric: 'ip' });
     const f = new FlatIndex({ dim, metric: 'ip' });

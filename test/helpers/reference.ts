@@ -55,3 +55,20 @@ export function rows(data: Float32Array, dim: number): Float32Array[] {
   for (let i = 0; i < data.length / dim; i++) out.push(data.subarray(i * dim, (i + 1) * dim));
   return out;
 }
+
+/**
+ * Seeded Gaussian mixture: n points around `clusters` random centres. `shift` adds
+ * shift * d to component d of every point (a large shared offset makes norms dominate
+ * inner products: hub-heavy data).
+ */
+export function mixture(n: number, dim: number, seed: number, clusters = 20, shift = 0): Float32Array {
+  const r = rng(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const centres = Array.from({ length: clusters }, () => Float32Array.from({ length: dim }, () => gauss() * 3));
+  const out = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    const c = centres[Math.floor(r() * clusters)];
+    for (let d = 0; d < dim; d++) out[i * dim + d] = c[d] + gauss() + shift * d;
+  }
+  return out;
+}
