@@ -8,17 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FlatIndex, HnswIndex, availableSimdLevels, type Metric } from '../src/index.js';
-import { mixture } from './helpers/reference.js';
+import { mixture, recall } from './helpers/reference.js';
 
 
-function recall(got: Float64Array, truth: Float64Array, nq: number, k: number): number {
-  let hits = 0;
-  for (let i = 0; i < nq; i++) {
-    const t = new Set(truth.subarray(i * k, (i + 1) * k));
-    for (const l of got.subarray(i * k, (i + 1) * k)) if (t.has(l)) hits++;
-  }
-  return hits / (nq * k);
-}
 
 // The file checksum (native/index/checksum.h), to re-seal edited headers and sections.
 const M64 = (1n << 64n) - 1n;

@@ -72,3 +72,13 @@ export function mixture(n: number, dim: number, seed: number, clusters = 20, shi
   }
   return out;
 }
+
+/** Mean recall@k of approximate rows against exact rows (both row-major, k columns). */
+export function recall(got: ArrayLike<number>, truth: Float64Array, nq: number, k: number): number {
+  let hits = 0;
+  for (let i = 0; i < nq; i++) {
+    const t = new Set(truth.subarray(i * k, (i + 1) * k));
+    for (let j = 0; j < k; j++) if (t.has(got[i * k + j])) hits++;
+  }
+  return hits / (nq * k);
+}
