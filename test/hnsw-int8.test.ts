@@ -9,42 +9,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FlatIndex, HnswIndex, availableSimdLevels, type Metric } from '../src/index.js';
 import { mixture, recall } from './helpers/reference.js';
+// @ts-expect-error plain .mjs module without type declarations
+import { checksum, reseal, sections } from './helpers/hnsw-file.mjs';
 
 
 
-// The file checksum (native/index/checksum.h), to re-seal edited headers and sections.
-const M64 = (1n << 64n) - 1n;
-const P1 = 0x9e3779b185ebca87n, P2 = 0xc2b2ae3d27d4eb4fn, P3 = 0x165667b19e3779f9n;
-const rotl = (x: bigint, r: number) => ((x << BigInt(r)) | (x >> BigInt(64 - r))) & M64;
-function checksum(buf: Buffer): bigint {
-  const lanes = [(P1 + P2) & M64, P2, 0n, (0n - P1) & M64];
-  let i = 0;
-  for (; i + 32 <= buf.length; i += 32)
-    for (let j = 0; j < 4; j++) lanes[j] = (rotl((lanes[j] + buf.readBigUInt64LE(i + 8 * j) * P2) & M64, 31) * P1) & M64;
-  let h = (rotl(lanes[0], 1) + rotl(lanes[1], 7) + rotl(lanes[2], 12) + rotl(lanes[3], 18)) & M64;
-  h ^= (BigInt(buf.length) * P1) & M64;
-  for (; i < buf.length; i++) h = (rotl(h ^ ((BigInt(buf[i]) * P3) & M64), 11) * P1) & M64;
-  h ^= h >> 33n;
-  h = (h * P2) & M64;
-  h ^= h >> 29n;
-  h = (h * P3) & M64;
-  h ^= h >> 32n;
-  return h;
-}
-function sections(buf: Buffer): Array<{ at: number; start: number; len: number; tag: string }> {
-  const list = [];
-  for (let at = 96; at + 24 <= buf.length; ) {
-    const len = Number(buf.readBigUInt64LE(at + 8));
-    list.push({ at, start: at + 24, len, tag: buf.toString('latin1', at, at + 4) });
-    at += 24 + len;
-  }
-  return list;
-}
-function reseal(buf: Buffer): Buffer {
-  buf.writeBigUInt64LE(checksum(buf.subarray(0, 88)), 88);
-  for (const s of sections(buf)) buf.writeBigUInt64LE(checksum(buf.subarray(s.start, s.start + s.len)), s.at + 16);
-  return buf;
-}
 
 const METRICS: Metric[] = ['euclidean', 'cosine', 'ip'];
 const dim = 48;
