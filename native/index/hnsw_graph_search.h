@@ -228,10 +228,19 @@ void HnswGraph::search_layer_all(const float* q, size_t ef, HnswScratch& sc) con
 }
 
 // Greedy descent through the layers above to_level: move to any nearer neighbour
-// until none is nearer.
+// until none is nearer. A node scored earlier in the descent (at this level or
+// above: a node is on every level below its own) is skipped: its key was not below
+// the current one then, and the current key only shrinks, so the path is the same
+// with fewer distances (upper lists of successive nodes overlap).
 template <int K, bool kLocked>
 void HnswGraph::greedy(const float* q, uint32_t* cur, float* cur_key, int from_level, int to_level,
                        HnswScratch& sc) const {
+  if (from_level <= to_level) return;
+  sc.visited.reset(used_);
+  uint16_t* const marks = sc.visited.marks.data();
+  const uint16_t epoch = sc.visited.epoch;
+  marks[*cur] = epoch;
+  uint32_t* const todo = sc.todo.data();
   for (int l = from_level; l > to_level; --l) {
     bool changed = true;
     while (changed) {
@@ -246,12 +255,20 @@ void HnswGraph::greedy(const float* q, uint32_t* cur, float* cur_key, int from_l
         ln = links(*cur, l);
       }
       const uint32_t cnt = ln[0];
-      batch_keys<K>(q, sc.query_codes.data(), ln + 1, cnt, sc.keys.data());
+      uint32_t todo_count = 0;
       for (uint32_t j = 1; j <= cnt; ++j) {
-        const float k = sc.keys[j - 1];
+        const uint32_t n = ln[j];
+        const bool fresh = marks[n] != epoch;
+        marks[n] = epoch;
+        todo[todo_count] = n;
+        todo_count += fresh;
+      }
+      batch_keys<K>(q, sc.query_codes.data(), todo, todo_count, sc.keys.data());
+      for (uint32_t t = 0; t < todo_count; ++t) {
+        const float k = sc.keys[t];
         if (k < *cur_key) {
           *cur_key = k;
-          *cur = ln[j];
+          *cur = todo[t];
           changed = true;
         }
       }
