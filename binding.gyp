@@ -44,7 +44,8 @@
         "native/bench/probes.cpp",
         "native/binding/addon.cpp",
         "native/binding/flat_index_wrap.cpp",
-        "native/binding/hnsw_index_wrap.cpp"
+        "native/binding/hnsw_index_wrap.cpp",
+        "native/binding/label_filter_wrap.cpp"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -4,6 +4,7 @@ import { native } from './native/load.js';
 export { FlatIndex, type FlatIndexOptions, type FlatSearchOptions } from './indexes/flat-index.js';
 export { HnswIndex, type HnswIndexOptions, type HnswSearchOptions, type HnswAddOptions, type HnswQuantization } from './indexes/hnsw-index.js';
 export type { LabelFilter } from './indexes/filter.js';
+export { AllowList } from './indexes/allow-list.js';
 export type { SearchResult, BatchSearchResult, BatchOptions } from './indexes/results.js';
 export type { Metric, VectorLike, VectorsLike, LabelsLike } from './indexes/input.js';
 export { VectorStore } from './store/vector-store.js';

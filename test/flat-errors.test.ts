@@ -69,7 +69,7 @@ describe('FlatIndex search rejects bad input', () => {
     ['query type', (idx) => idx.search('abc' as never, 1), TypeError, /query: expected a Float32Array/],
     ['batch of numbers', (idx) => idx.searchBatch([1, 2, 3] as never, 1), TypeError, /array of vectors, got an array of numbers/],
     ['threads 0', (idx) => idx.searchBatch([[0, 0, 0]], 1, { threads: 0 }), RangeError, /threads: expected an integer from 1/],
-    ['bad filter', (idx) => idx.search([0, 0, 0], 1, { filter: 'x' as never }), TypeError, /filter: expected an array of labels or a function/],
+    ['bad filter', (idx) => idx.search([0, 0, 0], 1, { filter: 'x' as never }), TypeError, /filter: expected an array of labels, an AllowList or a function/],
     ['bad filter label', (idx) => idx.search([0, 0, 0], 1, { filter: [-1] }), RangeError, /filter\[0\]/],
   ];
   it.each(cases)('%s', (_name, call, type, message) => {

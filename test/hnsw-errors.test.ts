@@ -71,7 +71,7 @@ describe('HnswIndex search rejects bad input', () => {
     ['batch of numbers', () => seeded().searchBatch([1, 2, 3] as never, 1), TypeError, /array of vectors, got an array of numbers/],
     ['batch dimension', () => seeded().searchBatch([[0, 0]], 1), RangeError, /queries\[0\]: expected dimension 3, got 2/],
     ['threads 0', () => seeded().searchBatch([[0, 0, 0]], 1, { threads: 0 }), RangeError, /threads: expected an integer from 1/],
-    ['bad filter', () => seeded().search([0, 0, 0], 1, { filter: 'x' as never }), TypeError, /filter: expected an array of labels or a function/],
+    ['bad filter', () => seeded().search([0, 0, 0], 1, { filter: 'x' as never }), TypeError, /filter: expected an array of labels, an AllowList or a function/],
     ['bad filter label', () => seeded().search([0, 0, 0], 1, { filter: [-1] }), RangeError, /filter\[0\]/],
     ['remove bad label', () => seeded().remove([1, -2]), RangeError, /labels\[1\]/],
   ];

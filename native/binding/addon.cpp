@@ -8,6 +8,7 @@
 #include "../util/thread_pool.h"
 #include "flat_index_wrap.h"
 #include "hnsw_index_wrap.h"
+#include "label_filter_wrap.h"
 #include "napi_util.h"
 
 namespace quiver {
@@ -188,6 +189,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unlockFile", Napi::Function::New(env, UnlockFile));
   FlatIndexWrap::Init(env, exports);
   HnswIndexWrap::Init(env, exports);
+  LabelFilterWrap::Init(env, exports);
   return exports;
 }
 

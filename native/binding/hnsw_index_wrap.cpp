@@ -310,7 +310,7 @@ Napi::Value HnswIndexWrap::Compact(const Napi::CallbackInfo& info) {
 
 // searchInto(query, k, ef, outLabels, outDistances, allow?) -> count.
 // The sync single-query path: reads the query and writes the results in place
-// (no copies, no allocations besides the filter).
+// (no copies, no allocations besides a filter given as a list of labels).
 Napi::Value HnswIndexWrap::SearchInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -325,15 +325,11 @@ Napi::Value HnswIndexWrap::SearchInto(const Napi::CallbackInfo& info) {
     auto out_dist = expect_f32(env, info[4], "outDistances");
     const size_t cap = std::min({k, out_labels.ElementLength(), out_dist.ElementLength()});
     check_finite(env, q.Data(), 1, dim, "query");
-    std::optional<LabelFilter> filter;
-    if (info.Length() > 5 && !info[5].IsUndefined() && !info[5].IsNull()) {
-      auto allow = to_labels(env, expect_f64(env, info[5], "filter"), "filter");
-      filter = LabelFilter::from_labels(allow.data(), allow.size());
-    }
+    const std::shared_ptr<const LabelFilter> filter = info.Length() > 5 ? parse_filter_arg(env, info[5]) : nullptr;
     uint64_t small[256];
     std::vector<uint64_t> large(cap > 256 ? cap : 0);
     uint64_t* labels = cap > 256 ? large.data() : small;
-    const size_t n = index_->search_into(q.Data(), cap, ef, filter ? &*filter : nullptr, labels, out_dist.Data());
+    const size_t n = index_->search_into(q.Data(), cap, ef, filter.get(), labels, out_dist.Data());
     double* ol = out_labels.Data();
     for (size_t i = 0; i < n; ++i) ol[i] = (double)labels[i];
     return Napi::Number::New(env, (double)n);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../index/label_filter.h"
+#include "label_filter_wrap.h"
 
 #include "../index/flat_index.h"
 #include "napi_util.h"
@@ -20,8 +21,8 @@ struct SearchArgs {
   size_t nq = 0;
   size_t k = 0;
   size_t threads = 0;
-  std::optional<LabelFilter> filter;  // allow-list, when the caller gave one
-  const LabelFilter* filter_ptr() const { return filter ? &*filter : nullptr; }
+  std::shared_ptr<const LabelFilter> filter;  // allow-list, when the caller gave one (maybe prepared)
+  const LabelFilter* filter_ptr() const { return filter.get(); }
 };
 
 inline SearchArgs parse_search_args(const Napi::CallbackInfo& info, size_t dim) {
@@ -36,10 +37,7 @@ inline SearchArgs parse_search_args(const Napi::CallbackInfo& info, size_t dim) 
     throw_range(env, "queries: expected " + std::to_string(a.nq) + " x " + std::to_string(dim) + " = " +
                          std::to_string(a.nq * dim) + " floats, got " + std::to_string(q.ElementLength()));
   check_finite(env, q.Data(), a.nq, dim, "query");
-  if (info.Length() > 4 && !info[4].IsUndefined() && !info[4].IsNull()) {
-    auto allow = to_labels(env, expect_f64(env, info[4], "filter"), "filter");
-    a.filter = LabelFilter::from_labels(allow.data(), allow.size());
-  }
+  if (info.Length() > 4) a.filter = parse_filter_arg(env, info[4]);
   a.queries.assign(q.Data(), q.Data() + q.ElementLength());
   return a;
 }

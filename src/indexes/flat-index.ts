@@ -1,6 +1,6 @@
 // FlatIndex: exact k-nearest-neighbour search over the native blocked kernels.
 import { native } from '../native/load.js';
-import type { NativeFlatIndex } from '../native/types.js';
+import type { NativeAllow, NativeFlatIndex } from '../native/types.js';
 import {
   checkDim, checkK, checkMetric, checkThreads, describe, toBatch, toLabels, toQuery, toVectors,
   type LabelsLike, type Metric, type VectorLike, type VectorsLike,
@@ -111,7 +111,7 @@ export class FlatIndex {
     return { labels: r.labels, distances: r.distances, k: r.k, nq: q.count };
   }
 
-  #allow(options: FlatSearchOptions): Float64Array | undefined {
+  #allow(options: FlatSearchOptions): NativeAllow | undefined {
     return toAllowList(options?.filter, () => this.#native.labels());
   }
 }

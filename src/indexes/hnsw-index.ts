@@ -1,7 +1,7 @@
 // HnswIndex: approximate k-nearest-neighbour search over a native HNSW graph
 // (native/index/hnsw_*), with deletes, in-graph filters and a checked file format.
 import { native } from '../native/load.js';
-import type { NativeHnswIndex } from '../native/types.js';
+import type { NativeAllow, NativeHnswIndex } from '../native/types.js';
 import {
   checkDim, checkK, checkMetric, checkThreads, describe, toBatch, toLabels, toQuery, toVectors,
   type LabelsLike, type Metric, type VectorLike, type VectorsLike,
@@ -236,7 +236,7 @@ export class HnswIndex {
     return ef === undefined ? this.efSearch : checkPositiveInt(ef, 'ef', MAX_EF);
   }
 
-  #allow(options: HnswSearchOptions | undefined): Float64Array | undefined {
+  #allow(options: HnswSearchOptions | undefined): NativeAllow | undefined {
     return toAllowList(options?.filter, () => this.#native.labels());
   }
 }

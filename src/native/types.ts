@@ -1,6 +1,14 @@
 // The shape of the compiled addon (native/binding/*). Internal: users see the
 // wrappers in src/indexes, which validate and normalise input first.
 
+/** A prepared allow-list (see AllowList in src/indexes/allow-list.ts). */
+export interface NativeAllowList {
+  count(): number;
+}
+
+/** The filter argument of native searches: labels, or a prepared allow-list. */
+export type NativeAllow = Float64Array | NativeAllowList;
+
 export interface NativeSearchResult {
   labels: Float64Array;
   distances: Float32Array;
@@ -17,13 +25,13 @@ export interface NativeFlatIndex {
   /** Every live label. */
   labels(): Float64Array;
   /** `allow`: optional allow-list of labels (only these can be returned). */
-  search(queries: Float32Array, nq: number, k: number, threads?: number, allow?: Float64Array): NativeSearchResult;
+  search(queries: Float32Array, nq: number, k: number, threads?: number, allow?: NativeAllow): NativeSearchResult;
   /** Writes into caller-allocated arrays (cheaper than native allocation); returns columns per query. */
   search(
-    queries: Float32Array, nq: number, k: number, threads: number | undefined, allow: Float64Array | undefined,
+    queries: Float32Array, nq: number, k: number, threads: number | undefined, allow: NativeAllow | undefined,
     outLabels: Float64Array, outDistances: Float32Array,
   ): number;
-  searchAsync(queries: Float32Array, nq: number, k: number, threads?: number, allow?: Float64Array): Promise<NativeSearchResult>;
+  searchAsync(queries: Float32Array, nq: number, k: number, threads?: number, allow?: NativeAllow): Promise<NativeSearchResult>;
 }
 
 export interface NativeHnswParams {
@@ -51,9 +59,9 @@ export interface NativeHnswIndex {
   labels(): Float64Array;
   compact(threads?: number): number;
   /** One query, results written into the given arrays (up to k); returns the count. */
-  searchInto(query: Float32Array, k: number, ef: number, outLabels: Float64Array, outDistances: Float32Array, allow?: Float64Array): number;
-  search(queries: Float32Array, nq: number, k: number, threads?: number, allow?: Float64Array, ef?: number): NativeSearchResult;
-  searchAsync(queries: Float32Array, nq: number, k: number, threads?: number, allow?: Float64Array, ef?: number): Promise<NativeSearchResult>;
+  searchInto(query: Float32Array, k: number, ef: number, outLabels: Float64Array, outDistances: Float32Array, allow?: NativeAllow): number;
+  search(queries: Float32Array, nq: number, k: number, threads?: number, allow?: NativeAllow, ef?: number): NativeSearchResult;
+  searchAsync(queries: Float32Array, nq: number, k: number, threads?: number, allow?: NativeAllow, ef?: number): Promise<NativeSearchResult>;
   save(path: string): void;
   saveAsync(path: string): Promise<void>;
 }
@@ -84,5 +92,6 @@ export interface NativeAddon {
   lockFile(fd: number): boolean;
   unlockFile(fd: number): void;
   NativeFlatIndex: new (dim: number, metric: string) => NativeFlatIndex;
+  NativeAllowList: new (labels: Float64Array) => NativeAllowList;
   NativeHnswIndex: NativeHnswIndexClass;
 }
