@@ -237,6 +237,16 @@ float HnswGraph::key(const float* q, uint32_t s) const {
   return 0.0f;
 }
 
+void HnswGraph::keys(const float* q, const uint32_t* ids, size_t n, float* out) const {
+  for (size_t t = 0; t < n; ++t) __builtin_prefetch(vector(ids[t]));
+  switch (kind_) {
+    case kL2: batch_keys<kL2>(q, nullptr, ids, n, out); break;
+    case kDot: batch_keys<kDot>(q, nullptr, ids, n, out); break;
+    case kCos: batch_keys<kCos>(q, nullptr, ids, n, out); break;
+    default: break;
+  }
+}
+
 float HnswGraph::key_to_distance(float key) const {
   switch (kind_) {
     case kL2: return std::sqrt(std::max(0.0f, key));

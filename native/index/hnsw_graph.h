@@ -141,6 +141,8 @@ class HnswGraph {
   void prepare_query(const float* q, float* out) const;
   // Ordering key of a slot for a prepared query: smaller is nearer.
   float key(const float* q, uint32_t s) const;
+  // Float32 keys of n slots (exact, also in int8 mode), one batch-kernel call.
+  void keys(const float* q, const uint32_t* ids, size_t n, float* out) const;
   // The user-visible distance for a key (metric.h conventions).
   float key_to_distance(float key) const;
   // Best `ef` nodes for which accept(slot) holds, ascending by key, in sc.found.

@@ -247,9 +247,23 @@ size_t HnswIndex::graph_results(HnswScratch& sc, size_t k, uint64_t* labels, flo
 size_t HnswIndex::exact_search(const float* prepared, size_t k, const LabelFilter* filter, uint64_t* labels,
                                float* distances) const {
   TopK top(k);
+  // Slots are scored in chunks with one batch-kernel call each (their blocks
+  // prefetched together), not one dispatched call per vector.
+  constexpr size_t kChunk = 256;
+  uint32_t ids[kChunk];
+  float keys[kChunk];
+  size_t pending = 0;
+  auto flush = [&]() {
+    graph_.keys(prepared, ids, pending, keys);
+    for (size_t t = 0; t < pending; ++t) {
+      const float d = graph_.key_to_distance(keys[t]);
+      if (d <= top.threshold()) top.push({d, graph_.label(ids[t]), ids[t]});
+    }
+    pending = 0;
+  };
   auto consider = [&](uint32_t s) {
-    const float d = graph_.key_to_distance(graph_.key(prepared, s));
-    if (d <= top.threshold()) top.push({d, graph_.label(s), s});
+    ids[pending++] = s;
+    if (pending == kChunk) flush();
   };
   if (filter) {
     filter->for_each([&](uint64_t label) {
@@ -260,6 +274,7 @@ size_t HnswIndex::exact_search(const float* prepared, size_t k, const LabelFilte
     for (size_t s = 0; s < graph_.used(); ++s)
       if (graph_.state((uint32_t)s) == SlotState::Live) consider((uint32_t)s);
   }
+  if (pending > 0) flush();
   std::vector<Candidate>& items = top.items();
   sort_candidates(items);
   for (size_t i = 0; i < items.size(); ++i) {
