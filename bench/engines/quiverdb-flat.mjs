@@ -1,6 +1,6 @@
 // quiverdb FlatIndex: exact search (blocked SIMD kernels), the exact-search anchor.
 import { loadQuiverdb, quiverdbVersion } from '../lib/quiverdb.mjs';
-import { rowLabels } from './shared.mjs';
+import { allowListCache, rowLabels } from './shared.mjs';
 
 export const info = { name: 'quiverdb-flat', label: 'quiverdb FlatIndex (exact)', kind: 'exact', quiverdb: true };
 
@@ -15,14 +15,7 @@ export async function probe() {
 
 export async function create({ dim, metric }) {
   const { FlatIndex, AllowList } = await loadQuiverdb();
-  // The runner reuses one allow object per filter: prepare it natively once, as a user
-  // filtering many queries the same way would (AllowList; labels per call otherwise).
-  const prepared = new WeakMap();
-  const allowList = (allow) => {
-    if (!AllowList) return allow.labels;
-    if (!prepared.has(allow)) prepared.set(allow, new AllowList(allow.labels));
-    return prepared.get(allow);
-  };
+  const allowList = allowListCache(AllowList);
   let index = new FlatIndex({ dim, metric });
   const persistence = typeof index.save === 'function' && typeof FlatIndex.load === 'function';
   return {

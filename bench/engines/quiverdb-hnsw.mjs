@@ -1,6 +1,6 @@
 // quiverdb HnswIndex: the approximate index under test.
 import { loadQuiverdb, quiverdbVersion } from '../lib/quiverdb.mjs';
-import { rowLabels, toInt32 } from './shared.mjs';
+import { allowListCache, rowLabels, toInt32 } from './shared.mjs';
 
 export const info = { name: 'quiverdb-hnsw', label: 'quiverdb HnswIndex', kind: 'hnsw', quiverdb: true };
 
@@ -17,14 +17,7 @@ export async function probe() {
 
 export async function create({ dim, metric }) {
   const { HnswIndex, AllowList } = await loadQuiverdb();
-  // The runner reuses one allow object per filter: prepare it natively once, as a user
-  // filtering many queries the same way would (AllowList; labels per call otherwise).
-  const prepared = new WeakMap();
-  const allowList = (allow) => {
-    if (!AllowList) return allow.labels;
-    if (!prepared.has(allow)) prepared.set(allow, new AllowList(allow.labels));
-    return prepared.get(allow);
-  };
+  const allowList = allowListCache(AllowList);
   let index = null;
   return {
     capabilities: { threadedBuild: true, batchThreads: 'all', filter: true, persistence: true, exact: false },

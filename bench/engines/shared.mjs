@@ -37,3 +37,17 @@ export function packageVersion(require, name) {
     return undefined;
   }
 }
+
+/**
+ * quiverdb filters for the runner's allow objects (one per filter, reused across queries):
+ * each prepared once as an AllowList, as a user filtering many queries the same way would
+ * (labels are converted on every call otherwise). Plain labels when the build predates AllowList.
+ */
+export function allowListCache(AllowList) {
+  const prepared = new WeakMap();
+  return (allow) => {
+    if (!AllowList) return allow.labels;
+    if (!prepared.has(allow)) prepared.set(allow, new AllowList(allow.labels));
+    return prepared.get(allow);
+  };
+}
