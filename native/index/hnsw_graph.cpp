@@ -267,7 +267,11 @@ float HnswGraph::pair_key(uint32_t a, uint32_t b) const {
   return 0.0f;
 }
 
-static bool has_slot(const std::vector<HnswNeighbor>& v, uint32_t slot);
+static bool has_slot(const std::vector<HnswNeighbor>& v, uint32_t slot) {
+  for (const HnswNeighbor& x : v)
+    if (x.slot == slot) return true;
+  return false;
+}
 
 float HnswGraph::prune_distance(float key) const {
   // Cosine keys are -cos: 1 + key is 1 - cos, half the squared L2 distance between
@@ -308,12 +312,6 @@ void HnswGraph::select_neighbors(const std::vector<HnswNeighbor>& cands, size_t 
     if (out->size() >= floor) break;
     if (!has_slot(*out, c.slot)) out->push_back(c);
   }
-}
-
-static bool has_slot(const std::vector<HnswNeighbor>& v, uint32_t slot) {
-  for (const HnswNeighbor& x : v)
-    if (x.slot == slot) return true;
-  return false;
 }
 
 void HnswGraph::connect(uint32_t n, uint32_t s, float key, int level, HnswScratch& sc) {

@@ -55,6 +55,23 @@ inline void hnsw_offer(std::vector<HnswNeighbor>& res, size_t ef, HnswNeighbor x
   }
 }
 
+// Writes the ids not yet marked in this search's epoch to todo (marking them) and
+// returns their count. Branch-free: whether a neighbour was visited is a coin flip
+// the predictor cannot learn, so the id is always written and the count advanced by
+// `fresh` (todo has room for a whole list).
+inline uint32_t hnsw_collect_unvisited(const uint32_t* ids, uint32_t cnt, uint16_t* marks, uint16_t epoch,
+                                       uint32_t* todo) {
+  uint32_t todo_count = 0;
+  for (uint32_t j = 0; j < cnt; ++j) {
+    const uint32_t n = ids[j];
+    const bool fresh = marks[n] != epoch;
+    marks[n] = epoch;
+    todo[todo_count] = n;
+    todo_count += fresh;
+  }
+  return todo_count;
+}
+
 // Best-first search of one layer from sc.entry. With kLocked, every link list
 // is copied under its node lock (inserts running on other threads may be
 // rewriting it); queries run with the index held shared, so they read in place.
@@ -102,17 +119,8 @@ void HnswGraph::search_layer(const float* q, size_t ef, int level, const Accept&
     // Two passes: first collect the unvisited neighbours and prefetch their
     // vectors (all loads in flight at once), then score them.
     for (uint32_t j = 1; j <= cnt; ++j) __builtin_prefetch(sc.visited.marks.data() + ln[j]);
-    uint32_t todo_count = 0;
     uint32_t* todo = sc.todo.data();
-    uint16_t* const marks = sc.visited.marks.data();
-    const uint16_t epoch = sc.visited.epoch;
-    for (uint32_t j = 1; j <= cnt; ++j) {  // branch-free, as in search_layer_all
-      const uint32_t n = ln[j];
-      const bool fresh = marks[n] != epoch;
-      marks[n] = epoch;
-      todo[todo_count] = n;
-      todo_count += fresh;
-    }
+    const uint32_t todo_count = hnsw_collect_unvisited(ln + 1, cnt, sc.visited.marks.data(), sc.visited.epoch, todo);
     for (uint32_t t = 0; t < todo_count; ++t) {
       // The whole block on layer 0 (links too: the node may be expanded next),
       // the vector alone above it.
@@ -206,16 +214,7 @@ void HnswGraph::search_layer_all(const float* q, size_t ef, HnswScratch& sc) con
     const uint32_t* ln = links(c, 0);
     const uint32_t cnt = ln[0];
     for (uint32_t j = 1; j <= cnt; ++j) __builtin_prefetch(marks + ln[j]);
-    // Unvisited neighbours, compacted without a branch per neighbour (whether one
-    // was visited is a coin flip the predictor cannot learn).
-    uint32_t todo_count = 0;
-    for (uint32_t j = 1; j <= cnt; ++j) {
-      const uint32_t n = ln[j];
-      const bool fresh = marks[n] != epoch;
-      marks[n] = epoch;
-      todo[todo_count] = n;
-      todo_count += fresh;
-    }
+    const uint32_t todo_count = hnsw_collect_unvisited(ln + 1, cnt, marks, epoch, todo);
     for (uint32_t t = 0; t < todo_count; ++t) {
       const char* v = block(todo[t]);
       for (size_t off = 0; off < prefetch_bytes_; off += 64) __builtin_prefetch(v + off);
@@ -255,14 +254,7 @@ void HnswGraph::greedy(const float* q, uint32_t* cur, float* cur_key, int from_l
         ln = links(*cur, l);
       }
       const uint32_t cnt = ln[0];
-      uint32_t todo_count = 0;
-      for (uint32_t j = 1; j <= cnt; ++j) {
-        const uint32_t n = ln[j];
-        const bool fresh = marks[n] != epoch;
-        marks[n] = epoch;
-        todo[todo_count] = n;
-        todo_count += fresh;
-      }
+      const uint32_t todo_count = hnsw_collect_unvisited(ln + 1, cnt, marks, epoch, todo);
       batch_keys<K>(q, sc.query_codes.data(), todo, todo_count, sc.keys.data());
       for (uint32_t t = 0; t < todo_count; ++t) {
         const float k = sc.keys[t];
