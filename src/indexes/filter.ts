@@ -1,6 +1,7 @@
-// Search filters shared by the indexes: an allow-list of labels, or a predicate.
-// Both become one Float64Array allow-list handed to native code, which checks it
-// per candidate with no JS callback in the scan or traversal.
+// Search filters shared by the indexes: an allow-list of labels, a prepared
+// AllowList, or a predicate. Labels and predicates become a Float64Array allow-list
+// (converted natively on each call); an AllowList is handed over as already
+// converted. Native code checks either per candidate with no JS callback.
 import type { NativeAllow } from '../native/types.js';
 import { AllowList } from './allow-list.js';
 import { describe, toLabels, type LabelsLike } from './input.js';
