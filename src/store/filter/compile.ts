@@ -90,23 +90,42 @@ function compileOperators(path: string, ops: Record<string, unknown>, depth: num
 }
 
 /**
- * `{ $gte: a, $lt: b }` becomes one two-sided range, so that only the values
- * between a and b are visited (two one-sided ranges would each visit most keys).
- * Only ranges of the same type merge: a field holding an array can satisfy
- * each bound with a different element, but never both bounds across types.
+ * The range operators on one field become one range per operand type: the
+ * intersection of their bounds (the greatest lower bound, the least upper
+ * bound; at a tie the exclusive bound, which is tighter). So `{ $gte: a, $lt: b }`
+ * visits only the values between a and b (two one-sided ranges would each
+ * visit most keys), and any number of bounds intersect, whatever their order.
+ * An empty intersection (lo above hi) matches no single value.
+ *
+ * This stays exact for a field holding several values (an array), where each
+ * bound is a condition some element must meet, different elements allowed
+ * (MongoDB): an element meeting the tightest lower bound meets every lower
+ * bound, so "every bound met by some element" is "the tightest lower and the
+ * tightest upper bound each met by some element", which the evaluator checks
+ * for such slots (evaluate.ts). Only ranges of the same type merge: numbers
+ * compare with numbers and strings with strings, so a number bound and a
+ * string bound stay two conditions, ANDed.
  */
 function mergeRanges(parts: FilterNode[]): FilterNode[] {
   const out: FilterNode[] = [];
+  const merged = new Map<'number' | 'string', Extract<FilterNode, { kind: 'range' }>>();
   for (const p of parts) {
-    const prev = p.kind === 'range' ? out.find((o) => o.kind === 'range' && o.type === p.type && o.lo === undefined !== (p.lo === undefined)) : undefined;
-    if (p.kind !== 'range' || !prev || prev.kind !== 'range') {
+    if (p.kind !== 'range') {
       out.push(p);
       continue;
     }
-    if (p.lo !== undefined) {
+    const prev = merged.get(p.type);
+    if (!prev) {
+      const copy = { ...p };
+      merged.set(p.type, copy);
+      out.push(copy);
+      continue;
+    }
+    if (p.lo !== undefined && (prev.lo === undefined || p.lo > prev.lo || (p.lo === prev.lo && !p.loInclusive))) {
       prev.lo = p.lo;
       prev.loInclusive = p.loInclusive;
-    } else {
+    }
+    if (p.hi !== undefined && (prev.hi === undefined || p.hi < prev.hi || (p.hi === prev.hi && !p.hiInclusive))) {
       prev.hi = p.hi;
       prev.hiInclusive = p.hiInclusive;
     }
