@@ -185,6 +185,9 @@ function fixedRecords(): { id: string; metadata: Meta }[] {
       if (x !== undefined && (rep < 3 || v % 3 !== 0)) metadata.x = x;
       if (rep % 2 === 0 && a !== undefined) metadata.a = a;
       if ((v + rep) % 3 === 0) metadata.y = (v + rep) % 2 === 0 ? 1 : 'b';
+      // Keys a path can be confused with: a key spelled "a.b" (not the path a.b), prototype names.
+      if ((v + rep) % 5 === 1) metadata['a.b'] = FIELD_VALUES[(v * 3 + rep) % FIELD_VALUES.length] ?? 1;
+      if ((v + rep) % 7 === 2) metadata.constructor = v % 2 === 0 ? { b: 1 } : 3;
       out.push({ id: `r${i++}`, metadata });
     }
   }
@@ -257,14 +260,14 @@ function randomValue(r: Rng, depth = 0): Json {
 
 function randomMeta(r: Rng): Meta {
   const m: Meta = {};
-  const keys = ['x', 'y', 'a'];
+  const keys = ['x', 'y', 'a', 'a.b', 'constructor'];
   // Random key order.
   for (let i = keys.length - 1; i > 0; i--) {
     const j = (r() * (i + 1)) | 0;
     [keys[i], keys[j]] = [keys[j], keys[i]];
   }
   for (const k of keys) {
-    if (r() < 0.2) continue;
+    if (r() < (k.length > 1 ? 0.85 : 0.2)) continue;
     if (k === 'a') {
       const p = r();
       m.a = p < 0.4 ? { b: randomValue(r, 1) } : p < 0.8 ? Array.from({ length: (r() * 3) | 0 }, () => (r() < 0.85 ? { b: randomValue(r, 1) } : randomScalar(r))) : randomValue(r);
@@ -273,7 +276,7 @@ function randomMeta(r: Rng): Meta {
   return m;
 }
 
-const PATHS = ['x', 'x', 'x', 'y', 'a', 'a.b', 'a.b', 'a.c', 'x.b', 'nope'];
+const PATHS = ['x', 'x', 'x', 'y', 'a', 'a.b', 'a.b', 'a.c', 'a.b.c', 'x.b', 'constructor', 'toString', 'nope'];
 const FIELD_OPS = ['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$not'];
 
 function randomOperand(r: Rng, op: string, depth: number): Json {

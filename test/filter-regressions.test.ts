@@ -66,3 +66,24 @@ describe('issue 11, defect 1: range operators on one field intersect', () => {
     expect(await matching(await storeOf(docs), { x: { $gt: 'a', $lte: 3, $lt: 'c', $gte: 2 } })).toEqual(['d5']);
   });
 });
+
+describe('a metadata key containing a dot is not a nested path', () => {
+  // Was: the field indexes filed the key "a.b" under the path a.b, so equality, ranges and
+  // $exists saw it as the nested field while array equality and the per-element range check
+  // (reading the metadata by segments) did not: { 'a.b': 1 } matched d0 and d2, { 'a.b': null }
+  // did not match d0, and { 'a.b': [1, 2] } did not match d1 although { 'a.b': 1 } did.
+  const docs: Metadata[] = [{ 'a.b': 1 }, { 'a.b': [1, 2] }, { 'a.b': 1, a: { b: 9 } }, { a: { b: 1 } }, { a: [{ 'b.c': 1 }] }, { a: { b: { c: 1 } } }];
+  const cases: [Filter, string[]][] = [
+    [{ 'a.b': 1 }, ['d3']],
+    [{ 'a.b': { $gte: 1, $lte: 1 } }, ['d3']],
+    [{ 'a.b': { $exists: true } }, ['d2', 'd3', 'd5']],
+    [{ 'a.b': null }, ['d0', 'd1', 'd4']],
+    [{ 'a.b': [1, 2] }, []],
+    [{ 'a.b': 9 }, ['d2']],
+    [{ 'a.b.c': 1 }, ['d5']],
+  ];
+  for (const [filter, expected] of cases)
+    it(JSON.stringify(filter), async () => {
+      expect(await matching(await storeOf(docs), filter)).toEqual(expected);
+    });
+});

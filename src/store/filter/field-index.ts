@@ -211,6 +211,14 @@ type Visit = (path: string, value: string | number | boolean | null, inArray: bo
  * `tags: ['a', 'b']`), and objects inside arrays contribute their fields
  * (`authors.name`). Only inside arrays can a path repeat, so only there is a
  * set of seen paths kept (this runs for every record on every write and load).
+ *
+ * A key containing a dot is not indexed (nor anything under it): a filter path
+ * splits at dots, so `'a.b'` names the field b of the object a, never a key
+ * spelled "a.b" (as in MongoDB). Indexed under its spelling, such a key was
+ * conflated with the nested field: `{ 'a.b': 1 }` matched a record
+ * `{ "a.b": 1 }` and `{ "a.b": 1, a: { b: 9 } }` through the equality and
+ * range indexes, while equality with an array operand and the per-element
+ * range check (which read the metadata by segments) did not see it.
  */
 export function walkMetadata(meta: Metadata, visit: Visit, visitPath: (path: string) => void): void {
   walkObject(meta, '', undefined, visit, visitPath);
@@ -220,6 +228,7 @@ function walkObject(
   obj: { [k: string]: JsonValue }, prefix: string, seen: Set<string> | undefined, visit: Visit, visitPath: (path: string) => void,
 ): void {
   for (const key of Object.keys(obj)) {
+    if (key.includes('.')) continue;
     const path = prefix ? `${prefix}.${key}` : key;
     const v = obj[key];
     if (!seen) visitPath(path);
