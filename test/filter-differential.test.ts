@@ -20,6 +20,9 @@
 // store rewritten by interleaved upserts / replacements / deletes of the same
 // ids, on a graph store, and on a store with more than 4,096 records sharing a
 // value (bit-set postings).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VectorStore, type Filter, type Metadata } from '../src/index.js';
 import { rng } from './helpers/reference.js';
@@ -144,8 +147,7 @@ function same(a: string[], b: string[]): boolean {
 }
 
 /** Flat store whose id `r<i>` sits at distance i + 1 from the query: no ties. */
-function flatHarness(): Harness {
-  const store = new VectorStore({ dim: 2, metric: 'euclidean', index: { type: 'flat' } });
+function flatHarness(store = new VectorStore({ dim: 2, metric: 'euclidean', index: { type: 'flat' } })): Harness {
   const h = new Harness(store, (id) => [Number(id.slice(1)), 0], true);
   h.query = [-1, 0];
   return h;
@@ -338,6 +340,15 @@ describe('filter differential: store vs reference model', () => {
       await h.check({ x: { $not: p } });
       await h.check({ 'a.b': { ...p, $ne: e } });
     }
+    // Logical operators two levels deep over a few leaves, {} (everything) among them.
+    const LEAVES: Filter[] = [{}, { x: 1 }, { x: { $gt: 1, $lt: 4 } }, { 'a.b': null }, { y: { $exists: false } }, { x: { $in: ['a', [1, 3]] } }];
+    const level1: Filter[] = [...LEAVES.map((f) => ({ $not: f }))];
+    for (const op of ['$and', '$or', '$nor']) for (const f of LEAVES) for (const g of LEAVES) level1.push({ [op]: [f, g] } as Filter);
+    for (const f of level1) {
+      await h.check(f);
+      await h.check({ $not: f });
+      for (const op of ['$and', '$or', '$nor']) for (const g of LEAVES) await h.check({ [op]: [f, g] } as Filter);
+    }
     console.log(`filter differential, exhaustive: ${h.cases} filters (${perField} on one field with up to 3 operators) x ${h.model.size} records`);
     h.assertClean('exhaustive');
     expect(h.cases).toBeGreaterThan(15000);
@@ -400,6 +411,33 @@ describe('filter differential: store vs reference model', () => {
     for (let i = 0; i < 800; i++) await h.check(randomFilter(r), { queryK: 1 + ((r() * 20) | 0), deleteWhere: i % 10 === 0 });
     console.log(`filter differential, graph: ${h.cases} filters`);
     h.assertClean('graph');
+  });
+
+  it('a reopened durable store (field indexes rebuilt in the background), with writes issued before the build', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'quiver-filter-diff-'));
+    try {
+      const r = rng(31);
+      const first = flatHarness(await VectorStore.open(dir, { dim: 2, metric: 'euclidean', index: { type: 'flat' }, durability: 'none' }));
+      const ids = Array.from({ length: 300 }, (_, i) => `r${i}`);
+      await first.upsert(ids.map((id) => ({ id, metadata: randomMeta(r) })));
+      await first.delete(ids.filter((_, i) => i % 6 === 0));
+      await first.upsert(ids.filter((_, i) => i % 6 === 1).map((id) => ({ id, metadata: randomMeta(r) })));
+      await first.store.close();
+      const h = flatHarness(await VectorStore.open(dir, { durability: 'none' }));
+      for (const [id, m] of first.model) h.model.set(id, m);
+      // Writes queued at once after open, before the background build has run.
+      await Promise.all([
+        h.upsert(ids.filter((_, i) => i % 6 === 0).slice(0, 20).map((id) => ({ id, metadata: randomMeta(r) }))),
+        h.delete(ids.filter((_, i) => i % 6 === 2).slice(0, 20)),
+        h.upsert(ids.filter((_, i) => i % 6 === 3).slice(0, 20).map((id) => ({ id, metadata: randomMeta(r) }))),
+      ]);
+      for (let i = 0; i < 400; i++) await h.check(randomFilter(r), { deleteWhere: i % 8 === 0 });
+      await h.store.close();
+      console.log(`filter differential, reopened: ${h.cases} filters x ${h.model.size} records`);
+      h.assertClean('reopened');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('more than 4,096 records sharing a value (bit-set postings), with deletes and replacements', async () => {
