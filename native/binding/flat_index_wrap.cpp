@@ -16,7 +16,11 @@ void FlatIndexWrap::Init(Napi::Env env, Napi::Object exports) {
                                     InstanceMethod("size", &FlatIndexWrap::Size),
                                     InstanceMethod("labels", &FlatIndexWrap::Labels),
                                     InstanceMethod("search", &FlatIndexWrap::Search),
-                                    InstanceMethod("searchAsync", &FlatIndexWrap::SearchAsync)});
+                                    InstanceMethod("searchAsync", &FlatIndexWrap::SearchAsync),
+                                    InstanceMethod("reserve", &FlatIndexWrap::Reserve),
+                                    InstanceMethod("capacity", &FlatIndexWrap::Capacity),
+                                    InstanceMethod("memoryBytes", &FlatIndexWrap::MemoryBytes),
+                                    InstanceMethod("getVectors", &FlatIndexWrap::GetVectors)});
   exports.Set("NativeFlatIndex", cls);
 }
 
@@ -30,8 +34,21 @@ FlatIndexWrap::FlatIndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
     const std::string ms = info[1].As<Napi::String>().Utf8Value();
     if (!parse_metric(ms, &m)) throw_range(env, "metric: expected 'cosine', 'euclidean' or 'ip', got '" + ms + "'");
     index_ = std::make_shared<FlatIndex>(dim, m);
+    ReportMemory(env);
     return env.Undefined();
   });
+}
+
+void FlatIndexWrap::ReportMemory(Napi::Env env) {
+  if (!index_) return;
+  const int64_t now = (int64_t)index_->memory_bytes();
+  if (now != reported_) Napi::MemoryManagement::AdjustExternalMemory(env, now - reported_);
+  reported_ = now;
+}
+
+void FlatIndexWrap::Finalize(Napi::Env env) {
+  if (reported_ != 0) Napi::MemoryManagement::AdjustExternalMemory(env, -reported_);
+  reported_ = 0;
 }
 
 Napi::Value FlatIndexWrap::Add(const Napi::CallbackInfo& info) {
@@ -44,8 +61,11 @@ Napi::Value FlatIndexWrap::Add(const Napi::CallbackInfo& info) {
       throw_range(env, "vectors: expected " + std::to_string(labels.size()) + " x " + std::to_string(dim) + " = " +
                            std::to_string(labels.size() * dim) + " floats for " + std::to_string(labels.size()) +
                            " labels, got " + std::to_string(vecs.ElementLength()));
-    check_finite(env, vecs.Data(), labels.size(), dim, "vectors");
-    index_->add(labels.data(), vecs.Data(), labels.size());
+    // Shared memory is copied before the check; the index reads only what was checked.
+    const StableFloats v = stable_f32(vecs);
+    check_vectors(env, v.data, labels.size(), dim, "vectors");
+    index_->add(labels.data(), v.data, labels.size());
+    ReportMemory(env);
     return env.Undefined();
   });
 }
@@ -54,7 +74,9 @@ Napi::Value FlatIndexWrap::Remove(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     auto labels = to_labels(env, expect_f64(env, info[0], "labels"), "labels");
-    return Napi::Number::New(env, (double)index_->remove(labels.data(), labels.size()));
+    const size_t removed = index_->remove(labels.data(), labels.size());
+    ReportMemory(env);
+    return Napi::Number::New(env, (double)removed);
   });
 }
 
@@ -106,6 +128,42 @@ Napi::Value FlatIndexWrap::SearchAsync(const Napi::CallbackInfo& info) {
     Napi::Promise p = worker->Promise();
     worker->Queue();
     return p;
+  });
+}
+
+// reserve(n): storage for n vectors at once.
+Napi::Value FlatIndexWrap::Reserve(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    index_->reserve(expect_size(env, info[0], "n", 4294967294.0));
+    ReportMemory(env);
+    return env.Undefined();
+  });
+}
+
+Napi::Value FlatIndexWrap::Capacity(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), (double)index_->capacity());
+}
+
+Napi::Value FlatIndexWrap::MemoryBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), (double)index_->memory_bytes());
+}
+
+// getVectors(labels: Float64Array, out: Float32Array) -> out, row-major.
+Napi::Value FlatIndexWrap::GetVectors(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto labels = to_labels(env, expect_f64(env, info[0], "labels"), "labels");
+    auto out = expect_f32(env, info[1], "out");
+    const size_t dim = index_->dim();
+    if (out.ElementLength() != labels.size() * dim)
+      throw_range(env, "out: expected " + std::to_string(labels.size()) + " x " + std::to_string(dim) + " = " +
+                           std::to_string(labels.size() * dim) + " floats, got " + std::to_string(out.ElementLength()));
+    const size_t got = index_->get_many(labels.data(), labels.size(), out.Data());
+    if (got < labels.size())
+      throw_range(env, "labels[" + std::to_string(got) + "]: label " + std::to_string(labels[got]) +
+                           " is not in the index");
+    return out;
   });
 }
 

@@ -25,11 +25,13 @@ std::string expect_path(const Napi::Env& env, const Napi::Value& v) {
 
 struct AddInput {
   std::vector<uint64_t> labels;
-  const float* vectors = nullptr;
+  StableFloats vectors;  // checked; a copy when the input was shared memory (or async)
   size_t threads = 0;
 };
 
-AddInput parse_add(const Napi::CallbackInfo& info, size_t dim) {
+// `copy`: always copy the vectors (async adds must not read JS memory off-thread).
+// Shared memory is always copied before it is checked, and only the copy is used.
+AddInput parse_add(const Napi::CallbackInfo& info, size_t dim, bool copy) {
   Napi::Env env = info.Env();
   AddInput in;
   in.labels = to_labels(env, expect_f64(env, info[0], "labels"), "labels");
@@ -38,8 +40,8 @@ AddInput parse_add(const Napi::CallbackInfo& info, size_t dim) {
     throw_range(env, "vectors: expected " + std::to_string(in.labels.size()) + " x " + std::to_string(dim) + " = " +
                          std::to_string(in.labels.size() * dim) + " floats for " +
                          std::to_string(in.labels.size()) + " labels, got " + std::to_string(vecs.ElementLength()));
-  check_finite(env, vecs.Data(), in.labels.size(), dim, "vectors");
-  in.vectors = vecs.Data();
+  in.vectors = stable_f32(vecs, copy);
+  check_vectors(env, in.vectors.data, in.labels.size(), dim, "vectors");
   in.threads = optional_threads(env, info, 2);
   return in;
 }
@@ -68,19 +70,25 @@ class PromiseWorker : public Napi::AsyncWorker {
 
 class AddWorker : public PromiseWorker {
  public:
-  AddWorker(Napi::Env env, std::shared_ptr<HnswIndex> index, AddInput in)
-      : PromiseWorker(env), index_(std::move(index)), labels_(std::move(in.labels)),
-        vectors_(in.vectors, in.vectors + labels_.size() * index_->dim()), threads_(in.threads) {}
+  AddWorker(Napi::Env env, Napi::Object self, std::shared_ptr<HnswIndex> index, AddInput in)
+      : PromiseWorker(env), self_(Napi::Persistent(self)), index_(std::move(index)), in_(std::move(in)) {}
 
  protected:
-  void Run() override { index_->add(labels_.data(), vectors_.data(), labels_.size(), threads_); }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void Run() override { index_->add(in_.labels.data(), in_.vectors.data, in_.labels.size(), in_.threads); }
+  void OnOK() override {
+    Report();
+    deferred_.Resolve(Env().Undefined());
+  }
+  void OnError(const Napi::Error& e) override {
+    Report();
+    PromiseWorker::OnError(e);
+  }
 
  private:
+  void Report();
+  Napi::ObjectReference self_;  // the wrapper, to report its memory when done
   std::shared_ptr<HnswIndex> index_;
-  std::vector<uint64_t> labels_;
-  std::vector<float> vectors_;  // copied: JS memory must not be read off-thread
-  size_t threads_;
+  AddInput in_;  // vectors copied: JS memory must not be read off-thread
 };
 
 class HnswSearchWorker : public PromiseWorker {
@@ -138,6 +146,12 @@ class LoadWorker : public PromiseWorker {
   std::shared_ptr<HnswIndex> index_;
 };
 
+void AddWorker::Report() {
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  HnswIndexWrap::Unwrap(self_.Value())->ReportMemory(env);
+}
+
 size_t parse_ef(const Napi::Env& env, const Napi::CallbackInfo& info, size_t i) {
   return info.Length() > i && !info[i].IsUndefined() ? expect_size(env, info[i], "ef", 1 << 24) : 0;
 }
@@ -163,6 +177,8 @@ void HnswIndexWrap::Init(Napi::Env env, Napi::Object exports) {
                                     InstanceMethod("searchAsync", &HnswIndexWrap::SearchAsync),
                                     InstanceMethod("save", &HnswIndexWrap::Save),
                                     InstanceMethod("saveAsync", &HnswIndexWrap::SaveAsync),
+                                    InstanceMethod("reserve", &HnswIndexWrap::Reserve),
+                                    InstanceMethod("getVectors", &HnswIndexWrap::GetVectors),
                                     StaticMethod("load", &HnswIndexWrap::Load),
                                     StaticMethod("loadAsync", &HnswIndexWrap::LoadAsync)});
   exports.Set("NativeHnswIndex", cls);
@@ -186,6 +202,7 @@ HnswIndexWrap::HnswIndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
   if (g_adopting) {
     index_ = std::move(*g_adopting);
     g_adopting = nullptr;
+    ReportMemory(env);
     return;
   }
   guarded(env, [&]() -> Napi::Value {
@@ -209,15 +226,29 @@ HnswIndexWrap::HnswIndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
       else if (qs != "none") throw_range(env, "quantization: expected 'none' or 'int8', got '" + qs + "'");
     }
     index_ = std::make_shared<HnswIndex>(p);
+    ReportMemory(env);
     return env.Undefined();
   });
+}
+
+void HnswIndexWrap::ReportMemory(Napi::Env env) {
+  if (!index_) return;
+  const int64_t now = (int64_t)index_->memory_bytes();
+  if (now != reported_) Napi::MemoryManagement::AdjustExternalMemory(env, now - reported_);
+  reported_ = now;
+}
+
+void HnswIndexWrap::Finalize(Napi::Env env) {
+  if (reported_ != 0) Napi::MemoryManagement::AdjustExternalMemory(env, -reported_);
+  reported_ = 0;
 }
 
 Napi::Value HnswIndexWrap::Add(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    AddInput in = parse_add(info, index_->dim());
-    index_->add(in.labels.data(), in.vectors, in.labels.size(), in.threads);
+    AddInput in = parse_add(info, index_->dim(), false);
+    index_->add(in.labels.data(), in.vectors.data, in.labels.size(), in.threads);
+    ReportMemory(env);
     return env.Undefined();
   });
 }
@@ -225,7 +256,7 @@ Napi::Value HnswIndexWrap::Add(const Napi::CallbackInfo& info) {
 Napi::Value HnswIndexWrap::AddAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    auto* worker = new AddWorker(env, index_, parse_add(info, index_->dim()));
+    auto* worker = new AddWorker(env, info.This().As<Napi::Object>(), index_, parse_add(info, index_->dim(), true));
     Napi::Promise p = worker->Promise();
     worker->Queue();
     return p;
@@ -236,7 +267,9 @@ Napi::Value HnswIndexWrap::Remove(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     auto labels = to_labels(env, expect_f64(env, info[0], "labels"), "labels");
-    return Napi::Number::New(env, (double)index_->remove(labels.data(), labels.size()));
+    const size_t removed = index_->remove(labels.data(), labels.size());
+    ReportMemory(env);
+    return Napi::Number::New(env, (double)removed);
   });
 }
 
@@ -304,7 +337,9 @@ Napi::Value HnswIndexWrap::Labels(const Napi::CallbackInfo& info) {
 Napi::Value HnswIndexWrap::Compact(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    return Napi::Number::New(env, (double)index_->compact(optional_threads(env, info, 0)));
+    const size_t freed = index_->compact(optional_threads(env, info, 0));
+    ReportMemory(env);
+    return Napi::Number::New(env, (double)freed);
   });
 }
 
@@ -324,12 +359,21 @@ Napi::Value HnswIndexWrap::SearchInto(const Napi::CallbackInfo& info) {
     auto out_labels = expect_f64(env, info[3], "outLabels");
     auto out_dist = expect_f32(env, info[4], "outDistances");
     const size_t cap = std::min({k, out_labels.ElementLength(), out_dist.ElementLength()});
-    check_finite(env, q.Data(), 1, dim, "query");
+    // A query in shared memory is copied first; only the checked copy is searched.
+    float small_q[256];
+    std::vector<float> large_q(is_shared(q) && dim > 256 ? dim : 0);
+    const float* query = q.Data();
+    if (is_shared(q)) {
+      float* copy = dim > 256 ? large_q.data() : small_q;
+      std::memcpy(copy, q.Data(), dim * sizeof(float));
+      query = copy;
+    }
+    check_vectors(env, query, 1, dim, "query");
     const std::shared_ptr<const LabelFilter> filter = info.Length() > 5 ? parse_filter_arg(env, info[5]) : nullptr;
     uint64_t small[256];
     std::vector<uint64_t> large(cap > 256 ? cap : 0);
     uint64_t* labels = cap > 256 ? large.data() : small;
-    const size_t n = index_->search_into(q.Data(), cap, ef, filter.get(), labels, out_dist.Data());
+    const size_t n = index_->search_into(query, cap, ef, filter.get(), labels, out_dist.Data());
     double* ol = out_labels.Data();
     for (size_t i = 0; i < n; ++i) ol[i] = (double)labels[i];
     return Napi::Number::New(env, (double)n);
@@ -393,6 +437,34 @@ Napi::Value HnswIndexWrap::LoadAsync(const Napi::CallbackInfo& info) {
     Napi::Promise p = worker->Promise();
     worker->Queue();
     return p;
+  });
+}
+
+// reserve(n): storage for n vectors at once.
+Napi::Value HnswIndexWrap::Reserve(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    index_->reserve(expect_size(env, info[0], "n", 4294967294.0));
+    ReportMemory(env);
+    return env.Undefined();
+  });
+}
+
+// getVectors(labels: Float64Array, out: Float32Array) -> out, row-major.
+Napi::Value HnswIndexWrap::GetVectors(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto labels = to_labels(env, expect_f64(env, info[0], "labels"), "labels");
+    auto out = expect_f32(env, info[1], "out");
+    const size_t dim = index_->dim();
+    if (out.ElementLength() != labels.size() * dim)
+      throw_range(env, "out: expected " + std::to_string(labels.size()) + " x " + std::to_string(dim) + " = " +
+                           std::to_string(labels.size() * dim) + " floats, got " + std::to_string(out.ElementLength()));
+    const size_t got = index_->get_many(labels.data(), labels.size(), out.Data());
+    if (got < labels.size())
+      throw_range(env, "labels[" + std::to_string(got) + "]: label " + std::to_string(labels[got]) +
+                           " is not in the index");
+    return out;
   });
 }
 

@@ -22,8 +22,15 @@ LabelFilterWrap::LabelFilterWrap(const Napi::CallbackInfo& info) : Napi::ObjectW
     auto labels = to_labels(env, expect_f64(env, info[0], "labels"), "labels");
     filter_ = std::make_shared<const LabelFilter>(LabelFilter::from_labels(labels.data(), labels.size()));
     info.This().As<Napi::Object>().TypeTag(&kAllowListTag);
+    reported_ = (int64_t)filter_->bytes();
+    Napi::MemoryManagement::AdjustExternalMemory(env, reported_);
     return env.Undefined();
   });
+}
+
+void LabelFilterWrap::Finalize(Napi::Env env) {
+  if (reported_ != 0) Napi::MemoryManagement::AdjustExternalMemory(env, -reported_);
+  reported_ = 0;
 }
 
 Napi::Value LabelFilterWrap::Count(const Napi::CallbackInfo& info) {

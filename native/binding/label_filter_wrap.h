@@ -15,6 +15,8 @@ class LabelFilterWrap : public Napi::ObjectWrap<LabelFilterWrap> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   explicit LabelFilterWrap(const Napi::CallbackInfo& info);
+  // Gives back the bytes reported to V8 at construction.
+  void Finalize(Napi::Env env) override;
   // The filter behind `v` if it is a NativeAllowList, else null.
   static std::shared_ptr<const LabelFilter> FilterOf(const Napi::Value& v);
 
@@ -22,6 +24,7 @@ class LabelFilterWrap : public Napi::ObjectWrap<LabelFilterWrap> {
   Napi::Value Count(const Napi::CallbackInfo& info);
   // Shared so that an async search keeps the filter alive even if JS drops it.
   std::shared_ptr<const LabelFilter> filter_;
+  int64_t reported_ = 0;  // native bytes reported to V8, so dropped lists are collected
 };
 
 // The filter argument of a search: undefined/null (none), a NativeAllowList, or a

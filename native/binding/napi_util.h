@@ -5,6 +5,8 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <cstdint>
 #include <exception>
 #include <new>
@@ -74,13 +76,61 @@ inline std::vector<uint64_t> to_labels(const Napi::Env& env, const Napi::Float64
   return out;
 }
 
-// Rejects NaN and +-Infinity, naming the vector and the component.
-inline void check_finite(const Napi::Env& env, const float* v, size_t n, size_t dim, const char* what) {
+// Largest accepted |component| of a stored vector or a query. Inside it no kernel
+// can overflow float32 for any metric: with dim <= 65536 = 2^16, a squared norm,
+// a dot product or a squared L2 distance between two accepted vectors is at most
+// 2^16 * (2e15)^2 ~ 2.6e35, three orders of magnitude below FLT_MAX (3.4e38), and
+// so are the flat index's ranking keys (|x|^2 - 2 q.x) and the int8 quantizer's
+// ranges. Larger values are refused at the boundary (RangeError), never stored.
+constexpr float kMaxComponent = 1e15f;
+
+// Rejects NaN, +-Infinity and components outside |x| <= 1e15, naming the vector and the component.
+inline void check_vectors(const Napi::Env& env, const float* v, size_t n, size_t dim, const char* what) {
   for (size_t i = 0; i < n * dim; ++i) {
-    if (!std::isfinite(v[i]))
+    const float x = v[i];
+    if (std::fabs(x) <= kMaxComponent) continue;
+    if (!std::isfinite(x))
       throw_range(env, std::string(what) + ": vector " + std::to_string(i / dim) + " has a non-finite value (" +
-                           std::to_string(v[i]) + ") at component " + std::to_string(i % dim));
+                           std::to_string(x) + ") at component " + std::to_string(i % dim));
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", (double)x);
+    throw_range(env, std::string(what) + ": vector " + std::to_string(i / dim) + " has " + buf + " at component " +
+                         std::to_string(i % dim) +
+                         ", outside the accepted range |x| <= 1e15 (larger values could overflow float32 distances)");
   }
+}
+
+// True when the typed array views a SharedArrayBuffer: another thread may write
+// it at any moment, even during a synchronous native call.
+inline bool is_shared(const Napi::TypedArray& a) {
+  napi_value buffer = nullptr;
+  if (napi_get_typedarray_info(a.Env(), a, nullptr, nullptr, nullptr, &buffer, nullptr) != napi_ok) return true;
+  bool plain = false;
+  if (napi_is_arraybuffer(a.Env(), buffer, &plain) != napi_ok) return true;
+  return !plain;
+}
+
+// Float32 input that native code reads more than once (check, then use). Memory
+// only this thread can write is used in place; a SharedArrayBuffer view (or any
+// input when `copy` is set, e.g. for work done off the JS thread) is copied
+// first, and only the copy is checked and used.
+struct StableFloats {
+  const float* data = nullptr;
+  size_t size = 0;
+  std::vector<float> copy;
+};
+
+inline StableFloats stable_f32(const Napi::Float32Array& a, bool copy = false) {
+  StableFloats out;
+  out.size = a.ElementLength();
+  if (copy || is_shared(a)) {
+    out.copy.resize(out.size);
+    if (out.size) std::memcpy(out.copy.data(), a.Data(), out.size * sizeof(float));
+    out.data = out.copy.data();
+  } else {
+    out.data = a.Data();
+  }
+  return out;
 }
 
 inline Napi::Float64Array labels_to_js(const Napi::Env& env, const std::vector<uint64_t>& labels) {

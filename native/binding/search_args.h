@@ -36,9 +36,11 @@ inline SearchArgs parse_search_args(const Napi::CallbackInfo& info, size_t dim) 
   if (q.ElementLength() != a.nq * dim)
     throw_range(env, "queries: expected " + std::to_string(a.nq) + " x " + std::to_string(dim) + " = " +
                          std::to_string(a.nq * dim) + " floats, got " + std::to_string(q.ElementLength()));
-  check_finite(env, q.Data(), a.nq, dim, "query");
-  if (info.Length() > 4) a.filter = parse_filter_arg(env, info[4]);
+  // Copy first, then check and use only the copy: the queries may live in a
+  // SharedArrayBuffer that another thread writes meanwhile.
   a.queries.assign(q.Data(), q.Data() + q.ElementLength());
+  check_vectors(env, a.queries.data(), a.nq, dim, "query");
+  if (info.Length() > 4) a.filter = parse_filter_arg(env, info[4]);
   return a;
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <stdexcept>
 
 #include "../util/thread_pool.h"
 
@@ -31,16 +32,69 @@ size_t FlatIndex::size() const {
   return count_;
 }
 
+size_t FlatIndex::capacity() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return labels_.size();
+}
+
+size_t FlatIndex::memory_bytes() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  // unordered_map: a bucket pointer per bucket and one heap node per entry
+  // (next pointer, key, value, cached hash in libstdc++: ~32 bytes).
+  const size_t table = slot_of_.bucket_count() * sizeof(void*) + slot_of_.size() * 32;
+  return sizeof(*this) + blocks_.capacity() * sizeof(float) +
+         (bias_.capacity() + scale_.capacity() + norms_.capacity()) * sizeof(float) +
+         labels_.capacity() * sizeof(uint64_t) + table;
+}
+
+namespace {
+size_t round_to_block(size_t n) { return (n + kBlockLanes - 1) / kBlockLanes * kBlockLanes; }
+
+template <class T>
+std::vector<T> resized_copy(const std::vector<T>& v, size_t keep, size_t n) {
+  std::vector<T> out;
+  out.reserve(n);  // exactly n: resize() alone may round the allocation up to 2x
+  out.assign(v.begin(), v.begin() + std::min(keep, v.size()));
+  out.resize(n, T(0));
+  return out;
+}
+}  // namespace
+
+void FlatIndex::resize_storage(size_t slots) {
+  slots = round_to_block(std::max(slots, count_));
+  if (slots == labels_.size()) return;
+  // Build every new array before replacing any: a bad_alloc changes nothing.
+  std::vector<float> blocks = resized_copy(blocks_, round_to_block(count_) * dim_, slots * dim_);
+  std::vector<float> bias = resized_copy(bias_, count_, slots);
+  std::vector<float> scale = resized_copy(scale_, count_, slots);
+  std::vector<float> norms = resized_copy(norms_, count_, slots);
+  std::vector<uint64_t> labels = resized_copy(labels_, count_, slots);
+  blocks_.swap(blocks);
+  bias_.swap(bias);
+  scale_.swap(scale);
+  norms_.swap(norms);
+  labels_.swap(labels);
+}
+
 void FlatIndex::ensure_capacity(size_t slots) {
-  if (slots <= labels_.size()) return;
-  size_t cap = std::max<size_t>(labels_.size() * 2, kBlockLanes);
-  while (cap < slots) cap *= 2;
-  cap = (cap + kBlockLanes - 1) / kBlockLanes * kBlockLanes;
-  blocks_.resize(cap * dim_, 0.0f);
-  bias_.resize(cap, 0.0f);
-  scale_.resize(cap, 0.0f);
-  norms_.resize(cap, 0.0f);
-  labels_.resize(cap, 0);
+  const size_t cap = labels_.size();
+  if (slots <= cap) return;
+  if (slots >= (size_t)UINT32_MAX) throw std::length_error("flat index is full (2^32 - 1 vectors)");
+  // A batch of at least 1/16 of what is stored gets exactly the room it needs, so
+  // a bulk load (or an add of n to an empty index) allocates exactly n; smaller
+  // adds grow by x1.25 so one-at-a-time adds do not reallocate every call. The
+  // growth copy peaks at old + new storage (at most 2.25x the vectors).
+  const size_t fresh = slots - count_;
+  const size_t want = fresh * 16 >= count_ ? slots : std::max(slots, cap + cap / 4);
+  resize_storage(want);
+}
+
+void FlatIndex::reserve(size_t n) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  if (n <= labels_.size()) return;
+  if (n >= (size_t)UINT32_MAX) throw std::length_error("flat index is full (2^32 - 1 vectors)");
+  resize_storage(n);
+  slot_of_.reserve(n);
 }
 
 void FlatIndex::write_slot(size_t slot, const float* v) {
@@ -74,8 +128,12 @@ void FlatIndex::clear_slot(size_t slot) {
 void FlatIndex::add(const uint64_t* labels, const float* vectors, size_t n) {
   std::unique_lock<std::shared_mutex> lock(mu_);
   // Reserve first (may throw bad_alloc) so that a failure changes nothing.
-  ensure_capacity(count_ + n);
-  slot_of_.reserve(count_ + n);
+  // Room for the labels not stored yet (replacements reuse their slot; a label
+  // repeated within the batch is counted twice, a small over-estimate).
+  size_t fresh = 0;
+  for (size_t i = 0; i < n; ++i) fresh += slot_of_.count(labels[i]) == 0;
+  ensure_capacity(count_ + fresh);
+  slot_of_.reserve(count_ + fresh);
   for (size_t i = 0; i < n; ++i) {
     auto it = slot_of_.find(labels[i]);
     size_t slot;
@@ -110,6 +168,17 @@ size_t FlatIndex::remove(const uint64_t* labels, size_t n) {
     --count_;
     ++removed;
   }
+  // Give storage back once less than half of it is used (to 1.25x what is left,
+  // so adds after a shrink do not reallocate at once). Best effort: the removal
+  // has happened, a failed shrink only keeps the larger arrays.
+  const size_t cap = labels_.size();
+  if (removed > 0 && count_ * 2 < cap && cap > 4 * kBlockLanes) {
+    try {
+      resize_storage(std::max<size_t>(count_ + count_ / 4, kBlockLanes));
+      if (slot_of_.bucket_count() > 2 * slot_of_.size() + 16) slot_of_.rehash(0);
+    } catch (const std::bad_alloc&) {
+    }
+  }
   return removed;
 }
 
@@ -124,6 +193,18 @@ bool FlatIndex::get(uint64_t label, float* out) const {
   if (it == slot_of_.end()) return false;
   read_slot(it->second, out);
   return true;
+}
+
+size_t FlatIndex::get_many(const uint64_t* labels, size_t n, float* out) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  std::vector<uint32_t> slots(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto it = slot_of_.find(labels[i]);
+    if (it == slot_of_.end()) return i;
+    slots[i] = it->second;
+  }
+  for (size_t i = 0; i < n; ++i) read_slot(slots[i], out + i * dim_);
+  return n;
 }
 
 std::vector<uint64_t> FlatIndex::labels() const {
@@ -180,6 +261,25 @@ void FlatIndex::scan_blocks(const float* qs, size_t nq, size_t block_begin, size
       }
     }
   }
+}
+
+size_t FlatIndex::exact_all(const float* q, float qnorm, size_t k, const LabelFilter* filter, uint64_t* labels,
+                            float* distances) const {
+  std::vector<float> scratch(dim_);
+  std::vector<Candidate> all;
+  for (size_t s = 0; s < count_; ++s) {
+    if (filter && !filter->allows(labels_[s])) continue;
+    float d = exact_for_slot(q, qnorm, s, scratch.data());
+    if (std::isnan(d)) d = std::numeric_limits<float>::infinity();
+    all.push_back({d, labels_[s], (uint32_t)s});
+  }
+  const size_t keep = std::min(k, all.size());
+  std::partial_sort(all.begin(), all.begin() + keep, all.end(), better);
+  for (size_t j = 0; j < keep; ++j) {
+    labels[j] = all[j].label;
+    distances[j] = all[j].key;
+  }
+  return keep;
 }
 
 SearchResult FlatIndex::search_slots(const float* queries, size_t nq, size_t k, size_t threads,
@@ -262,6 +362,12 @@ SearchResult FlatIndex::search(const float* queries, size_t nq, size_t k, size_t
         for (const Candidate& c : heaps[p * nq + qi].items()) all.push_back(c);
       for (Candidate& c : all) c.key = exact_for_slot(q, qnorm, c.slot, scratch.data());
       const size_t keep = std::min(res.k, all.size());
+      if (keep < res.k) {
+        // Stage one let fewer than k candidates through (only possible if a key
+        // were NaN): never leave rows unfilled, score every matching slot instead.
+        exact_all(q, qnorm, res.k, filter, res.labels.data() + qi * res.k, res.distances.data() + qi * res.k);
+        continue;
+      }
       std::partial_sort(all.begin(), all.begin() + keep, all.end(), better);
       for (size_t j = 0; j < keep; ++j) {
         res.labels[qi * res.k + j] = all[j].label;

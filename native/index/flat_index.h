@@ -28,6 +28,13 @@ class FlatIndex {
   size_t dim() const { return dim_; }
   Metric metric() const { return metric_; }
   size_t size() const;
+  // Vector slots allocated (a multiple of kBlockLanes).
+  size_t capacity() const;
+  // Bytes held by the index's storage (vectors, per-slot arrays, label table).
+  size_t memory_bytes() const;
+  // Sizes storage for at least n vectors at once (exactly n, rounded up to a
+  // block of kBlockLanes): a loader that knows the final count allocates once.
+  void reserve(size_t n);
 
   // Inserts or replaces. Inputs must already be validated (finite values, labels
   // within range); this is all-or-nothing: storage is reserved before any change.
@@ -36,6 +43,9 @@ class FlatIndex {
   size_t remove(const uint64_t* labels, size_t n);
   bool has(uint64_t label) const;
   bool get(uint64_t label, float* out) const;
+  // Copies the vectors of n labels row-major into out (n * dim floats), under one
+  // lock. Returns n, or the index of the first label not in the index (out untouched).
+  size_t get_many(const uint64_t* labels, size_t n, float* out) const;
   // Every live label, in slot order.
   std::vector<uint64_t> labels() const;
   // Copies every live (label, vector) pair out, in slot order.
@@ -53,6 +63,11 @@ class FlatIndex {
   void read_slot(size_t slot, float* out) const;
   void clear_slot(size_t slot);
   void ensure_capacity(size_t slots);
+  // Reallocates every per-slot array to exactly `slots` (>= count_), all or nothing.
+  void resize_storage(size_t slots);
+  // Exact distances to every matching slot (the fallback when stage one found too few).
+  size_t exact_all(const float* q, float qnorm, size_t k, const LabelFilter* filter, uint64_t* labels,
+                   float* distances) const;
   float exact_for_slot(const float* q, float qnorm, size_t slot, float* scratch) const;
   // Scores a range of blocks for a group of queries into per-query heaps.
   void scan_blocks(const float* qs, size_t nq, size_t block_begin, size_t block_end, TopK* heaps,

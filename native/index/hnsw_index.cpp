@@ -173,6 +173,26 @@ bool HnswIndex::get(uint64_t label, float* out) const {
   return true;
 }
 
+size_t HnswIndex::get_many(const uint64_t* labels, size_t n, float* out) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  std::vector<uint32_t> slots(n);
+  for (size_t i = 0; i < n; ++i) {
+    slots[i] = map_.find(labels[i], graph_.labels());
+    if (slots[i] == LabelSlotMap::kMissing) return i;
+  }
+  const size_t dim = graph_.dim();
+  for (size_t i = 0; i < n; ++i) std::copy(graph_.vector(slots[i]), graph_.vector(slots[i]) + dim, out + i * dim);
+  return n;
+}
+
+void HnswIndex::reserve(size_t n) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  // n live vectors, plus the Deleted slots still awaiting repair (Free ones are reused).
+  const size_t slots = n + deleted_;
+  if (slots > graph_.capacity()) graph_.reserve(slots);
+  map_.reserve(n, graph_.labels());
+}
+
 std::vector<uint64_t> HnswIndex::labels() const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   std::vector<uint64_t> out;
@@ -320,7 +340,8 @@ size_t HnswIndex::search_into(const float* query, size_t k, size_t ef, const Lab
                               uint64_t* labels, float* distances) const {
   HnswScratchPool::Lease sc = scratch_.acquire();
   std::shared_lock<std::shared_mutex> lock(mu_);
-  return search_locked(*sc, query, k, ef, filter, labels, distances);
+  // k may be any count: more than the live vectors returns them all.
+  return search_locked(*sc, query, std::min(k, live_), ef, filter, labels, distances);
 }
 
 SearchResult HnswIndex::search(const float* queries, size_t nq, size_t k, size_t ef, size_t threads,

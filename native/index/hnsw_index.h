@@ -41,6 +41,12 @@ class HnswIndex {
   size_t remove(const uint64_t* labels, size_t n);
   bool has(uint64_t label) const;
   bool get(uint64_t label, float* out) const;
+  // Copies the vectors of n labels row-major into out (n * dim floats), under one
+  // lock. Returns n, or the index of the first label not in the index (out untouched).
+  size_t get_many(const uint64_t* labels, size_t n, float* out) const;
+  // Sizes storage for n vectors at once (slots and label table), so a bulk load
+  // of known size allocates once. Never shrinks.
+  void reserve(size_t n);
   std::vector<uint64_t> labels() const;
   // Repairs links around removed vectors and frees their slots for reuse.
   // Returns the number of slots freed.

@@ -94,39 +94,215 @@ std::string directory_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
-// ---- reading
+// ---- validation (shared by load, and by save on what it is about to write)
+
+// A reason a file would be rejected; load() turns it into "cannot load ...",
+// save() into "cannot save ...".
+struct BadFile : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+[[noreturn]] void bad(const std::string& why) { throw BadFile(why); }
 
 [[noreturn]] void reject(const std::string& path, const std::string& why) {
   throw std::runtime_error("cannot load HNSW index from " + path + ": " + why);
 }
 
-std::vector<char> read_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) reject(path, errno_text());
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    reject(path, "not a regular file");
-  }
-  std::vector<char> data;
-  try {
-    data.resize((size_t)st.st_size);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  size_t got = 0;
-  while (got < data.size()) {
-    const ssize_t r = ::read(fd, data.data() + got, data.size() - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      ::close(fd);
-      reject(path, r == 0 ? "file shrank while reading" : errno_text());
+// The accepted component range (napi_util.h kMaxComponent): a file holding
+// anything else could only come from damage or an older quiverdb, and searching
+// it could overflow float32.
+constexpr float kMaxComponent = 1e15f;
+
+struct Header {
+  uint32_t version, metric, dim, M, efc, efs, entry, nsections, quantization;
+  int32_t top;
+  uint64_t seed, used, live;
+};
+
+Header check_header(const char* h) {
+  if (std::memcmp(h, kMagic, 8) != 0) bad("not a quiverdb HNSW index file (bad magic bytes)");
+  Header x;
+  x.version = get<uint32_t>(h + 8);
+  if (x.version > HnswFile::kVersion)
+    bad("format version " + std::to_string(x.version) + " is newer than this quiverdb reads (" +
+        std::to_string(HnswFile::kVersion) + "); upgrade quiverdb");
+  if (x.version == 0) bad("invalid format version 0");
+  if (Checksum64::of(h, 88) != get<uint64_t>(h + 88)) bad("header checksum mismatch (file is corrupted)");
+  if (get<uint32_t>(h + 12) != kHeaderBytes) bad("bad header size");
+  x.metric = get<uint32_t>(h + 16), x.dim = get<uint32_t>(h + 20), x.M = get<uint32_t>(h + 24);
+  x.efc = get<uint32_t>(h + 28), x.efs = get<uint32_t>(h + 32);
+  x.top = get<int32_t>(h + 36);
+  x.seed = get<uint64_t>(h + 40), x.used = get<uint64_t>(h + 48), x.live = get<uint64_t>(h + 56);
+  x.entry = get<uint32_t>(h + 64), x.nsections = get<uint32_t>(h + 68);
+  if (x.metric > 2) bad("unknown metric id " + std::to_string(x.metric));
+  if (x.dim < 1 || x.dim > 65536) bad("dimension " + std::to_string(x.dim) + " out of range");
+  if (x.M < 2 || x.M > 2048) bad("M " + std::to_string(x.M) + " out of range");
+  if (x.efc < 1 || x.efc > (1u << 24) || x.efs < 1 || x.efs > (1u << 24)) bad("ef parameters out of range");
+  if (x.used >= kNoSlot) bad("slot count out of range");
+  if (x.live > x.used) bad("live count exceeds slot count");
+  if (x.top < -1 || x.top > kMaxHnswLevel) bad("top level out of range");
+  if ((x.top == -1) != (x.entry == kNoSlot)) bad("entry point and top level disagree");
+  if (x.entry != kNoSlot && x.entry >= x.used) bad("entry point out of range");
+  // Version 1 has no quantization field (its bytes were written as zero and never read).
+  x.quantization = x.version >= 2 ? get<uint32_t>(h + 72) : 0;
+  if (x.quantization > 1) bad("unknown quantization id " + std::to_string(x.quantization));
+  if (x.version >= 2 && (get<uint32_t>(h + 76) != 0 || get<uint64_t>(h + 80) != 0))
+    bad("reserved header bytes are not zero");
+  if (x.nsections != kSectionCount + x.quantization) bad("unexpected section count");
+  return x;
+}
+
+// Per-slot levels and states; returns the exact length of LNKU in bytes.
+uint64_t check_meta(const Header& x, const uint8_t* meta) {
+  uint64_t upper_words = 0, live_seen = 0;
+  int top_seen = -1;
+  for (uint64_t s = 0; s < x.used; ++s) {
+    const uint8_t level = meta[2 * s], st = meta[2 * s + 1];
+    if (st > 2) bad("slot " + std::to_string(s) + " has an invalid state");
+    if (level > kMaxHnswLevel) bad("slot " + std::to_string(s) + " has an invalid level");
+    if (st == 2 && level != 0) bad("free slot " + std::to_string(s) + " has a level");
+    if (st != 2) {
+      upper_words += (uint64_t)level * (1 + x.M);
+      top_seen = std::max<int>(top_seen, level);
     }
-    got += (size_t)r;
+    live_seen += st == 0;
   }
-  ::close(fd);
-  return data;
+  if (live_seen != x.live) bad("live count does not match the slots");
+  if (top_seen != x.top) bad("top level does not match the slots");
+  if (x.entry != kNoSlot && (meta[2 * x.entry + 1] == 2 || meta[2 * x.entry] != x.top))
+    bad("entry point is not a node of the top level");
+  if (x.live > 0 && x.entry == kNoSlot) bad("live vectors but no entry point");
+  return upper_words * 4;
+}
+
+// rows vectors of dim floats starting at slot `first`.
+void check_vector_rows(const char* p, uint64_t first, uint64_t rows, uint32_t dim) {
+  for (uint64_t i = 0; i < rows * dim; ++i) {
+    float v;
+    std::memcpy(&v, p + i * 4, 4);
+    if (!std::isfinite(v)) bad("vector " + std::to_string(first + i / dim) + " has a non-finite value");
+    if (!(std::fabs(v) <= kMaxComponent))
+      bad("vector " + std::to_string(first + i / dim) + " has a component outside |x| <= 1e15");
+  }
+}
+
+// One link list: count within bounds, every id an existing, non-free node tall enough.
+void check_link_list(const Header& x, const uint8_t* meta, const char* p, uint64_t s, int level, uint64_t cap) {
+  const uint32_t n = get<uint32_t>(p);
+  if (n > cap) bad("slot " + std::to_string(s) + " has too many links at level " + std::to_string(level));
+  for (uint32_t j = 0; j < n; ++j) {
+    const uint32_t t = get<uint32_t>(p + 4 + 4 * j);
+    if (t >= x.used || meta[2 * t + 1] == 2 || meta[2 * t] < level || t == s)
+      bad("slot " + std::to_string(s) + " has an invalid link at level " + std::to_string(level));
+  }
+}
+
+// QNT8 payload (4 + 4 * dim bytes). A step of 0 is an index never given a vector
+// (the quantizer is fitted to the first add): allowed only with no slots and zero offsets.
+HnswQuantizer check_quantizer(const Header& x, const char* p) {
+  HnswQuantizer q;
+  std::memcpy(&q.step, p, 4);
+  q.offset.resize(x.dim);
+  std::memcpy(q.offset.data(), p + 4, 4 * (size_t)x.dim);
+  const bool unfitted = q.step == 0.0f && x.used == 0 &&
+                        std::all_of(q.offset.begin(), q.offset.end(), [](float o) { return o == 0.0f; });
+  if (!unfitted && (!std::isfinite(q.step) || !(q.step > 0.0f))) bad("quantizer step is not a positive number");
+  for (uint32_t d = 0; d < x.dim; ++d)
+    if (!std::isfinite(q.offset[d])) bad("quantizer offset " + std::to_string(d) + " is not finite");
+  return q;
+}
+
+// ---- reading
+
+// Reads a file with positioned reads (no whole-file buffer, any size). Opened
+// with O_NONBLOCK so that a FIFO (or another special file) cannot block the
+// open; anything but a regular file is refused before a byte is read.
+class FileReader {
+ public:
+  explicit FileReader(const std::string& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd_ < 0) reject(path, errno_text());
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) reject(path, errno_text());
+    if (!S_ISREG(st.st_mode)) reject(path, "not a regular file");
+    size_ = (uint64_t)st.st_size;
+    // Regular files ignore O_NONBLOCK, but clear it anyway.
+    const int flags = ::fcntl(fd_, F_GETFL);
+    if (flags >= 0) ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK);
+  }
+  ~FileReader() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileReader(const FileReader&) = delete;
+  FileReader& operator=(const FileReader&) = delete;
+  uint64_t size() const { return size_; }
+  void read_at(uint64_t offset, void* dst, size_t n) const {
+    char* p = static_cast<char*>(dst);
+    while (n > 0) {
+      const ssize_t r = ::pread(fd_, p, std::min<size_t>(n, (size_t)1 << 30), (off_t)offset);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) bad(errno_text());
+      if (r == 0) bad("file shrank while reading");
+      p += r;
+      offset += (uint64_t)r;
+      n -= (size_t)r;
+    }
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+};
+
+// Reads one section's payload front to back through a bounded buffer, keeping its
+// checksum; records never straddle a call to next().
+class SectionStream {
+ public:
+  static constexpr size_t kChunk = (size_t)8 << 20;
+  SectionStream(const FileReader& f, uint64_t offset, uint64_t len, const char* name)
+      : f_(f), offset_(offset), left_(len), name_(name), buf_(std::min<uint64_t>(len, kChunk) + 64) {}
+  // The next n bytes (n <= kChunk).
+  const char* next(size_t n) {
+    if (n > have_ - pos_) {
+      const size_t keep = have_ - pos_;
+      std::memmove(buf_.data(), buf_.data() + pos_, keep);
+      const size_t want = (size_t)std::min<uint64_t>(left_, kChunk - keep);
+      if (buf_.size() < keep + want) buf_.resize(keep + want);
+      f_.read_at(offset_, buf_.data() + keep, want);
+      sum_.update(buf_.data() + keep, want);
+      offset_ += want;
+      left_ -= want;
+      have_ = keep + want;
+      pos_ = 0;
+      if (n > have_) bad(std::string("section ") + name_ + " is shorter than its records");
+    }
+    const char* p = buf_.data() + pos_;
+    pos_ += n;
+    return p;
+  }
+  // Verifies the checksum once every byte has been consumed.
+  void finish(uint64_t expected) {
+    if (left_ != 0 || pos_ != have_) bad(std::string("section ") + name_ + " has the wrong length");
+    if (sum_.digest() != expected) bad(std::string("section ") + name_ + " checksum mismatch (file is corrupted)");
+  }
+
+ private:
+  const FileReader& f_;
+  uint64_t offset_, left_;
+  const char* name_;
+  std::vector<char> buf_;
+  size_t have_ = 0, pos_ = 0;
+  Checksum64 sum_;
+};
+
+// A whole (small) section, checksum verified.
+std::vector<char> read_section(const FileReader& f, uint64_t offset, uint64_t len, uint64_t checksum,
+                               const char* name) {
+  std::vector<char> out((size_t)len);
+  f.read_at(offset, out.data(), out.size());
+  if (Checksum64::of(out.data(), out.size()) != checksum)
+    bad(std::string("section ") + name + " checksum mismatch (file is corrupted)");
+  return out;
 }
 
 }  // namespace
@@ -187,6 +363,31 @@ void HnswFile::save(const HnswIndex& index, const std::string& path) {
     }
   }
 
+  // Check what is about to be written with the loader's own rules: a file load
+  // would reject must never replace a good one.
+  try {
+    const Header x = check_header(header.data());
+    const uint8_t* meta = reinterpret_cast<const uint8_t*>(sections[1].data());
+    if (check_meta(x, meta) != sections[4].size()) bad("section LNKU has the wrong length");
+    check_vector_rows(sections[2].data(), 0, used, x.dim);
+    const char* up = sections[4].data();
+    for (uint64_t s = 0; s < used; ++s) {
+      if (meta[2 * s + 1] == 2) continue;
+      check_link_list(x, meta, sections[3].data() + s * (1 + m0) * 4, s, 0, m0);
+      for (int l = 1; l <= meta[2 * s]; ++l, up += (1 + x.M) * 4) check_link_list(x, meta, up, s, l, x.M);
+    }
+    if (int8) check_quantizer(x, sections[5].data());
+    std::vector<uint64_t> live;
+    live.reserve(index.live_);
+    for (size_t s = 0; s < used; ++s)
+      if (meta[2 * s + 1] == 0) live.push_back(g.label((uint32_t)s));
+    std::sort(live.begin(), live.end());
+    if (std::adjacent_find(live.begin(), live.end()) != live.end()) bad("a label appears twice");
+  } catch (const BadFile& e) {
+    throw std::runtime_error("cannot save HNSW index to " + path + ": the file would not load (" + e.what() +
+                             "); nothing was written");
+  }
+
   static std::atomic<uint64_t> counter{0};
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   try {
@@ -209,155 +410,139 @@ void HnswFile::save(const HnswIndex& index, const std::string& path) {
 }
 
 std::unique_ptr<HnswIndex> HnswFile::load(const std::string& path) {
-  const std::vector<char> file = read_file(path);
-  const char* h = file.data();
-  if (file.size() < kHeaderBytes) {
-    if (file.size() >= 8 && std::memcmp(h, kMagic, 8) == 0) reject(path, "file is truncated (incomplete header)");
-    reject(path, "not a quiverdb HNSW index file (too short)");
+  try {
+    return load_file(path);
+  } catch (const BadFile& e) {
+    reject(path, e.what());
   }
-  if (std::memcmp(h, kMagic, 8) != 0) reject(path, "not a quiverdb HNSW index file (bad magic bytes)");
-  const uint32_t version = get<uint32_t>(h + 8);
-  if (version > kVersion)
-    reject(path, "format version " + std::to_string(version) + " is newer than this quiverdb reads (" +
-                     std::to_string(kVersion) + "); upgrade quiverdb");
-  if (version == 0) reject(path, "invalid format version 0");
-  if (Checksum64::of(h, 88) != get<uint64_t>(h + 88)) reject(path, "header checksum mismatch (file is corrupted)");
-  if (get<uint32_t>(h + 12) != kHeaderBytes) reject(path, "bad header size");
+}
 
-  const uint32_t metric = get<uint32_t>(h + 16), dim = get<uint32_t>(h + 20), M = get<uint32_t>(h + 24);
-  const uint32_t efc = get<uint32_t>(h + 28), efs = get<uint32_t>(h + 32);
-  const int32_t top = get<int32_t>(h + 36);
-  const uint64_t seed = get<uint64_t>(h + 40), used = get<uint64_t>(h + 48), live = get<uint64_t>(h + 56);
-  const uint32_t entry = get<uint32_t>(h + 64), nsections = get<uint32_t>(h + 68);
-  if (metric > 2) reject(path, "unknown metric id " + std::to_string(metric));
-  if (dim < 1 || dim > 65536) reject(path, "dimension " + std::to_string(dim) + " out of range");
-  if (M < 2 || M > 2048) reject(path, "M " + std::to_string(M) + " out of range");
-  if (efc < 1 || efc > (1u << 24) || efs < 1 || efs > (1u << 24)) reject(path, "ef parameters out of range");
-  if (used >= kNoSlot) reject(path, "slot count out of range");
-  if (live > used) reject(path, "live count exceeds slot count");
-  if (top < -1 || top > kMaxHnswLevel) reject(path, "top level out of range");
-  if ((top == -1) != (entry == kNoSlot)) reject(path, "entry point and top level disagree");
-  if (entry != kNoSlot && entry >= used) reject(path, "entry point out of range");
-  // Version 1 has no quantization field (its bytes were written as zero and never read).
-  const uint32_t quantization = version >= 2 ? get<uint32_t>(h + 72) : 0;
-  if (quantization > 1) reject(path, "unknown quantization id " + std::to_string(quantization));
-  if (version >= 2 && (get<uint32_t>(h + 76) != 0 || get<uint64_t>(h + 80) != 0))
-    reject(path, "reserved header bytes are not zero");
-  if (nsections != kSectionCount + quantization) reject(path, "unexpected section count");
+// The loader. Memory: the index being built, plus one 8 MiB read buffer and the
+// small per-slot sections (labels, levels/states); sections stream from the file
+// with positioned reads straight into the index's storage, so the peak is about
+// the index itself, not file + index. Every length is checked against the header
+// and the file size before anything is allocated; every checksum is verified
+// (the big sections as they stream: a mismatch discards the half-built index).
+std::unique_ptr<HnswIndex> HnswFile::load_file(const std::string& path) {
+  const FileReader f(path);
+  const uint64_t size = f.size();
+  char h[kHeaderBytes];
+  if (size < kHeaderBytes) {
+    const size_t n = (size_t)size;
+    if (n > 0) f.read_at(0, h, n);
+    if (n >= 8 && std::memcmp(h, kMagic, 8) == 0) bad("file is truncated (incomplete header)");
+    bad("not a quiverdb HNSW index file (too short)");
+  }
+  f.read_at(0, h, kHeaderBytes);
+  const Header x = check_header(h);
+  const uint32_t dim = x.dim, M = x.M;
+  const uint64_t used = x.used;
 
   // Section sizes follow from the header; check them against the file length
   // before allocating anything.
   const uint64_t m0 = 2 * (uint64_t)M;
-  uint64_t expected[kMaxSections] = {used * 8, used * 2, used * dim * 4, used * (1 + m0) * 4, 0, 4 + 4 * (uint64_t)dim};
-  size_t at = kHeaderBytes;
-  const char* payload[kMaxSections] = {};
-  for (uint32_t i = 0; i < nsections; ++i) {
-    if (file.size() - at < kSectionHeaderBytes) reject(path, std::string("file is truncated before section ") + kTagNames[i]);
-    if (get<uint32_t>(h + at) != kTags[i] || get<uint32_t>(h + at + 4) != 0)
-      reject(path, std::string("expected section ") + kTagNames[i] + " (file is corrupted)");
-    const uint64_t len = get<uint64_t>(h + at + 8);
-    if (i != 4 && len != expected[i]) reject(path, std::string("section ") + kTagNames[i] + " has the wrong length");
-    if (len > file.size() - at - kSectionHeaderBytes)
-      reject(path, std::string("file is truncated in section ") + kTagNames[i]);
-    payload[i] = h + at + kSectionHeaderBytes;
-    if (Checksum64::of(payload[i], len) != get<uint64_t>(h + at + 16))
-      reject(path, std::string("section ") + kTagNames[i] + " checksum mismatch (file is corrupted)");
-    expected[i] = len;
-    at += kSectionHeaderBytes + len;
+  const uint64_t expected[kMaxSections] = {used * 8, used * 2, used * dim * 4, used * (1 + m0) * 4, 0,
+                                           4 + 4 * (uint64_t)dim};
+  uint64_t off[kMaxSections] = {}, len[kMaxSections] = {}, sum[kMaxSections] = {};
+  uint64_t at = kHeaderBytes;
+  for (uint32_t i = 0; i < x.nsections; ++i) {
+    if (size - at < kSectionHeaderBytes) bad(std::string("file is truncated before section ") + kTagNames[i]);
+    char sh[kSectionHeaderBytes];
+    f.read_at(at, sh, kSectionHeaderBytes);
+    if (get<uint32_t>(sh) != kTags[i] || get<uint32_t>(sh + 4) != 0)
+      bad(std::string("expected section ") + kTagNames[i] + " (file is corrupted)");
+    len[i] = get<uint64_t>(sh + 8);
+    sum[i] = get<uint64_t>(sh + 16);
+    if (i != 4 && len[i] != expected[i]) bad(std::string("section ") + kTagNames[i] + " has the wrong length");
+    if (len[i] > size - at - kSectionHeaderBytes) bad(std::string("file is truncated in section ") + kTagNames[i]);
+    off[i] = at + kSectionHeaderBytes;
+    at = off[i] + len[i];
   }
-  if (at != file.size()) reject(path, "unexpected bytes after the last section");
+  if (at != size) bad("unexpected bytes after the last section");
 
-  // Per-slot metadata and the upper-level section's exact length.
-  const uint8_t* meta = reinterpret_cast<const uint8_t*>(payload[1]);
-  uint64_t upper_words = 0, live_seen = 0;
-  int top_seen = -1;
-  for (uint64_t s = 0; s < used; ++s) {
-    const uint8_t level = meta[2 * s], st = meta[2 * s + 1];
-    if (st > 2) reject(path, "slot " + std::to_string(s) + " has an invalid state");
-    if (level > kMaxHnswLevel) reject(path, "slot " + std::to_string(s) + " has an invalid level");
-    if (st == 2 && level != 0) reject(path, "free slot " + std::to_string(s) + " has a level");
-    if (st != 2) {
-      upper_words += (uint64_t)level * (1 + M);
-      top_seen = std::max<int>(top_seen, level);
-    }
-    live_seen += st == 0;
-  }
-  if (live_seen != live) reject(path, "live count does not match the slots");
-  if (upper_words * 4 != expected[4]) reject(path, "section LNKU has the wrong length");
-  if (top_seen != top) reject(path, "top level does not match the slots");
-  if (entry != kNoSlot && (meta[2 * entry + 1] == 2 || meta[2 * entry] != top))
-    reject(path, "entry point is not a node of the top level");
-  if (live > 0 && entry == kNoSlot) reject(path, "live vectors but no entry point");
-
-  for (uint64_t i = 0; i < used * dim; ++i) {
-    float v;
-    std::memcpy(&v, payload[2] + i * 4, 4);
-    if (!std::isfinite(v)) reject(path, "vector " + std::to_string(i / dim) + " has a non-finite value");
-  }
-  // Links: counts within bounds, every id an existing, non-free node tall enough.
-  auto check_links = [&](const char* p, uint64_t s, int level, uint64_t cap) {
-    const uint32_t n = get<uint32_t>(p);
-    if (n > cap) reject(path, "slot " + std::to_string(s) + " has too many links at level " + std::to_string(level));
-    for (uint32_t j = 0; j < n; ++j) {
-      const uint32_t t = get<uint32_t>(p + 4 + 4 * j);
-      if (t >= used || meta[2 * t + 1] == 2 || meta[2 * t] < level || t == s)
-        reject(path, "slot " + std::to_string(s) + " has an invalid link at level " + std::to_string(level));
-    }
-  };
-  {
-    const char* up = payload[4];
-    for (uint64_t s = 0; s < used; ++s) {
-      const char* p0 = payload[3] + s * (1 + m0) * 4;
-      if (meta[2 * s + 1] == 2) {
-        if (get<uint32_t>(p0) != 0) reject(path, "free slot " + std::to_string(s) + " has links");
-        continue;
-      }
-      check_links(p0, s, 0, m0);
-      for (int l = 1; l <= meta[2 * s]; ++l, up += (1 + M) * 4) check_links(up, s, l, M);
-    }
-  }
-
+  // Small sections first: levels and states (which every other check needs), the
+  // quantizer (needed to encode vectors as they arrive) and the labels.
+  const std::vector<char> meta_bytes = read_section(f, off[1], len[1], sum[1], "META");
+  const uint8_t* meta = reinterpret_cast<const uint8_t*>(meta_bytes.data());
+  if (check_meta(x, meta) != len[4]) bad("section LNKU has the wrong length");
   HnswQuantizer quantizer;
-  if (quantization == 1) {
-    std::memcpy(&quantizer.step, payload[5], 4);
-    quantizer.offset.resize(dim);
-    std::memcpy(quantizer.offset.data(), payload[5] + 4, 4 * (size_t)dim);
-    if (!std::isfinite(quantizer.step) || !(quantizer.step > 0.0f)) reject(path, "quantizer step is not a positive number");
-    for (uint32_t d = 0; d < dim; ++d) {
-      if (!std::isfinite(quantizer.offset[d])) reject(path, "quantizer offset " + std::to_string(d) + " is not finite");
-    }
+  if (x.quantization == 1) {
+    const std::vector<char> q = read_section(f, off[5], len[5], sum[5], "QNT8");
+    quantizer = check_quantizer(x, q.data());
   }
+  const std::vector<char> labels = read_section(f, off[0], len[0], sum[0], "LABL");
 
   HnswParams params;
-  params.quantization = quantization == 1 ? Quantization::Int8 : Quantization::None;
+  params.quantization = x.quantization == 1 ? Quantization::Int8 : Quantization::None;
   params.dim = dim;
-  params.metric = static_cast<Metric>(metric);
+  params.metric = static_cast<Metric>(x.metric);
   params.M = M;
-  params.ef_construction = efc;
-  params.ef_search = efs;
-  params.seed = seed;
+  params.ef_construction = x.efc;
+  params.ef_search = x.efs;
+  params.seed = x.seed;
   auto index = std::make_unique<HnswIndex>(params);
   // Advance the level generator so new inserts do not repeat the saved levels.
-  index->rng_.seed(seed ^ (used * 0x9E3779B97F4A7C15ULL));
+  index->rng_.seed(x.seed ^ (used * 0x9E3779B97F4A7C15ULL));
   HnswGraph& g = index->graph_;
-  if (quantization == 1) g.set_quantizer(quantizer);
+  if (x.quantization == 1) g.set_quantizer(quantizer);
   g.reserve(used);
-  const char* up = payload[4];
-  std::vector<float> vec(dim);  // aligned copy: payloads sit at arbitrary offsets
-  for (uint64_t s = 0; s < used; ++s) {
-    const uint32_t slot = (uint32_t)s;
-    const int level = meta[2 * s];
-    const SlotState st = static_cast<SlotState>(meta[2 * s + 1]);
-    std::memcpy(vec.data(), payload[2] + s * dim * 4, dim * 4);
-    g.restore_slot(slot, get<uint64_t>(payload[0] + s * 8), level, st, vec.data());
-    const char* p0 = payload[3] + s * (1 + m0) * 4;
-    std::memcpy(g.links(slot, 0), p0, (1 + (size_t)get<uint32_t>(p0)) * 4);
-    if (st == SlotState::Free) continue;
-    for (int l = 1; l <= level; ++l, up += (1 + M) * 4) std::memcpy(g.links(slot, l), up, (1 + (size_t)M) * 4);
+
+  {
+    // Vectors, a chunk of rows at a time, checked then copied into their slots.
+    SectionStream vs(f, off[2], len[2], "VECS");
+    const size_t row = (size_t)dim * 4, per = std::max<size_t>(1, SectionStream::kChunk / row);
+    std::vector<float> vec(dim);  // aligned copy of one row
+    for (uint64_t s0 = 0; s0 < used; s0 += per) {
+      const size_t rows = (size_t)std::min<uint64_t>(per, used - s0);
+      const char* p = vs.next(rows * row);
+      check_vector_rows(p, s0, rows, dim);
+      for (size_t r = 0; r < rows; ++r) {
+        const uint64_t s = s0 + r;
+        std::memcpy(vec.data(), p + r * row, row);
+        g.restore_slot((uint32_t)s, get<uint64_t>(labels.data() + s * 8), meta[2 * s],
+                       static_cast<SlotState>(meta[2 * s + 1]), vec.data());
+      }
+    }
+    vs.finish(sum[2]);
+  }
+  {
+    // Level-0 links, checked, then copied.
+    SectionStream ls(f, off[3], len[3], "LNK0");
+    const size_t row = (size_t)(1 + m0) * 4, per = std::max<size_t>(1, SectionStream::kChunk / row);
+    for (uint64_t s0 = 0; s0 < used; s0 += per) {
+      const size_t rows = (size_t)std::min<uint64_t>(per, used - s0);
+      const char* p = ls.next(rows * row);
+      for (size_t r = 0; r < rows; ++r) {
+        const uint64_t s = s0 + r;
+        const char* p0 = p + r * row;
+        if (meta[2 * s + 1] == 2) {
+          if (get<uint32_t>(p0) != 0) bad("free slot " + std::to_string(s) + " has links");
+          continue;
+        }
+        check_link_list(x, meta, p0, s, 0, m0);
+        std::memcpy(g.links((uint32_t)s, 0), p0, (1 + (size_t)get<uint32_t>(p0)) * 4);
+      }
+    }
+    ls.finish(sum[3]);
+  }
+  {
+    // Upper levels of non-free slots, in slot order.
+    SectionStream us(f, off[4], len[4], "LNKU");
+    const size_t list = (size_t)(1 + M) * 4;
+    for (uint64_t s = 0; s < used; ++s) {
+      const int level = meta[2 * s];
+      if (meta[2 * s + 1] == 2 || level == 0) continue;
+      const char* p = us.next(list * (size_t)level);
+      for (int l = 1; l <= level; ++l, p += list) {
+        check_link_list(x, meta, p, s, l, M);
+        std::memcpy(g.links((uint32_t)s, l), p, list);
+      }
+    }
+    us.finish(sum[4]);
   }
   g.set_used(used);
-  g.set_entry(entry, top);
-  index->map_.reserve(live, g.labels());
+  g.set_entry(x.entry, x.top);
+  index->map_.reserve(x.live, g.labels());
   for (uint64_t s = 0; s < used; ++s) {
     const uint32_t slot = (uint32_t)s;
     if (g.state(slot) == SlotState::Free) {
@@ -366,12 +551,12 @@ std::unique_ptr<HnswIndex> HnswFile::load(const std::string& path) {
       ++index->deleted_;
     } else {
       if (index->map_.find(g.label(slot), g.labels()) != LabelSlotMap::kMissing)
-        reject(path, "label " + std::to_string(g.label(slot)) + " appears twice");
+        bad("label " + std::to_string(g.label(slot)) + " appears twice");
       index->map_.insert(g.label(slot), slot, g.labels());
     }
   }
   std::sort(index->free_.begin(), index->free_.end(), [](uint32_t a, uint32_t b) { return a > b; });
-  index->live_ = live;
+  index->live_ = x.live;
   return index;
 }
 

@@ -20,7 +20,12 @@
 // the target and fsyncs the directory, so a crash leaves the old file intact.
 // load() checks every size against the header and the file length before
 // allocating, every checksum, level, state and link id before use, so no file
-// can make it read or write out of bounds.
+// can make it read or write out of bounds. It refuses non-regular files (a FIFO
+// is opened with O_NONBLOCK, so it cannot block) and streams the sections with
+// positioned reads of at most 8 MiB straight into the index's storage (peak
+// memory about the index itself; files of any size). save() checks what it is
+// about to write with the loader's rules and refuses to write a file load would
+// reject.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -37,6 +42,9 @@ class HnswFile {
   static constexpr uint32_t kVersion = 2;
   static void save(const HnswIndex& index, const std::string& path);
   static std::unique_ptr<HnswIndex> load(const std::string& path);
+
+ private:
+  static std::unique_ptr<HnswIndex> load_file(const std::string& path);
 };
 
 }  // namespace quiver

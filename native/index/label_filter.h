@@ -43,6 +43,8 @@ class LabelFilter {
 
   // Distinct labels in the list (some may not be in the index).
   size_t count() const { return count_; }
+  // Bytes held by the filter's storage.
+  size_t bytes() const { return sizeof(*this) + (bits_.capacity() + sorted_.capacity()) * sizeof(uint64_t); }
 
   // Calls fn(label) for every distinct allowed label, ascending.
   template <class Fn>
