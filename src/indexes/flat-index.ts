@@ -2,7 +2,7 @@
 import { native } from '../native/load.js';
 import type { NativeAllow, NativeFlatIndex } from '../native/types.js';
 import {
-  checkDim, checkK, checkMetric, checkThreads, describe, toBatch, toLabels, toQuery, toVectors,
+  checkCount, checkDim, checkK, checkMetric, checkOut, checkThreads, describe, toBatch, toLabels, toQuery, toVectors,
   type LabelsLike, type Metric, type VectorLike, type VectorsLike,
 } from './input.js';
 import { toAllowList, type LabelFilter } from './filter.js';
@@ -66,16 +66,49 @@ export class FlatIndex {
     return this.#native.labels();
   }
 
+  /**
+   * The vectors of `labels`, row-major (labels.length * dim floats), in one native
+   * call. Writes into `out` when given (its length must be labels.length * dim).
+   * Throws a RangeError naming the first label not in the index (out is then untouched).
+   */
+  getVectors(labels: LabelsLike, out?: Float32Array): Float32Array {
+    const l = toLabels(labels);
+    return this.#native.getVectors(l, checkOut(out, l.length, this.dim));
+  }
+
+  /**
+   * Sizes storage for `n` vectors at once (never shrinks), so that a loader that
+   * knows the final count allocates once. Growth is otherwise exact for a batch of
+   * at least 1/16 of the stored vectors and x1.25 for smaller adds.
+   */
+  reserve(n: number): void {
+    this.#native.reserve(checkCount(n));
+  }
+
+  /** Allocated vector slots (>= size). */
+  get capacity(): number {
+    return this.#native.capacity();
+  }
+
+  /** Bytes held by the index's native storage. */
+  memoryBytes(): number {
+    return this.#native.memoryBytes();
+  }
+
   /** The k nearest stored vectors to `query`, nearest first (ties by label). */
   search(query: VectorLike, k: number, options: FlatSearchOptions = {}): SearchResult {
-    const q = toQuery(query, this.dim, 'query', this.#query);
     checkK(k);
+    // The filter first: a predicate may itself search this index (re-entrantly),
+    // which reuses the query and result buffers below. Nothing runs between
+    // filling them and the native call, so a nested search cannot clobber them.
+    const allow = this.#allow(options);
+    const q = toQuery(query, this.dim, 'query', this.#query);
     const cap = Math.min(k, this.#native.size());
     if (this.#outLabels.length < cap) {
       this.#outLabels = new Float64Array(cap);
       this.#outDistances = new Float32Array(cap);
     }
-    const got = this.#native.search(q, 1, k, 1, this.#allow(options), this.#outLabels, this.#outDistances);
+    const got = this.#native.search(q, 1, k, 1, allow, this.#outLabels, this.#outDistances);
     return { labels: this.#outLabels.slice(0, got), distances: this.#outDistances.slice(0, got) };
   }
 

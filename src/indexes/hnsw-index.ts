@@ -3,7 +3,7 @@
 import { native } from '../native/load.js';
 import type { NativeAllow, NativeHnswIndex } from '../native/types.js';
 import {
-  checkDim, checkK, checkMetric, checkThreads, describe, toBatch, toLabels, toQuery, toVectors,
+  checkCount, checkDim, checkK, checkMetric, checkOut, checkThreads, describe, toBatch, toLabels, toQuery, toVectors,
   type LabelsLike, type Metric, type VectorLike, type VectorsLike,
 } from './input.js';
 import { toAllowList, type LabelFilter } from './filter.js';
@@ -172,6 +172,24 @@ export class HnswIndex {
   /** Every live label. */
   labels(): Float64Array {
     return this.#native.labels();
+  }
+
+  /**
+   * The vectors of `labels`, row-major (labels.length * dim floats), in one native
+   * call. Writes into `out` when given (its length must be labels.length * dim).
+   * Throws a RangeError naming the first label not in the index (out is then untouched).
+   */
+  getVectors(labels: LabelsLike, out?: Float32Array): Float32Array {
+    const l = toLabels(labels);
+    return this.#native.getVectors(l, checkOut(out, l.length, this.dim));
+  }
+
+  /**
+   * Sizes storage for `n` vectors at once (never shrinks), so that a bulk load of
+   * known size allocates once.
+   */
+  reserve(n: number): void {
+    this.#native.reserve(checkCount(n));
   }
 
   /** The k approximate nearest neighbours of `query`, nearest first (ties by label). */

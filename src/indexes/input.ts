@@ -42,6 +42,23 @@ export function checkK(k: unknown): number {
   return k;
 }
 
+/** A vector count for reserve(): an integer from 0 to 2^32 - 2. */
+export function checkCount(n: unknown, name = 'n'): number {
+  if (typeof n !== 'number') throw new TypeError(`${name}: expected a non-negative integer, got ${describe(n)}`);
+  if (!Number.isInteger(n) || n < 0 || n > 4294967294)
+    throw new RangeError(`${name}: expected an integer from 0 to 4294967294, got ${n}`);
+  return n;
+}
+
+/** The output array of getVectors(): the caller's (checked) or a new one. */
+export function checkOut(out: unknown, count: number, dim: number): Float32Array {
+  if (out === undefined) return new Float32Array(count * dim);
+  if (!(out instanceof Float32Array)) throw new TypeError(`out: expected a Float32Array, got ${describe(out)}`);
+  if (out.length !== count * dim)
+    throw new RangeError(`out: expected ${count} x ${dim} = ${count * dim} floats, got ${out.length}`);
+  return out;
+}
+
 export function checkThreads(threads: unknown): number | undefined {
   if (threads === undefined) return undefined;
   if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > 4096)
@@ -49,9 +66,18 @@ export function checkThreads(threads: unknown): number | undefined {
   return threads;
 }
 
+/**
+ * True when a typed array views a SharedArrayBuffer: another thread can write it
+ * at any moment, so it is copied before it is checked and only the copy is used
+ * (a check on shared memory says nothing about what native code reads next).
+ */
+export function isShared(a: ArrayBufferView): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+}
+
 export function toLabels(labels: unknown, name = 'labels'): Float64Array {
   let out: Float64Array;
-  if (labels instanceof Float64Array) out = labels;
+  if (labels instanceof Float64Array) out = isShared(labels) ? labels.slice() : labels;
   else if (Array.isArray(labels) || labels instanceof Uint32Array || labels instanceof Int32Array) {
     out = new Float64Array(labels.length);
     for (let i = 0; i < labels.length; i++) {
@@ -92,7 +118,7 @@ export function toVectors(vectors: unknown, dim: number, name = 'vectors'): { da
   if (vectors instanceof Float32Array) {
     if (vectors.length % dim !== 0)
       throw new RangeError(`${name}: a Float32Array of ${vectors.length} floats is not a whole number of ${dim}-dimensional vectors`);
-    return { data: vectors, count: vectors.length / dim };
+    return { data: isShared(vectors) ? vectors.slice() : vectors, count: vectors.length / dim };
   }
   if (!Array.isArray(vectors))
     throw new TypeError(`${name}: expected a Float32Array (n * dim) or an array of vectors, got ${describe(vectors)}`);
@@ -112,7 +138,7 @@ export function toVectors(vectors: unknown, dim: number, name = 'vectors'): { da
 export function toQuery(query: unknown, dim: number, name = 'query', into?: Float32Array): Float32Array {
   if (query instanceof Float32Array && !into) {
     if (query.length !== dim) throw new RangeError(`${name}: expected dimension ${dim}, got ${query.length}`);
-    return query;
+    return isShared(query) ? query.slice() : query;
   }
   const out = into ?? new Float32Array(dim);
   copyVector(query, dim, name, out, 0);

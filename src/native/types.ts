@@ -32,6 +32,13 @@ export interface NativeFlatIndex {
     outLabels: Float64Array, outDistances: Float32Array,
   ): number;
   searchAsync(queries: Float32Array, nq: number, k: number, threads?: number, allow?: NativeAllow): Promise<NativeSearchResult>;
+  /** Storage for n vectors at once (never shrinks). */
+  reserve(n: number): void;
+  /** Allocated vector slots. */
+  capacity(): number;
+  memoryBytes(): number;
+  /** Copies the vectors of `labels` row-major into `out` (labels.length * dim floats); returns `out`. */
+  getVectors(labels: Float64Array, out: Float32Array): Float32Array;
 }
 
 export interface NativeHnswParams {
@@ -64,6 +71,10 @@ export interface NativeHnswIndex {
   searchAsync(queries: Float32Array, nq: number, k: number, threads?: number, allow?: NativeAllow, ef?: number): Promise<NativeSearchResult>;
   save(path: string): void;
   saveAsync(path: string): Promise<void>;
+  /** Capacity for n vectors at once (never shrinks). */
+  reserve(n: number): void;
+  /** Copies the vectors of `labels` row-major into `out` (labels.length * dim floats); returns `out`. */
+  getVectors(labels: Float64Array, out: Float32Array): Float32Array;
 }
 
 export interface NativeHnswIndexClass {
