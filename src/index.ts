@@ -9,7 +9,7 @@ export type { SearchResult, BatchSearchResult, BatchOptions } from './indexes/re
 export type { Metric, VectorLike, VectorsLike, LabelsLike } from './indexes/input.js';
 export { VectorStore } from './store/vector-store.js';
 export { StoreLockedError } from './store/persistence/lock.js';
-export { StoreFormatError } from './store/persistence/layout.js';
+export { StoreFormatError, StoreCorruptError } from './store/persistence/errors.js';
 export type {
   VectorStoreOptions, OpenOptions, IndexOptions, UpsertRecord, UpsertColumns, UpsertInput, UpsertOptions, QueryOptions, QueryHit,
   StoredRecord, ListedRecord, ListOptions, Metadata, JsonValue, Filter,

@@ -124,9 +124,9 @@ describe('a failing log write rejects the batch and loses nothing acknowledged',
 
 describe('a failing snapshot leaves the previous state recoverable', () => {
   const snapshotFaults: Array<[string, Fault]> = [
-    ['disk full writing vectors.f32', { op: 'write', path: 'vectors.f32', code: 'ENOSPC', partial: 0.5 }],
-    ['I/O error writing records.json', { op: 'writeFile', path: 'records.json', code: 'EIO' }],
-    ['fsync of the snapshot fails', { op: 'sync', path: 'vectors.f32', code: 'EIO' }],
+    ['disk full writing vectors.qvec', { op: 'write', path: 'vectors.qvec', code: 'ENOSPC', partial: 0.5 }],
+    ['I/O error writing records.qrec', { op: 'write', path: 'records.qrec', code: 'EIO' }],
+    ['fsync of the snapshot fails', { op: 'sync', path: 'vectors.qvec', code: 'EIO' }],
     ['creating the next log fails', { op: 'open', path: /wal-\d+\.log$/, code: 'ENOSPC' }],
     ['renaming into place fails', { op: 'rename', code: 'EIO' }],
   ];
@@ -152,9 +152,15 @@ describe('a failing snapshot leaves the previous state recoverable', () => {
 
   it('automatic snapshots that fail in the background do not fail or lose acknowledged writes', async () => {
     const { dir, store, model } = await freshStore({ snapshotBytes: 2000 });
-    injectFault({ op: 'write', path: 'vectors.f32', code: 'ENOSPC', times: 3 });
+    injectFault({ op: 'write', path: 'vectors.qvec', code: 'ENOSPC', times: 3 });
+    const before = injectedCount();
     for (let b = 0; b < 10; b++) await upsertOk(store, model, Array.from({ length: 5 }, (_, i) => `auto-${b}-${i}`));
     await expectContents(store, model);
+    // A failed background snapshot is retried once the log has grown by another quarter, not after every write.
+    const failures = injectedCount() - before;
+    expect(failures).toBeGreaterThanOrEqual(1);
+    expect(failures).toBeLessThan(10);
+    clearFaults();
     const image = crashImage(dir);
     const recovered = await VectorStore.open(image);
     await expectContents(recovered, model);
@@ -166,7 +172,7 @@ describe('a failing snapshot leaves the previous state recoverable', () => {
 describe('close() whose snapshot or final fsync fails', () => {
   // S6: the log's file handle was left open (closed later by the GC, with a warning).
   const closeFaults: Array<[string, Fault, Record<string, unknown>]> = [
-    ['disk full writing the snapshot', { op: 'write', path: 'vectors.f32', code: 'ENOSPC' }, {}],
+    ['disk full writing the snapshot', { op: 'write', path: 'vectors.qvec', code: 'ENOSPC' }, {}],
     // The snapshot commits, then closing the old log fsyncs its unsynced frame and fails.
     ['I/O error on the fsync closing the old log (durability none)', { op: 'sync', path: 'wal-0.log', code: 'EIO' }, { durability: 'none' }],
   ];

@@ -102,7 +102,7 @@ describe('persistence with HNSW', () => {
     expect(store.activeIndex).toBe('hnsw');
     const before = await store.query(queries.subarray(0, dim), { topK: 10, filter: { g: { $ne: 3 } } });
     await store.close();
-    expect((await fs.readdir(join(dir, 'snapshot-1'))).sort()).toEqual(['ann.bin', 'checksums.json', 'records.json', 'vectors.f32']);
+    expect((await fs.readdir(join(dir, 'snapshot-1'))).sort()).toEqual(['ann.bin', 'records.qrec', 'vectors.qvec']);
     const again = await VectorStore.open(dir, { index: { M: 12 } });
     expect(again.activeIndex).toBe('hnsw');
     expect(await again.query(queries.subarray(0, dim), { topK: 10, filter: { g: { $ne: 3 } } })).toEqual(before);

@@ -2,7 +2,7 @@
 // labels are the store's slots.
 import { HnswIndex } from '../indexes/hnsw-index.js';
 import type { Metric } from '../indexes/input.js';
-import { StoreFormatError } from './persistence/layout.js';
+import { StoreFormatError } from './persistence/errors.js';
 import type { AnnFactory, AnnIndex, ResolvedIndexOptions } from './vector-index.js';
 
 export const annFactory: AnnFactory = {

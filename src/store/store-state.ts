@@ -181,25 +181,36 @@ export class StoreState implements FilterContext {
     return out;
   }
 
-  /** Places snapshot records at their saved slots (into an empty state) and rebuilds the free list. */
-  /** `vectors` undefined: they are already in a graph installed with index.setAnn(). */
-  loadSlots(ids: readonly string[], slots: Float64Array, metadata: readonly Metadata[], vectors: Float32Array | undefined): void {
-    if (ids.length > 0 && vectors) this.index.add(slots, vectors);
-    let max = -1;
-    for (let i = 0; i < ids.length; i++) {
-      const slot = slots[i];
-      this.idAt[slot] = ids[i];
-      this.metaAt[slot] = metadata[i];
-      this.slotOf.set(ids[i], slot);
-      this.live.add(slot);
-      if (slot > max) max = slot;
-    }
-    // Field indexes are rebuilt once open() has returned (or by the first filter).
+  /** Starts loading a snapshot into this (empty) state: field indexes are built after open (or by the first filter). */
+  beginLoad(): void {
     this.fields.deferBuild((slot) => this.metaAt[slot], () => this.idAt.length);
-    this.idAt.length = Math.max(this.idAt.length, max + 1);
+  }
+
+  /** Places one snapshot record at its saved slot (its vector is added to the index separately). */
+  placeRecord(id: string, slot: number, metadata: Metadata): void {
+    if (this.slotOf.has(id)) throw new Error(`id ${JSON.stringify(id)} appears twice`);
+    if (this.live.has(slot)) throw new Error(`slot ${slot} appears twice`);
+    this.idAt[slot] = id;
+    this.metaAt[slot] = metadata;
+    this.slotOf.set(id, slot);
+    this.live.add(slot);
+  }
+
+  /** Ends a snapshot load: the empty slots below the highest used one are reused by scanning (no free list). */
+  finishLoad(): void {
     this.metaAt.length = this.idAt.length;
     this.#free.length = 0;
     this.#holeCursor = 0;
     this.#holeEnd = this.idAt.length;
+  }
+
+  /** The live slots, ascending. */
+  liveSlots(): Float64Array {
+    return this.live.toLabels(this.size);
+  }
+
+  /** One past the highest slot in use (slots below it that hold no record are free). */
+  get slotCount(): number {
+    return this.idAt.length;
   }
 }

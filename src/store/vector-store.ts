@@ -7,6 +7,7 @@ import { checkMetric, checkDim, describe, toQuery, type Metric, type VectorLike 
 import { annFactory } from './ann-factory.js';
 import { compileFilter } from './filter/compile.js';
 import type { BitSet } from './filter/bitset.js';
+import type { FilterNode } from './filter/types.js';
 import { cloneMetadata } from './metadata.js';
 import { Storage } from './persistence/storage.js';
 import { toIdList, toRecordBatch, type RecordBatch } from './records.js';
@@ -53,6 +54,8 @@ export class VectorStore {
   #queue = new SerialQueue();
   #closed = false;
   #efSearch: number;
+  /** After a failed background snapshot: the log size at which to try again. */
+  #snapshotRetryBytes = 0;
 
   /** An in-memory store. Use VectorStore.open(dir, options) for a durable one. */
   constructor(options: VectorStoreOptions) {
@@ -142,11 +145,14 @@ export class VectorStore {
   }
 
   async #backgroundSnapshot(): Promise<void> {
-    if (this.#closed || !this.#storage?.shouldSnapshot) return;
+    if (this.#closed || !this.#storage?.shouldSnapshot || this.#storage.logBytes < this.#snapshotRetryBytes) return;
     try {
       await this.#storage.snapshot(this.#state);
+      this.#snapshotRetryBytes = 0;
     } catch (err) {
-      // The log still holds every write, so nothing is lost; try again after the next write.
+      // The log still holds every write, so nothing is lost. Retry once the log has grown by
+      // another quarter (not after every write: each attempt rewrites the whole store).
+      this.#snapshotRetryBytes = this.#storage.logBytes * 1.25;
       process.emitWarning(`quiverdb: snapshot of ${this.#storage.dir} failed: ${(err as Error).message}`, 'QuiverStoreWarning');
     }
   }
@@ -154,32 +160,40 @@ export class VectorStore {
   /**
    * Inserts or replaces records: an array of { id, vector, metadata? }, one
    * record, or columns { ids, vectors, metadata? }. All or nothing; resolves
-   * once the batch is durable (durability 'fsync').
+   * once the batch is durable (durability 'fsync'). The input is validated and
+   * copied before this returns: changing it afterwards changes nothing.
    */
   upsert(input: UpsertInput, options: UpsertOptions = {}): Promise<void> {
+    let batch: RecordBatch, deleteIds: string[];
+    try {
+      this.#checkOpen('upsert');
+      batch = toRecordBatch(input, this.dim);
+      deleteIds = this.#deletionsWith(batch, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.#write('upsert', async () => {
-      const batch = toRecordBatch(input, this.dim);
-      const deleteIds = this.#deletionsWith(batch, options);
+      const deletes = this.#existing(deleteIds);
       if (batch.ids.length === 0) {
-        if (deleteIds.length > 0) {
-          await this.#storage?.logDelete(deleteIds);
-          this.#state.applyDelete(deleteIds);
+        if (deletes.length > 0) {
+          await this.#storage?.logDelete(deletes);
+          this.#state.applyDelete(deletes);
         }
         return;
       }
-      // A large batch is validated, encoded and applied in separate turns of the event loop, and
-      // the promise resolves a turn after the apply, so a caller's next batch (validated as soon
+      // A large batch is logged and applied in separate turns of the event loop, and the
+      // promise resolves a turn after the apply, so a caller's next batch (validated as soon
       // as this one resolves) does not share the apply's turn either.
       const large = batch.vectors.length >= LARGE_BATCH_FLOATS;
       if (large) await nextTurn();
-      await this.#storage?.logUpsert(batch, deleteIds);
+      await this.#storage?.logUpsert(batch, deletes);
       await this.#state.applyUpsertAsync(batch);
-      if (deleteIds.length > 0) this.#state.applyDelete(deleteIds);
+      if (deletes.length > 0) this.#state.applyDelete(deletes);
       if (large) await nextTurn();
     });
   }
 
-  /** The stored ids among options.deleteIds (checked: a list of strings, none upserted by `batch`). */
+  /** options.deleteIds, checked (a list of strings, none upserted by `batch`) and copied, without repeats. */
   #deletionsWith(batch: RecordBatch, options: UpsertOptions): string[] {
     if (typeof options !== 'object' || options === null) throw new TypeError(`upsert: options: expected an object, got ${describe(options)}`);
     if (options.deleteIds === undefined) return [];
@@ -189,25 +203,48 @@ export class VectorStore {
     const upserted = new Set(batch.ids);
     const both = list.find((id) => upserted.has(id));
     if (both !== undefined) throw new RangeError(`upsert: deleteIds: ${JSON.stringify(both)} is also upserted by this batch`);
-    return [...new Set(list.filter((id) => this.#state.slotOf.has(id)))];
+    return [...new Set(list)];
   }
 
-  /** Deletes records by id; returns how many existed. Unknown ids are ignored. */
+  /** The ids (without repeats) that are stored now. */
+  #existing(ids: readonly string[]): string[] {
+    return [...new Set(ids)].filter((id) => this.#state.slotOf.has(id));
+  }
+
+  /** Deletes records by id; returns how many existed. Unknown ids are ignored. The ids are copied before this returns. */
   delete(ids: readonly string[]): Promise<number> {
+    let list: string[];
+    try {
+      this.#checkOpen('delete');
+      list = [...toIdList(ids, 'delete')];
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.#write('delete', async () => {
-      const list = toIdList(ids, 'delete');
-      const existing = [...new Set(list.filter((id) => this.#state.slotOf.has(id)))];
+      const existing = this.#existing(list);
       if (existing.length === 0) return 0;
       await this.#storage?.logDelete(existing);
       return this.#state.applyDelete(existing).length;
     });
   }
 
-  /** Deletes every record matching `filter` (required; {} deletes all); returns how many. */
+  /**
+   * Deletes every record matching `filter`; returns how many. The filter is required: `{}`
+   * deletes every record, while undefined or null is refused (a missing filter never means
+   * "all"). It is checked and copied before this returns, and evaluated when the write runs.
+   */
   deleteWhere(filter: Filter): Promise<number> {
+    let node: FilterNode;
+    try {
+      this.#checkOpen('deleteWhere');
+      if (filter === undefined || filter === null)
+        throw new TypeError(`deleteWhere: filter is required, got ${describe(filter)} (pass {} to delete every record)`);
+      node = compileFilter(filter);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.#write('deleteWhere', async () => {
-      if (filter === undefined) throw new TypeError('deleteWhere: filter is required (pass {} to delete every record)');
-      const set = this.#match(filter);
+      const set = this.#state.match(node);
       const ids = set ? this.#state.idsOf(set) : [...this.#state.slotOf.keys()];
       if (ids.length === 0) return 0;
       await this.#storage?.logDelete(ids);
@@ -234,20 +271,22 @@ export class VectorStore {
     if (ef !== undefined && (typeof ef !== 'number' || !Number.isInteger(ef) || ef < 1))
       throw new RangeError(`query: efSearch: expected a positive integer, got ${describe(ef)}`);
     const state = this.#state;
-    if (state.size === 0) return [];
     let allow = this.#match(options.filter);
+    if (state.size === 0) return [];
     let allowCount = state.size;
     if (allow) {
       allowCount = allow.count();
       if (allowCount === 0) return [];
       if (allowCount === state.size) allow = undefined;
     }
-    let r = state.index.search(q, topK, allow, allowCount, ef ?? this.#efSearch);
+    // topK may be any positive safe integer; no search returns more than the matching records.
+    const k = Math.min(topK, allowCount);
+    let r = state.index.search(q, k, allow, allowCount, ef ?? this.#efSearch);
     // While an upsert inserts into the graph off the JS thread, its new slots can
     // come back before they hold a record: skip them, searching deeper if needed.
     const visible = (slot: number) => state.idAt[slot] !== undefined;
     if (state.pendingInserts > 0 && !r.labels.every(visible))
-      r = state.index.search(q, topK + state.pendingInserts, allow, allowCount, ef ?? this.#efSearch);
+      r = state.index.search(q, Math.min(k + state.pendingInserts, state.index.size), allow, allowCount, ef ?? this.#efSearch);
     const withMeta = options.includeMetadata !== false;
     const hits: QueryHit[] = [];
     for (let i = 0; i < r.labels.length && hits.length < topK; i++) {
@@ -291,17 +330,31 @@ export class VectorStore {
 
   /**
    * Iterates the records matching `filter` in batches of `batchSize` (default
-   * 1000). The matching set is fixed when iteration starts; records deleted
-   * meanwhile are skipped, records updated meanwhile are yielded as they are now.
+   * 1000). The options are checked and copied when list() is called; the
+   * matching set is fixed when iteration starts; records deleted meanwhile are
+   * skipped, records updated meanwhile are yielded as they are now.
    */
-  async *list(options: ListOptions = {}): AsyncGenerator<ListedRecord> {
+  list(options: ListOptions = {}): AsyncGenerator<ListedRecord> {
+    try {
+      this.#checkOpen('list');
+      if (typeof options !== 'object' || options === null) throw new TypeError(`list: options: expected an object, got ${describe(options)}`);
+      const batchSize = options.batchSize ?? 1000;
+      if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1)
+        throw new RangeError(`list: batchSize: expected a positive integer, got ${describe(batchSize)}`);
+      const node = compileFilter(options.filter);
+      return this.#iterate(node, batchSize, options.includeVectors !== false);
+    } catch (err) {
+      // Reported where an iteration would report it: by the first next().
+      return (async function* failed(): AsyncGenerator<ListedRecord> {
+        throw err;
+      })();
+    }
+  }
+
+  async *#iterate(node: FilterNode, batchSize: number, withVectors: boolean): AsyncGenerator<ListedRecord> {
     this.#checkOpen('list');
-    const batchSize = options.batchSize ?? 1000;
-    if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1)
-      throw new RangeError(`list: batchSize: expected a positive integer, got ${describe(batchSize)}`);
-    const set = this.#match(options.filter);
+    const set = this.#state.match(node);
     const ids = set ? this.#state.idsOf(set) : [...this.#state.slotOf.keys()];
-    const withVectors = options.includeVectors !== false;
     for (let start = 0; start < ids.length; start += batchSize) {
       const batch: ListedRecord[] = [];
       for (const id of ids.slice(start, start + batchSize)) {

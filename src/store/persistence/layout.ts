@@ -1,23 +1,29 @@
 // The on-disk layout of a store directory (documented in ARCHITECTURE.md):
 //
-//   quiver.json        manifest: format name, format version, dim, metric, index options
+//   quiver.json        manifest: format name, format version, dim, metric, index options, checksum
 //   LOCK               flock'ed while the store is open; holds the owner's pid
-//   snapshot-<gen>/    the newest committed snapshot: records.json, vectors.f32, [ann.bin]
+//   snapshot-<gen>/    the newest committed snapshot: records.qrec, vectors.qvec, [ann.bin]
 //   wal-<gen>.log      writes acknowledged after snapshot <gen>
 //
-// Generation 0 has no snapshot directory (the empty store). Anything else
-// (older generations, *.tmp) is left over from an interrupted snapshot and is
-// removed on open.
+// Generation 0 has no snapshot directory (the empty store). Older generations
+// and *.tmp are left over from an interrupted snapshot and are removed once the
+// store has opened; nothing is removed from a store that fails to open.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { METRICS, type Metric } from '../../indexes/input.js';
 import type { ResolvedIndexOptions } from '../vector-index.js';
+import { StoreCorruptError, StoreFormatError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 
+export { StoreCorruptError, StoreFormatError };
+
 export const FORMAT_NAME = 'quiverdb-store';
-/** Bumped on any incompatible change; a store with a higher version is refused. */
-export const FORMAT_VERSION = 1;
+/** Bumped on any incompatible change; a store with a higher version is refused, a lower one is read and rewritten. */
+export const FORMAT_VERSION = 2;
 export const MANIFEST_FILE = 'quiver.json';
+/** The manifest is a few hundred bytes; anything much larger is not one. */
+const MAX_MANIFEST_BYTES = 64 * 1024;
 
 export const snapshotDir = (gen: number) => `snapshot-${gen}`;
 export const walFile = (gen: number) => `wal-${gen}.log`;
@@ -30,18 +36,10 @@ export interface Manifest {
   index: Pick<ResolvedIndexOptions, 'type' | 'threshold' | 'M' | 'efConstruction'>;
 }
 
-export class StoreFormatError extends Error {
-  readonly code = 'QUIVER_FORMAT';
-  constructor(message: string) {
-    super(message);
-    this.name = 'StoreFormatError';
-  }
-}
-
 /** Refuses data written by a newer (or unknown) format. */
 export function checkVersion(version: unknown, what: string): void {
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1)
-    throw new StoreFormatError(`${what}: missing or invalid format version ${JSON.stringify(version)}`);
+    throw new StoreCorruptError(what, undefined, `missing or invalid format version ${JSON.stringify(version)}`);
   if (version > FORMAT_VERSION)
     throw new StoreFormatError(
       `${what} was written by a newer quiverdb (store format version ${version}; this version reads up to ${FORMAT_VERSION}). ` +
@@ -49,35 +47,48 @@ export function checkVersion(version: unknown, what: string): void {
     );
 }
 
+/** The manifest's fields in a fixed order: the text its checksum covers. */
+function canonical(m: Manifest): string {
+  const { type, threshold, M, efConstruction } = m.index;
+  return JSON.stringify({ format: m.format, version: m.version, dim: m.dim, metric: m.metric, index: { type, threshold, M, efConstruction } });
+}
+
+/** The manifest, or undefined when there is none. Damage is a StoreCorruptError; nothing is changed. */
 export async function readManifest(dir: string): Promise<Manifest | undefined> {
+  const where = join(dir, MANIFEST_FILE);
   let text: string;
   try {
-    text = await fs.readFile(join(dir, MANIFEST_FILE), 'utf8');
+    const st = await fs.stat(where);
+    if (!st.isFile() || st.size > MAX_MANIFEST_BYTES) throw new StoreCorruptError(where, undefined, 'not a manifest (not a small regular file)');
+    text = await fs.readFile(where, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  let m: Manifest;
+  let m: Manifest & { checksum?: unknown };
   try {
     m = JSON.parse(text);
   } catch {
-    throw new StoreFormatError(`${join(dir, MANIFEST_FILE)}: not valid JSON (corrupt manifest)`);
+    throw new StoreCorruptError(where, undefined, 'not valid JSON (damaged manifest)');
   }
-  const where = join(dir, MANIFEST_FILE);
-  if (m?.format !== FORMAT_NAME) throw new StoreFormatError(`${where}: not a quiverdb store manifest`);
+  if (m === null || typeof m !== 'object' || m.format !== FORMAT_NAME) throw new StoreCorruptError(where, undefined, 'not a quiverdb store manifest');
   checkVersion(m.version, where);
-  const bad = (what: string) => new StoreFormatError(`${where}: invalid ${what} (corrupt manifest)`);
+  const bad = (what: string) => new StoreCorruptError(where, undefined, `invalid ${what} (damaged manifest)`);
   if (!Number.isInteger(m.dim) || m.dim < 1 || m.dim > 65536) throw bad(`dim ${JSON.stringify(m.dim)}`);
   if (!METRICS.includes(m.metric)) throw bad(`metric ${JSON.stringify(m.metric)}`);
   const ix = m.index as Manifest['index'] | undefined;
   if (typeof ix !== 'object' || ix === null || !['auto', 'flat', 'hnsw'].includes(ix.type)) throw bad('index options');
   for (const key of ['threshold', 'M', 'efConstruction'] as const)
     if (!Number.isInteger(ix[key]) || ix[key] < 1 || ix[key] > 2 ** 31) throw bad(`index.${key}`);
-  return m;
+  // Version 1 manifests carry no checksum; from version 2 every field is covered.
+  if (m.version >= 2 && m.checksum !== crc32(canonical(m))) throw bad('checksum');
+  return { format: m.format, version: m.version, dim: m.dim, metric: m.metric, index: { type: ix.type, threshold: ix.threshold, M: ix.M, efConstruction: ix.efConstruction } };
 }
 
 export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
-  await writeFileAtomic(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+  const body = JSON.parse(canonical(manifest)) as Record<string, unknown>;
+  body.checksum = crc32(canonical(manifest));
+  await writeFileAtomic(join(dir, MANIFEST_FILE), JSON.stringify(body, null, 2) + '\n');
 }
 
 export interface DirectoryScan {

@@ -1,20 +1,31 @@
-// The durable side of a store opened on a directory: lock, manifest, newest
-// snapshot + log replay on open, log appends on every write, snapshots that
-// truncate the log, and an orderly close.
+// A durable store's files: open (load the snapshot, replay the log), logging
+// writes, snapshots, close. The layout and formats are in layout.ts, wal.ts,
+// snapshot.ts and ARCHITECTURE.md.
+//
+// Open never changes a file before the whole store has loaded: a damaged,
+// missing or inconsistent file refuses the open (StoreCorruptError or
+// StoreFormatError) and leaves every file as it was. Only then are leftovers
+// of an interrupted snapshot removed and a torn log tail (a write a crash
+// interrupted, never acknowledged) cut off.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Metric } from '../../indexes/input.js';
 import type { RecordBatch } from '../records.js';
 import { StoreState } from '../store-state.js';
 import type { AnnFactory, ResolvedIndexOptions } from '../vector-index.js';
+import { StoreCorruptError } from './errors.js';
+import { FileReader } from './file-reader.js';
 import { fsyncDir } from './files.js';
 import {
-  FORMAT_NAME, FORMAT_VERSION, StoreFormatError, readManifest, scanDirectory, snapshotDir, walFile, writeManifest, type Manifest,
+  FORMAT_NAME, FORMAT_VERSION, MANIFEST_FILE, readManifest, scanDirectory, snapshotDir, walFile, writeManifest,
+  type DirectoryScan, type Manifest,
 } from './layout.js';
-import { decodeEntry, encodeDelete, encodeUpsert } from './log-entries.js';
+import { decodeEntryV1, isSnapshotV1, openSnapshotV1, readWalEntriesV1 } from './legacy-v1.js';
+import { decodeEntry, encodeDelete, encodeUpsert, type LogEntry } from './log-entries.js';
 import { acquireLock, type DirectoryLock } from './lock.js';
-import { readSnapshot, writeSnapshot } from './snapshot.js';
-import { WAL_HEADER_BYTES, WalWriter, readWal } from './wal.js';
+import { openSnapshot, writeSnapshot, type SnapshotReader } from './snapshot.js';
+import { WAL_HEADER_BYTES, WalWriter, readWalEntries, readWalHeader, type LoggedEntry, type WalTail } from './wal.js';
+import { Yielder } from './yielder.js';
 
 export interface StorageOptions {
   dim: number | undefined;
@@ -25,6 +36,9 @@ export interface StorageOptions {
   durability: 'fsync' | 'none';
   snapshotBytes: number;
 }
+
+/** Records applied per slice of a replayed entry (a slice, then a turn of the event loop). */
+const REPLAY_SLICE = 4096;
 
 function mismatch(dir: string, name: string, stored: unknown, given: unknown): Error {
   return new RangeError(
@@ -41,20 +55,90 @@ function checkAgainstManifest(dir: string, m: Manifest, o: StorageOptions): void
   }
 }
 
+/** A log file no longer than a header holds no write. */
+async function logHoldsWrites(path: string): Promise<boolean> {
+  const st = await fs.stat(path).catch(() => undefined);
+  return !!st && st.size > WAL_HEADER_BYTES;
+}
+
+/** Applies one logged write in slices, yielding between them (graph inserts run off the JS thread). */
+export async function applyEntry(state: StoreState, entry: LogEntry, y: Yielder): Promise<void> {
+  const deletes = entry.kind === 'upsert' ? entry.deleteIds : entry.ids;
+  if (entry.kind === 'upsert') {
+    const { ids, vectors, metadata } = entry.batch;
+    const dim = state.index.dim;
+    for (let s = 0; s < ids.length; s += REPLAY_SLICE) {
+      const e = Math.min(ids.length, s + REPLAY_SLICE);
+      const slice: RecordBatch = s === 0 && e === ids.length ? entry.batch
+        : { ids: ids.slice(s, e), vectors: vectors.subarray(s * dim, e * dim), metadata: metadata.slice(s, e) };
+      await state.applyUpsertAsync(slice);
+      await y.maybe();
+    }
+  }
+  for (let s = 0; s < deletes.length; s += REPLAY_SLICE) {
+    state.applyDelete(deletes.slice(s, s + REPLAY_SLICE));
+    await y.maybe();
+  }
+}
+
+/** Loads snapshot `gen` into the (empty) state. Returns the snapshot's LSN and format version. */
+async function loadSnapshot(
+  dir: string, gen: number, manifest: Manifest, state: StoreState, annFactory: AnnFactory | undefined, index: ResolvedIndexOptions, y: Yielder,
+): Promise<{ lsn: number; version: number }> {
+  const path = join(dir, snapshotDir(gen));
+  const v1 = await isSnapshotV1(path);
+  const snap: SnapshotReader = v1 ? await openSnapshotV1(path, gen, manifest.dim, manifest.metric) : await openSnapshot(path, gen, manifest.dim, manifest.metric);
+  const { count } = snap.header;
+  // The graph loads off the JS thread while the records are read here.
+  const ann = snap.annPath && annFactory ? Promise.resolve(annFactory.load(snap.annPath, manifest.dim, manifest.metric, index)) : undefined;
+  ann?.catch(() => undefined); // awaited below; no unhandled rejection if the records fail first
+  const slots = new Float64Array(count);
+  let row = 0;
+  state.beginLoad();
+  await snap.readRecords((id, slot, metadata) => {
+    state.placeRecord(id, slot, metadata);
+    slots[row++] = slot;
+  }, y);
+  if (ann) {
+    // The graph holds the vectors; the portable copy is only verified (its checksums), meanwhile.
+    await snap.readVectors(() => undefined, y);
+    let graph;
+    try {
+      graph = await ann;
+    } catch (err) {
+      throw new StoreCorruptError(snap.annPath!, undefined, (err as Error).message);
+    }
+    if (graph.size !== count) throw new StoreCorruptError(snap.annPath!, undefined, `holds ${graph.size} vectors, the snapshot ${count} records`);
+    state.index.setAnn(graph);
+  } else {
+    state.index.reserve(count);
+    const dim = manifest.dim;
+    await snap.readVectors((first, rows) => state.index.add(slots.subarray(first, first + rows.length / dim), rows), y);
+  }
+  state.finishLoad();
+  return { lsn: snap.header.lsn, version: v1 ? 1 : FORMAT_VERSION };
+}
+
 export class Storage {
   #gen: number;
-  #wal: WalWriter;
+  #wal: WalWriter | undefined;
+  #manifest: Manifest;
 
   private constructor(
     readonly dir: string,
     readonly options: StorageOptions,
-    readonly manifest: Manifest,
+    manifest: Manifest,
     readonly lock: DirectoryLock,
     gen: number,
-    wal: WalWriter,
+    wal: WalWriter | undefined,
   ) {
+    this.#manifest = manifest;
     this.#gen = gen;
     this.#wal = wal;
+  }
+
+  get manifest(): Manifest {
+    return this.#manifest;
   }
 
   get generation(): number {
@@ -62,7 +146,12 @@ export class Storage {
   }
 
   get logBytes(): number {
-    return this.#wal.bytes;
+    return this.#wal?.bytes ?? 0;
+  }
+
+  /** LSN of the last acknowledged write (0 for a store never written). */
+  get lsn(): number {
+    return this.#wal?.lastLsn ?? 0;
   }
 
   /** Opens or creates the store in `dir`; returns the storage and the recovered state. */
@@ -70,77 +159,86 @@ export class Storage {
     await fs.mkdir(dir, { recursive: true });
     const lock = await acquireLock(dir);
     try {
+      const y = new Yielder();
+      let scan = await scanDirectory(dir);
       let manifest = await readManifest(dir);
       if (manifest) checkAgainstManifest(dir, manifest, options);
-      else manifest = await Storage.#create(dir, options);
-
-      const scan = await scanDirectory(dir);
+      else {
+        manifest = await Storage.#create(dir, options, scan);
+        scan = await scanDirectory(dir);
+      }
       const gen = scan.snapshots.length ? scan.snapshots[scan.snapshots.length - 1] : 0;
+      const walPath = join(dir, walFile(gen));
+      if (!scan.wals.includes(gen))
+        throw new StoreCorruptError(walPath, undefined, 'missing: the log of the newest snapshot is gone, so writes acknowledged after it would be lost');
+      for (const g of scan.wals)
+        if (g > gen && (await logHoldsWrites(join(dir, walFile(g)))))
+          throw new StoreCorruptError(join(dir, walFile(g)), undefined, `holds writes, but its snapshot (${snapshotDir(g)}) is missing`);
+
       const index: ResolvedIndexOptions = { ...options.resolvedIndex, ...manifest.index };
       const state = new StoreState(manifest.dim, manifest.metric, index, annFactory);
-
+      let baseLsn = 0;
+      let legacy = manifest.version < FORMAT_VERSION;
       if (gen > 0) {
-        const snap = await readSnapshot(join(dir, snapshotDir(gen)), gen, manifest.dim, manifest.metric);
-        if (snap.annPath && annFactory) {
-          // The graph loads off the JS thread while the id maps are rebuilt here. The graph holds the
-          // vectors; vectors.f32 (the portable copy) is only checked, meanwhile, so damage shows at once.
-          const ann = Promise.resolve(annFactory.load(snap.annPath, manifest.dim, manifest.metric, index));
-          const copy = snap.readVectors();
-          ann.catch(() => undefined); // both awaited below; no unhandled rejection if one fails first
-          copy.catch(() => undefined);
-          state.loadSlots(snap.ids, snap.slots, snap.metadata, undefined);
-          await copy;
-          const graph = await ann;
-          if (graph.size !== snap.ids.length)
-            throw new StoreFormatError(`${snap.annPath}: holds ${graph.size} vectors, the snapshot ${snap.ids.length} records`);
-          state.index.setAnn(graph);
-        } else {
-          const vectors = await snap.readVectors();
-          try {
-            state.loadSlots(snap.ids, snap.slots, snap.metadata, vectors);
-          } catch (err) {
-            throw new StoreFormatError(`${snapshotDir(gen)}: loading the snapshot failed (${(err as Error).message})`);
-          }
-        }
+        const loaded = await loadSnapshot(dir, gen, manifest, state, annFactory, index, y);
+        baseLsn = loaded.lsn;
+        legacy ||= loaded.version < FORMAT_VERSION;
+      } else {
+        state.beginLoad();
+        state.finishLoad();
       }
 
-      const walPath = join(dir, walFile(gen));
-      const contents = await readWal(walPath, gen);
-      let wal: WalWriter;
-      if (!contents || contents.validBytes < WAL_HEADER_BYTES) {
-        wal = await WalWriter.create(walPath, gen);
-      } else {
-        for (const payload of contents.payloads) {
-          const entry = decodeEntry(payload, manifest.dim);
+      const tail: WalTail = { validBytes: 0, fileBytes: 0, lastLsn: baseLsn, entries: 0 };
+      const r = await FileReader.open(walPath);
+      let walVersion: number;
+      try {
+        const header = await readWalHeader(r, gen);
+        if (!header) throw new StoreCorruptError(walPath, 0, `${r.size} bytes, shorter than a log header`);
+        walVersion = header.version;
+        if (header.version >= 2 && header.baseLsn !== baseLsn)
+          throw new StoreCorruptError(walPath, 16, `log starts after LSN ${header.baseLsn}, but the snapshot reflects LSN ${baseLsn}`);
+        const entries: AsyncGenerator<LoggedEntry> = header.version === 1 ? readWalEntriesV1(r, tail) : readWalEntries(r, header, tail);
+        for await (const logged of entries) {
+          let entry: LogEntry;
           try {
-            if (entry.kind === 'upsert') {
-              state.applyUpsert(entry.batch);
-              if (entry.deleteIds.length > 0) state.applyDelete(entry.deleteIds);
-            } else {
-              state.applyDelete(entry.ids);
-            }
+            entry = header.version === 1 ? decodeEntryV1(logged.parts[0], manifest.dim) : decodeEntry(logged.parts, manifest.dim);
+            await applyEntry(state, entry, y);
           } catch (err) {
-            throw new StoreFormatError(`${walPath}: replaying a logged write failed (${(err as Error).message})`);
+            if (err instanceof StoreCorruptError) throw err;
+            throw new StoreCorruptError(walPath, logged.offset, `logged write ${logged.lsn} cannot be replayed (${(err as Error).message})`);
           }
         }
-        wal = await WalWriter.reopen(walPath, contents);
+      } finally {
+        await r.close();
       }
+      legacy ||= walVersion < FORMAT_VERSION;
+
+      // Everything loaded: only now is anything changed on disk.
       await Storage.#removeLeftovers(dir, gen, scan);
-      return { storage: new Storage(dir, options, manifest, lock, gen, wal), state };
+      const wal = legacy ? undefined : await WalWriter.reopen(walPath, tail);
+      const storage = new Storage(dir, options, manifest, lock, gen, wal);
+      // A version-1 store is rewritten in the current format at once (the snapshot also upgrades the manifest).
+      if (legacy) await storage.snapshot(state, baseLsn + tail.entries);
+      return { storage, state };
     } catch (err) {
       await lock.release();
       throw err;
     }
   }
 
-  static async #create(dir: string, o: StorageOptions): Promise<Manifest> {
+  /**
+   * Creates the store's first files: an empty log, then the manifest (the commit point). A
+   * directory without a manifest is new, or a creation that crashed before the manifest (at
+   * most an empty wal-0); anything more is a store whose manifest was lost, and is refused.
+   */
+  static async #create(dir: string, o: StorageOptions, scan: DirectoryScan): Promise<Manifest> {
+    const holdsData = scan.snapshots.length > 0 || scan.wals.some((g) => g !== 0) || (scan.wals.includes(0) && (await logHoldsWrites(join(dir, walFile(0)))));
+    if (holdsData)
+      throw new StoreCorruptError(join(dir, MANIFEST_FILE), undefined,
+        'missing, but the directory holds store data (snapshots or logged writes); restore quiver.json, or run `quiver repair` to rebuild it');
     if (o.dim === undefined)
       throw new TypeError(`VectorStore.open(${JSON.stringify(dir)}): no store there yet, so options.dim is required to create one`);
-    // Leftovers of a creation interrupted before its manifest was written.
-    const scan = await scanDirectory(dir);
-    for (const g of scan.snapshots) await fs.rm(join(dir, snapshotDir(g)), { recursive: true, force: true });
-    for (const g of scan.wals) await fs.rm(join(dir, walFile(g)), { force: true });
-    const wal = await WalWriter.create(join(dir, walFile(0)), 0);
+    const wal = await WalWriter.create(join(dir, walFile(0)), 0, 0);
     await wal.close();
     await fsyncDir(dir);
     const { type, threshold, M, efConstruction } = o.resolvedIndex;
@@ -151,9 +249,9 @@ export class Storage {
     return manifest;
   }
 
-  static async #removeLeftovers(dir: string, gen: number, scan: Awaited<ReturnType<typeof scanDirectory>>): Promise<void> {
+  static async #removeLeftovers(dir: string, gen: number, scan: DirectoryScan): Promise<void> {
     let removed = false;
-    for (const g of scan.snapshots) if (g !== gen) { await fs.rm(join(dir, snapshotDir(g)), { recursive: true, force: true }); removed = true; }
+    for (const g of scan.snapshots) if (g < gen) { await fs.rm(join(dir, snapshotDir(g)), { recursive: true, force: true }); removed = true; }
     for (const g of scan.wals) if (g !== gen) { await fs.rm(join(dir, walFile(g)), { force: true }); removed = true; }
     for (const t of scan.temporary) { await fs.rm(join(dir, t), { recursive: true, force: true }); removed = true; }
     if (removed) await fsyncDir(dir);
@@ -163,42 +261,52 @@ export class Storage {
     return this.options.durability === 'fsync';
   }
 
-  /** Logs an upsert, with the ids it deletes in the same atomic write. */
-  logUpsert(batch: RecordBatch, deleteIds: readonly string[] = []): Promise<void> {
-    return this.#wal.append(encodeUpsert(batch, deleteIds), this.#sync);
+  #log(): WalWriter {
+    if (!this.#wal) throw new Error('write-ahead log is not open');
+    return this.#wal;
   }
 
-  logDelete(ids: readonly string[]): Promise<void> {
-    return this.#wal.append(encodeDelete(ids), this.#sync);
+  /** Logs an upsert, with the ids it deletes in the same atomic write. */
+  async logUpsert(batch: RecordBatch, deleteIds: readonly string[] = []): Promise<void> {
+    await this.#log().append(encodeUpsert(batch, deleteIds), this.#sync);
+  }
+
+  async logDelete(ids: readonly string[]): Promise<void> {
+    await this.#log().append(encodeDelete(ids), this.#sync);
   }
 
   /** Forces every logged write to disk. */
-  flush(): Promise<void> {
-    return this.#wal.sync();
+  async flush(): Promise<void> {
+    await this.#wal?.sync();
   }
 
   get shouldSnapshot(): boolean {
-    return this.#wal.bytes > this.options.snapshotBytes;
+    return this.logBytes > this.options.snapshotBytes;
   }
 
   get hasLoggedWrites(): boolean {
-    return this.#wal.frames > 0;
+    return (this.#wal?.entries ?? 0) > 0;
   }
 
   /**
-   * Writes snapshot gen+1 and switches to an empty log: snapshot written and
-   * fsync'd, new log created, directory fsync'd, snapshot renamed into place
+   * Writes snapshot gen+1 and switches to an empty log: snapshot written and fsync'd, new log
+   * created, directory fsync'd, (manifest upgraded if it was older,) snapshot renamed into place
    * (the commit), directory fsync'd, then the old generation is removed.
    */
-  async snapshot(state: StoreState): Promise<void> {
+  async snapshot(state: StoreState, lsn = this.lsn): Promise<void> {
     const next = this.#gen + 1;
     const tmp = join(this.dir, `${snapshotDir(next)}.tmp`);
     const nextWalPath = join(this.dir, walFile(next));
     let nextWal: WalWriter | undefined;
     try {
-      await writeSnapshot(tmp, next, state);
-      nextWal = await WalWriter.create(nextWalPath, next);
+      await writeSnapshot(tmp, next, lsn, state, new Yielder());
+      nextWal = await WalWriter.create(nextWalPath, next, lsn);
       await fsyncDir(this.dir);
+      if (this.#manifest.version < FORMAT_VERSION) {
+        const upgraded = { ...this.#manifest, version: FORMAT_VERSION };
+        await writeManifest(this.dir, upgraded);
+        this.#manifest = upgraded;
+      }
       await fs.rename(tmp, join(this.dir, snapshotDir(next)));
     } catch (err) {
       await nextWal?.close().catch(() => undefined);
@@ -210,7 +318,7 @@ export class Storage {
     const oldWal = this.#wal, oldGen = this.#gen;
     this.#wal = nextWal;
     this.#gen = next;
-    await oldWal.close();
+    await oldWal?.close();
     await fs.rm(join(this.dir, walFile(oldGen)), { force: true });
     if (oldGen > 0) await fs.rm(join(this.dir, snapshotDir(oldGen)), { recursive: true, force: true });
     await fsyncDir(this.dir);
@@ -229,7 +337,7 @@ export class Storage {
       error = err;
     }
     try {
-      await this.#wal.close();
+      await this.#wal?.close();
     } catch (err) {
       error ??= err;
     } finally {
@@ -238,3 +346,4 @@ export class Storage {
     if (error !== undefined) throw error;
   }
 }
+

@@ -1,132 +1,204 @@
-// The write-ahead log: a 16-byte header, then length-prefixed, checksummed
-// frames, each holding one whole batch:
+// The write-ahead log, format version 2: a 32-byte header, then frames
+// (frames.ts), one logical entry per acknowledged write:
 //
-//   header:  "QVRWAL\0\0" | u32 format version | u32 generation      (little-endian)
-//   frame:   u32 payload length | u32 crc32(payload) | payload
+//   header: "QVRWAL\0\0" | u32 format version | u32 generation | u64 base LSN | u32 0 | u32 crc32(bytes 0..27)
 //
-// A frame is acknowledged only once written (and fsync'd, by default). On
-// replay the first frame that is short, has a zero or oversized length, or
-// fails its checksum marks the torn tail of an interrupted write: it and
-// everything after it are discarded and the file is truncated there, so a
-// batch is always all or nothing.
+// Entries are numbered by a log sequence number (LSN) that continues across
+// generations: the first entry of wal-<g>.log is base LSN + 1, where the base
+// is the LSN the snapshot of generation g reflects. Every frame of an entry
+// carries its LSN. An entry bigger than one frame is split FIRST / MIDDLE /
+// LAST, and only an entry whose LAST frame is intact counts: the write is
+// acknowledged after all its frames are written (and fsync'd), so a crash
+// leaves each batch all or nothing.
+//
+// Replay stops cleanly at a torn tail (the file is cut there when the log is
+// reopened for writing); damage anywhere else, including frames out of
+// sequence, refuses the open with StoreCorruptError and changes nothing.
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import { FORMAT_VERSION, StoreFormatError, checkVersion } from './layout.js';
+import { StoreCorruptError } from './errors.js';
+import { FileReader } from './file-reader.js';
+import { FrameReader, FrameType, encodeFrame } from './frames.js';
+import { FORMAT_VERSION, checkVersion } from './layout.js';
 
-const MAGIC = Buffer.from('QVRWAL\0\0', 'latin1');
-export const WAL_HEADER_BYTES = 16;
-const FRAME_HEADER_BYTES = 8;
+export const WAL_MAGIC = Buffer.from('QVRWAL\0\0', 'latin1');
+export const WAL_HEADER_BYTES = 32;
 
-function header(gen: number): Buffer {
+export interface WalHeader {
+  version: number;
+  generation: number;
+  baseLsn: number;
+}
+
+function encodeHeader(gen: number, baseLsn: number): Buffer {
   const b = Buffer.alloc(WAL_HEADER_BYTES);
-  MAGIC.copy(b, 0);
+  WAL_MAGIC.copy(b, 0);
   b.writeUInt32LE(FORMAT_VERSION, 8);
   b.writeUInt32LE(gen, 12);
+  b.writeBigUInt64LE(BigInt(baseLsn), 16);
+  b.writeUInt32LE(crc32(b.subarray(0, 28)), 28);
   return b;
 }
 
-export interface WalContents {
-  payloads: Buffer[];
-  /** Bytes up to the end of the last intact frame. */
-  validBytes: number;
-  fileBytes: number;
+/**
+ * The header of a log file: its version (1 or 2) and, for version 2, generation and base LSN
+ * checked. Undefined when the file is shorter than a version-1 header (a crash while the empty
+ * log was created).
+ */
+export async function readWalHeader(r: FileReader, gen: number): Promise<WalHeader | undefined> {
+  if (r.size < 16) return undefined;
+  const b = await r.bytes(0, Math.min(WAL_HEADER_BYTES, r.size));
+  if (!b.subarray(0, 8).equals(WAL_MAGIC)) throw new StoreCorruptError(r.path, 0, 'not a quiverdb write-ahead log (bad magic)');
+  const version = b.readUInt32LE(8);
+  checkVersion(version, r.path);
+  if (version === 1) {
+    if (b.readUInt32LE(12) !== gen) throw new StoreCorruptError(r.path, 12, `header says generation ${b.readUInt32LE(12)}, expected ${gen}`);
+    return { version, generation: gen, baseLsn: 0 };
+  }
+  if (r.size < WAL_HEADER_BYTES) return undefined;
+  if (crc32(b.subarray(0, 28)) !== b.readUInt32LE(28)) throw new StoreCorruptError(r.path, 0, 'log header fails its checksum');
+  const generation = b.readUInt32LE(12);
+  if (generation !== gen) throw new StoreCorruptError(r.path, 12, `header says generation ${generation}, expected ${gen}`);
+  return { version, generation, baseLsn: Number(b.readBigUInt64LE(16)) };
 }
 
-/** Reads every intact frame; undefined when the file does not exist. */
-export async function readWal(path: string, gen: number): Promise<WalContents | undefined> {
-  let data: Buffer;
-  try {
-    data = await fs.readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+export interface LoggedEntry {
+  lsn: number;
+  /** Offset of the entry's first frame. */
+  offset: number;
+  /** The payloads of its frames, in order (copies). */
+  parts: Buffer[];
+}
+
+/** Where replay ended. */
+export interface WalTail {
+  /** Bytes up to the end of the last complete entry (the log is cut here before appending). */
+  validBytes: number;
+  fileBytes: number;
+  lastLsn: number;
+  entries: number;
+  /** Set when the file ended in an interrupted write (cut off on reopen). */
+  torn?: { offset: number; reason: string };
+}
+
+/**
+ * The complete entries of a version-2 log, in order. `tail` is filled in when the iteration
+ * ends. Throws StoreCorruptError on damage.
+ */
+export async function* readWalEntries(r: FileReader, header: WalHeader, tail: WalTail): AsyncGenerator<LoggedEntry> {
+  const frames = new FrameReader(r, WAL_HEADER_BYTES);
+  let lastLsn = header.baseLsn;
+  let open: LoggedEntry | undefined;
+  tail.validBytes = WAL_HEADER_BYTES;
+  tail.fileBytes = r.size;
+  tail.lastLsn = lastLsn;
+  tail.entries = 0;
+  for (let f = await frames.next(); f; f = await frames.next()) {
+    const outOfSequence = (why: string) => new StoreCorruptError(r.path, f!.offset, `frame out of sequence: ${why}`);
+    if (f.type === FrameType.FULL || f.type === FrameType.FIRST) {
+      if (open) throw outOfSequence(`entry ${open.lsn} is not finished`);
+      if (f.seq !== lastLsn + 1) throw outOfSequence(`LSN ${f.seq}, expected ${lastLsn + 1}`);
+      open = { lsn: f.seq, offset: f.offset, parts: [Buffer.from(f.payload)] };
+    } else {
+      if (!open) throw outOfSequence('a continuation frame with no entry begun');
+      if (f.seq !== open.lsn) throw outOfSequence(`LSN ${f.seq} inside entry ${open.lsn}`);
+      open.parts.push(Buffer.from(f.payload));
+    }
+    if (f.type === FrameType.FULL || f.type === FrameType.LAST) {
+      const entry = open;
+      open = undefined;
+      lastLsn = entry.lsn;
+      tail.validBytes = f.end;
+      tail.lastLsn = lastLsn;
+      tail.entries++;
+      yield entry;
+    }
   }
-  // A header cut short can only come from a crash while the (then empty) log was created.
-  if (data.length < WAL_HEADER_BYTES) return { payloads: [], validBytes: 0, fileBytes: data.length };
-  if (!data.subarray(0, 8).equals(MAGIC)) throw new StoreFormatError(`${path}: not a quiverdb write-ahead log (bad magic)`);
-  checkVersion(data.readUInt32LE(8), path);
-  if (data.readUInt32LE(12) !== gen)
-    throw new StoreFormatError(`${path}: header says generation ${data.readUInt32LE(12)}, expected ${gen}`);
-  const payloads: Buffer[] = [];
-  let pos = WAL_HEADER_BYTES;
-  while (pos + FRAME_HEADER_BYTES <= data.length) {
-    const len = data.readUInt32LE(pos);
-    const sum = data.readUInt32LE(pos + 4);
-    const end = pos + FRAME_HEADER_BYTES + len;
-    if (len === 0 || end > data.length) break;
-    const payload = data.subarray(pos + FRAME_HEADER_BYTES, end);
-    if (crc32(payload) !== sum) break;
-    payloads.push(payload);
-    pos = end;
-  }
-  return { payloads, validBytes: pos, fileBytes: data.length };
+  if (open) tail.torn = { offset: open.offset, reason: `entry ${open.lsn} ends before its last frame${frames.end?.kind === 'torn' ? ` (${frames.end.reason})` : ''}` };
+  else if (frames.end?.kind === 'torn') tail.torn = { offset: frames.end.offset, reason: frames.end.reason };
+}
+
+/** Frames of one entry: each payload part in its own frame (FULL, or FIRST ... LAST). */
+function entryFrames(lsn: number, parts: readonly Uint8Array[]): Buffer[] {
+  if (parts.length === 1) return [encodeFrame(FrameType.FULL, lsn, parts[0])];
+  return parts.map((p, i) => encodeFrame(i === 0 ? FrameType.FIRST : i === parts.length - 1 ? FrameType.LAST : FrameType.MIDDLE, lsn, p));
 }
 
 export class WalWriter {
   #fh: FileHandle;
   #end: number;
+  #lastLsn: number;
   #unsynced = false;
   #broken: Error | undefined;
   #closed = false;
-  /** Frames appended since this log was created (or reopened with frames in it). */
-  frames: number;
+  /** Entries in this log (appended since it was created, or found when it was reopened). */
+  entries: number;
 
-  private constructor(fh: FileHandle, end: number, frames: number) {
+  private constructor(fh: FileHandle, end: number, lastLsn: number, entries: number) {
     this.#fh = fh;
     this.#end = end;
-    this.frames = frames;
+    this.#lastLsn = lastLsn;
+    this.entries = entries;
   }
 
   /** Creates an empty log (header only), fsync'd. The caller fsyncs the directory. */
-  static async create(path: string, gen: number): Promise<WalWriter> {
+  static async create(path: string, gen: number, baseLsn: number): Promise<WalWriter> {
     const fh = await fs.open(path, 'w+', 0o644);
     try {
-      await fh.write(header(gen), 0, WAL_HEADER_BYTES, 0);
+      await fh.write(encodeHeader(gen, baseLsn), 0, WAL_HEADER_BYTES, 0);
       await fh.sync();
     } catch (err) {
       await fh.close();
       throw err;
     }
-    return new WalWriter(fh, WAL_HEADER_BYTES, 0);
+    return new WalWriter(fh, WAL_HEADER_BYTES, baseLsn, 0);
   }
 
-  /** Opens an existing log for appending after its last intact frame (cutting off a torn tail). */
-  static async reopen(path: string, contents: WalContents): Promise<WalWriter> {
+  /** Opens a replayed version-2 log for appending after its last complete entry (cutting off a torn tail). */
+  static async reopen(path: string, tail: WalTail): Promise<WalWriter> {
     const fh = await fs.open(path, 'r+');
     try {
-      if (contents.fileBytes !== contents.validBytes) {
-        await fh.truncate(contents.validBytes);
+      if (tail.fileBytes !== tail.validBytes) {
+        await fh.truncate(tail.validBytes);
         await fh.sync();
       }
     } catch (err) {
       await fh.close();
       throw err;
     }
-    return new WalWriter(fh, contents.validBytes, contents.payloads.length);
+    return new WalWriter(fh, tail.validBytes, tail.lastLsn, tail.entries);
   }
 
   get bytes(): number {
     return this.#end;
   }
 
+  /** LSN of the last entry written. */
+  get lastLsn(): number {
+    return this.#lastLsn;
+  }
+
   /**
-   * Appends one frame; with `sync` it is on disk when this resolves. If the write
-   * fails the file is cut back to its previous end, so a later frame never lands
-   * behind a torn one; if even that fails, the log refuses further writes.
+   * Appends one entry (its payload split in parts, one frame each); with `sync` it is on disk
+   * when this resolves. If the write fails the file is cut back to its previous end, so a later
+   * entry never lands behind a torn one; if even that fails, the log refuses further writes.
    */
-  async append(payload: Uint8Array, sync: boolean): Promise<void> {
+  async append(parts: readonly Uint8Array[], sync: boolean): Promise<number> {
     if (this.#broken) throw new Error(`write-ahead log unusable after an earlier I/O error: ${this.#broken.message}`, { cause: this.#broken });
-    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
-    frame.writeUInt32LE(payload.length, 0);
-    frame.writeUInt32LE(crc32(payload), 4);
-    frame.set(payload, FRAME_HEADER_BYTES);
+    if (this.#closed) throw new Error('write-ahead log is closed');
+    const lsn = this.#lastLsn + 1;
+    const frames = entryFrames(lsn, parts);
     const start = this.#end;
+    let pos = start;
     try {
-      let off = 0;
-      while (off < frame.length) {
-        const { bytesWritten } = await this.#fh.write(frame, off, frame.length - off, start + off);
-        off += bytesWritten;
+      for (const frame of frames) {
+        let off = 0;
+        while (off < frame.length) {
+          const { bytesWritten } = await this.#fh.write(frame, off, frame.length - off, pos + off);
+          off += bytesWritten;
+        }
+        pos += frame.length;
       }
       if (sync) await this.#fh.sync();
       else this.#unsynced = true;
@@ -138,18 +210,20 @@ export class WalWriter {
       }
       throw err;
     }
-    this.#end = start + frame.length;
-    this.frames++;
+    this.#end = pos;
+    this.#lastLsn = lsn;
+    this.entries++;
+    return lsn;
   }
 
-  /** Forces appended frames to disk. */
+  /** Forces appended entries to disk. */
   async sync(): Promise<void> {
     if (!this.#unsynced) return;
     await this.#fh.sync();
     this.#unsynced = false;
   }
 
-  /** Syncs unsynced frames and closes the file; the file is closed even when the sync fails. Idempotent. */
+  /** Syncs unsynced entries and closes the file; the file is closed even when the sync fails. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
