@@ -257,3 +257,72 @@ TEST_CASE("concurrent searches while another thread adds and removes: results st
   writer.join();
   CHECK(bad.load() == 0);
 }
+
+TEST_CASE("storage growth: exact for bulk adds, x1.25 for small ones, reserve() once, remove() shrinks") {
+  const size_t dim = 8;
+  quiver_test::Rng rng(11);
+  {
+    FlatIndex idx(dim, Metric::Euclidean);
+    std::vector<uint64_t> labels(1000);
+    for (size_t i = 0; i < labels.size(); ++i) labels[i] = i;
+    auto v = rng.floats(labels.size() * dim);
+    idx.add(labels.data(), v.data(), labels.size());
+    CHECK(idx.capacity() == 1008);  // 1000 rounded up to a block of 16
+    // Replacing every label needs no new slot.
+    idx.add(labels.data(), v.data(), labels.size());
+    CHECK(idx.capacity() == 1008);
+  }
+  {
+    FlatIndex idx(dim, Metric::InnerProduct);
+    auto v = rng.floats(dim);
+    size_t prev = 0;
+    for (uint64_t l = 0; l < 3000; ++l) {
+      idx.add(&l, v.data(), 1);
+      const size_t cap = idx.capacity();
+      if (cap != prev && prev >= 64) CHECK(cap <= (prev + prev / 4 + 15) / 16 * 16 + 16);
+      prev = cap;
+    }
+    CHECK((double)idx.capacity() / (double)idx.size() <= 1.27);
+    // remove() gives storage back below half full, and search still works.
+    std::vector<uint64_t> gone(2900);
+    for (size_t i = 0; i < gone.size(); ++i) gone[i] = i;
+    const size_t before = idx.capacity();
+    CHECK(idx.remove(gone.data(), gone.size()) == 2900);
+    CHECK(idx.capacity() < before / 4);
+    CHECK(idx.size() == 100);
+    auto r = idx.search(v.data(), 1, 5, 1);
+    CHECK(r.k == 5);
+    for (uint64_t l : r.labels) CHECK(l >= 2900);
+  }
+  {
+    FlatIndex idx(dim, Metric::Cosine);
+    idx.reserve(5000);
+    CHECK(idx.capacity() == 5008);
+    auto v = rng.floats(100 * dim);
+    std::vector<uint64_t> labels(100);
+    for (size_t c = 0; c < 50; ++c) {
+      for (size_t i = 0; i < 100; ++i) labels[i] = c * 100 + i;
+      idx.add(labels.data(), v.data(), 100);
+    }
+    CHECK(idx.capacity() == 5008);
+    CHECK(idx.memory_bytes() >= 5008 * (dim * 4 + 20));
+  }
+}
+
+TEST_CASE("get_many copies rows in label order and names the first missing label") {
+  const size_t dim = 5;
+  FlatIndex idx(dim, Metric::Euclidean);
+  quiver_test::Rng rng(12);
+  std::vector<uint64_t> labels = {10, 20, 30};
+  auto v = rng.floats(3 * dim);
+  idx.add(labels.data(), v.data(), 3);
+  std::vector<uint64_t> want = {30, 10};
+  std::vector<float> out(2 * dim, -1.0f);
+  CHECK(idx.get_many(want.data(), 2, out.data()) == 2);
+  CHECK(std::equal(out.begin(), out.begin() + dim, v.begin() + 2 * dim));
+  CHECK(std::equal(out.begin() + dim, out.end(), v.begin()));
+  std::vector<uint64_t> missing = {20, 99, 10};
+  std::vector<float> untouched(3 * dim, 7.0f);
+  CHECK(idx.get_many(missing.data(), 3, untouched.data()) == 1);
+  for (float x : untouched) CHECK(x == 7.0f);
+}

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "index/hnsw_index.h"
@@ -328,4 +329,84 @@ TEST_CASE("H1: every vector stays reachable after concurrent inserts racing a re
       CHECK(idx.unreachable() == 0);
     }
   }
+}
+
+TEST_CASE("load refuses a FIFO, a directory and /dev/zero at once (never blocks)") {
+  const std::string fifo = temp_path("fifo");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  for (const std::string& p : {fifo, std::string("/tmp"), std::string("/dev/zero")}) {
+    CAPTURE(p);
+    try {
+      HnswIndex::load(p);
+      FAIL("loaded a non-regular file");
+    } catch (const std::exception& e) {
+      CHECK(std::string(e.what()).find("not a regular file") != std::string::npos);
+    }
+  }
+  std::remove(fifo.c_str());
+}
+
+TEST_CASE("int8: empty, emptied and one-vector indexes save and load back") {
+  for (Metric m : {Metric::Euclidean, Metric::Cosine, Metric::InnerProduct}) {
+    HnswParams p = params(4, m);
+    p.quantization = Quantization::Int8;
+    const std::string path = temp_path("int8-states.hnsw");
+    HnswIndex empty(p);
+    empty.save(path);
+    auto a = HnswIndex::load(path);
+    CHECK(a->size() == 0);
+    // The loaded empty index fits its quantizer to its first add, like a new one.
+    std::vector<uint64_t> labels = {1, 2};
+    std::vector<float> v = {1, 2, 3, 4, -1, -2, -3, -4};
+    a->add(labels.data(), v.data(), 2, 1);
+    a->save(path);
+    auto b = HnswIndex::load(path);
+    CHECK(b->size() == 2);
+    b->remove(labels.data(), 2);
+    b->save(path);
+    CHECK(HnswIndex::load(path)->size() == 0);
+    std::remove(path.c_str());
+  }
+}
+
+TEST_CASE("save refuses to write a file load would reject, and keeps the old file") {
+  const std::string path = temp_path("keep.hnsw");
+  HnswIndex good(params(2));
+  std::vector<uint64_t> labels = {1};
+  std::vector<float> ok = {1, 2};
+  good.add(labels.data(), ok.data(), 1, 1);
+  good.save(path);
+  // The core trusts its caller; the binding refuses such values. Save must still
+  // never write them (load rejects components outside |x| <= 1e15).
+  HnswIndex bad(params(2));
+  std::vector<float> huge = {2e19f, 0};
+  bad.add(labels.data(), huge.data(), 1, 1);
+  CHECK_THROWS_WITH_AS(bad.save(path), doctest::Contains("would not load"), std::runtime_error);
+  auto back = HnswIndex::load(path);
+  std::vector<float> got(2);
+  REQUIRE(back->get(1, got.data()));
+  CHECK(got == ok);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("k above 2^24 and above the size: every vector, no ef error; get_many and reserve") {
+  HnswIndex idx(params(2));
+  std::vector<uint64_t> labels = {1, 2, 3};
+  std::vector<float> v = {0, 0, 1, 0, 2, 0};
+  idx.add(labels.data(), v.data(), 3, 1);
+  const float q[2] = {0, 0};
+  uint64_t out_l[3];
+  float out_d[3];
+  CHECK(idx.search_into(q, (size_t(1) << 24) + 1, 64, nullptr, out_l, out_d) == 3);
+  CHECK(idx.search(q, 1, (size_t(1) << 40), 64, 1, nullptr).k == 3);
+  std::vector<uint64_t> want = {3, 1};
+  std::vector<float> rows(4);
+  CHECK(idx.get_many(want.data(), 2, rows.data()) == 2);
+  CHECK(rows == std::vector<float>({2, 0, 0, 0}));
+  std::vector<uint64_t> missing = {1, 9};
+  CHECK(idx.get_many(missing.data(), 2, rows.data()) == 1);
+  idx.reserve(1000);
+  CHECK(idx.capacity() == 1000);
+  idx.reserve(10);
+  CHECK(idx.capacity() == 1000);
 }
