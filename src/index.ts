@@ -16,6 +16,7 @@ export type {
 } from './store/types.js';
 export type { FieldOperators } from './store/filter/types.js';
 export * from './rag/index.js';
+export { doctorCommand, repairCommand } from './cli/store-commands.js';
 
 export type SimdLevelName = 'scalar' | 'neon' | 'avx2' | 'avx512';
 
