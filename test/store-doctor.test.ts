@@ -348,6 +348,97 @@ describe('quiver doctor', () => {
     expectContents(await contents(image), replay(writes));
   });
 
+  it('a damaged vector chunk: the records whose rows lie in it are lost, the rest kept', async () => {
+    const dir = freshDir();
+    const dim = 1024; // 4 KiB rows: 1,024 rows per 4 MiB checksum chunk
+    const store = await VectorStore.open(dir, { dim, index: { type: 'flat' } });
+    const writes: Write[] = [upserts('v', 1100, dim)];
+    await perform(store, writes);
+    await store.close();
+    const vectors = join(dir, 'snapshot-1', 'vectors.qvec');
+    await flipByte(vectors, 4096 + (4 << 20) + 100); // in chunk 1: rows 1024..1099
+    const report = await inspectStore(dir);
+    expect(report.verdict).toBe('damaged');
+    expect(report.snapshots[0].vectors).toMatchObject({ chunks: 2, badChunks: [1] });
+    expect(report.summary).toContain(`vectors.qvec at byte ${4096 + (4 << 20)}`);
+    const rep = await repairChecked(dir, 3);
+    expect(rep.lostRecords).toHaveLength(1);
+    expect(rep.lostRecords[0].count).toBe(76);
+    const lost = new Set<string>(rep.lostRecords[0].ids);
+    expect(lost.size).toBe(76);
+    // Rows follow slots here (no deletes): records 1024.. are the ones in chunk 1.
+    const expected = replay(writes);
+    for (const id of lost) expect(Number(id.slice(1))).toBeGreaterThanOrEqual(1024);
+    for (const id of lost) expected.delete(id);
+    expectContents(await contents(dir), expected);
+  });
+
+  it('a damaged log frame header: the write it held is lost (its LSN is missing), the writes after it are kept', async () => {
+    const dir = freshDir();
+    const store = await VectorStore.open(dir, { dim: 2 });
+    const writes: Write[] = [upserts('a', 3, 2), upserts('b', 3, 2), upserts('c', 3, 2)];
+    await perform(store, writes);
+    const image = await crashImage(dir, store);
+    const wal = join(image, 'wal-0.log');
+    const fr = frames(wal, 32);
+    await flipByte(wal, fr[1].offset + 2); // the length field of write 2's frame
+    const report = await inspectStore(image);
+    expect(report.verdict).toBe('damaged');
+    expect(report.logs[0].damage[0]).toMatchObject({ offset: fr[1].offset, nextIntact: fr[2].offset, reason: 'damaged frame header (checksum or fields invalid)' });
+    const rep = await repairChecked(image, 3);
+    expect(rep.missingLsns).toEqual([{ from: 2, to: 2 }]);
+    // The ids are still readable in the damaged bytes.
+    expect(rep.lostEntries.flatMap((e: { upserted: string[] }) => e.upserted).sort()).toEqual(['b0', 'b1', 'b2']);
+    expectContents(await contents(image), replay(writes, new Set([2])));
+  });
+
+  it('a damaged newest snapshot with an older intact one and the logs since: repair starts from the older one and loses nothing', async () => {
+    const dir = freshDir();
+    let store = await VectorStore.open(dir, { dim: 3 });
+    const first: Write[] = [upserts('a', 50, 3)];
+    await perform(store, first);
+    await store.close(); // snapshot-1
+    store = await VectorStore.open(dir);
+    const second: Write[] = [upserts('b', 5, 3), { kind: 'delete', ids: ['a1'] }];
+    await perform(store, second);
+    const image = await crashImage(dir, store); // snapshot-1 + wal-1 with two writes
+    const stale = freshDir();
+    await fs.cp(image, stale, { recursive: true });
+    const s2 = await VectorStore.open(image);
+    await s2.close(); // snapshot-2, wal-2; snapshot-1 and wal-1 removed
+    // As if a crash had come between committing snapshot-2 and removing generation 1:
+    await fs.cp(join(stale, 'snapshot-1'), join(image, 'snapshot-1'), { recursive: true });
+    await fs.cp(join(stale, 'wal-1.log'), join(image, 'wal-1.log'));
+    const healthy = await inspectStore(image);
+    expect(healthy.verdict).toBe('healthy');
+    expect(healthy.leftovers.sort()).toEqual(['snapshot-1', 'wal-1.log']);
+    const records = join(image, 'snapshot-2', 'records.qrec');
+    await flipByte(records, 64 + 24 + 10);
+    expect((await inspectStore(image)).verdict).toBe('damaged');
+    const rep = await repairChecked(image, 0);
+    expect(rep.base.snapshot).toBe('snapshot-1');
+    expect(rep.notes.join('\n')).toMatch(/snapshot-2 is damaged; started from the intact snapshot-1/);
+    expectContents(await contents(image), replay([...first, ...second]));
+  });
+
+  it('a manifest whose checksum fails: damaged; repair rebuilds it, taking the index options it still holds (and says so)', async () => {
+    const dir = freshDir();
+    const store = await VectorStore.open(dir, { dim: 3, index: { type: 'flat', threshold: 500 } });
+    const writes: Write[] = [upserts('k', 4, 3)];
+    await perform(store, writes);
+    await store.close();
+    const path = join(dir, 'quiver.json');
+    await fs.writeFile(path, (await fs.readFile(path, 'utf8')).replace('"threshold": 500', '"threshold": 501'));
+    const report = await inspectStore(dir);
+    expect(report.verdict).toBe('damaged');
+    expect(report.manifest).toMatchObject({ present: true, ok: false, checksumOk: false });
+    const rep = await repairChecked(dir, 0);
+    expect(rep.manifest.source).toBe('rebuilt');
+    expect(rep.manifest.index).toMatchObject({ type: 'flat', threshold: 501 });
+    expect(rep.manifest.notes.join('\n')).toMatch(/from the damaged manifest/);
+    expectContents(await contents(dir), replay(writes));
+  });
+
   it('works while another VectorStore holds the store open (no lock taken); repair refuses', async () => {
     const dir = freshDir();
     const store = await VectorStore.open(dir, { dim: 3 });
