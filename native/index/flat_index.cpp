@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -27,6 +28,8 @@ size_t candidate_count(size_t k) { return k + 8 + k / 8; }
 
 FlatIndex::FlatIndex(size_t dim, Metric metric) : dim_(dim), metric_(metric) {}
 
+FlatIndex::~FlatIndex() { std::free(blocks_); }
+
 size_t FlatIndex::size() const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   return count_;
@@ -42,7 +45,7 @@ size_t FlatIndex::memory_bytes() const {
   // unordered_map: a bucket pointer per bucket and one heap node per entry
   // (next pointer, key, value, cached hash in libstdc++: ~32 bytes).
   const size_t table = slot_of_.bucket_count() * sizeof(void*) + slot_of_.size() * 32;
-  return sizeof(*this) + blocks_.capacity() * sizeof(float) +
+  return sizeof(*this) + labels_.size() * dim_ * sizeof(float) +
          (bias_.capacity() + scale_.capacity() + norms_.capacity()) * sizeof(float) +
          labels_.capacity() * sizeof(uint64_t) + table;
 }
@@ -63,13 +66,15 @@ std::vector<T> resized_copy(const std::vector<T>& v, size_t keep, size_t n) {
 void FlatIndex::resize_storage(size_t slots) {
   slots = round_to_block(std::max(slots, count_));
   if (slots == labels_.size()) return;
-  // Build every new array before replacing any: a bad_alloc changes nothing.
-  std::vector<float> blocks = resized_copy(blocks_, round_to_block(count_) * dim_, slots * dim_);
+  // Build every new array before replacing any: a bad_alloc changes nothing
+  // (realloc last: when it fails the old block array is still intact).
   std::vector<float> bias = resized_copy(bias_, count_, slots);
   std::vector<float> scale = resized_copy(scale_, count_, slots);
   std::vector<float> norms = resized_copy(norms_, count_, slots);
   std::vector<uint64_t> labels = resized_copy(labels_, count_, slots);
-  blocks_.swap(blocks);
+  void* grown = std::realloc(blocks_, slots * dim_ * sizeof(float));
+  if (!grown) throw std::bad_alloc();
+  blocks_ = static_cast<float*>(grown);
   bias_.swap(bias);
   scale_.swap(scale);
   norms_.swap(norms);
@@ -141,6 +146,9 @@ void FlatIndex::add(const uint64_t* labels, const float* vectors, size_t n) {
       slot = it->second;
     } else {
       slot = count_++;
+      // First slot of a block: zero the block (realloc'ed memory is not), so the
+      // lanes past the last vector hold zeros for the kernels.
+      if (slot % kBlockLanes == 0) std::memset(block_ptr(slot), 0, kBlockLanes * dim_ * sizeof(float));
       slot_of_.emplace(labels[i], (uint32_t)slot);
       labels_[slot] = labels[i];
     }
@@ -240,7 +248,7 @@ void FlatIndex::scan_blocks(const float* qs, size_t nq, size_t block_begin, size
       for (size_t b = pass; b < pass_end; b += kMaxTileBlocks) {
         const size_t nb = std::min(kMaxTileBlocks, pass_end - b);
         const size_t base = b * kBlockLanes;
-        kt.block_score_tile(qs + q0 * dim_, tile, blocks_.data() + b * block_floats, nb, bias_.data() + base,
+        kt.block_score_tile(qs + q0 * dim_, tile, blocks_ + b * block_floats, nb, bias_.data() + base,
                             scale_.data() + base, dim_, thresholds, keys, masks);
         // Lanes past the last vector hold zeros: never candidates.
         const size_t lanes = std::min(nb * kBlockLanes, count_ - base);

@@ -24,6 +24,9 @@ struct SearchResult {
 class FlatIndex {
  public:
   FlatIndex(size_t dim, Metric metric);
+  ~FlatIndex();
+  FlatIndex(const FlatIndex&) = delete;
+  FlatIndex& operator=(const FlatIndex&) = delete;
 
   size_t dim() const { return dim_; }
   Metric metric() const { return metric_; }
@@ -57,8 +60,8 @@ class FlatIndex {
                       const LabelFilter* filter = nullptr) const;
 
  private:
-  float* block_ptr(size_t slot) { return blocks_.data() + (slot / kBlockLanes) * kBlockLanes * dim_; }
-  const float* block_ptr(size_t slot) const { return blocks_.data() + (slot / kBlockLanes) * kBlockLanes * dim_; }
+  float* block_ptr(size_t slot) { return blocks_ + (slot / kBlockLanes) * kBlockLanes * dim_; }
+  const float* block_ptr(size_t slot) const { return blocks_ + (slot / kBlockLanes) * kBlockLanes * dim_; }
   void write_slot(size_t slot, const float* v);
   void read_slot(size_t slot, float* out) const;
   void clear_slot(size_t slot);
@@ -79,7 +82,12 @@ class FlatIndex {
   size_t dim_;
   Metric metric_;
   size_t count_ = 0;
-  std::vector<float> blocks_;     // ceil(capacity / 16) blocks of 16 * dim floats
+  // capacity / 16 blocks of 16 * dim floats, from malloc/realloc: a large block
+  // array is mmap'ed by glibc and grows with mremap, so growth neither copies the
+  // vectors nor holds old + new storage at once. Blocks past ceil(count / 16) are
+  // never touched (so unused capacity costs no RSS); a block is zeroed when the
+  // first slot in it is used, so lanes past the last vector hold zeros.
+  float* blocks_ = nullptr;
   std::vector<float> bias_;       // per slot: key = bias + scale * dot
   std::vector<float> scale_;
   std::vector<float> norms_;      // per slot |x| (cosine)
