@@ -122,11 +122,13 @@ function capture(): { out: string[]; err: string[]; o: (s: string) => void; e: (
 
 /** Repairs `dir` through the command; checks the backup is the damaged store byte for byte. */
 async function repairChecked(dir: string, expectedExit: number) {
+  await fs.writeFile(join(dir, 'notes.txt'), 'not a store file'); // left where it is
   const before = hashTree(dir);
   const backup = `${dir}.bak`;
   const c = capture();
   const code = await repairCommand([dir, '--json', '--backup', backup], c.o, c.e);
-  expect(c.err.join('\n')).toBe('');
+  expect(c.err.join('\n')).not.toMatch(/failed|error/i);
+  expect(c.err.join('\n')).toContain(`backup complete (fsync'd): ${backup}`);
   expect(code).toBe(expectedExit);
   const report = JSON.parse(c.out.join('\n'));
   expect(report.backup).toBe(backup);
@@ -134,6 +136,8 @@ async function repairChecked(dir: string, expectedExit: number) {
   // The repaired store is healthy.
   expect((await inspectStore(dir)).verdict).toBe('healthy');
   expect(existsSync(`${dir}.repair-tmp`)).toBe(false);
+  expect(readdirSync(join(dir, '..')).filter((n) => n.includes('.repair-'))).toEqual([]);
+  expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('not a store file');
   return report;
 }
 

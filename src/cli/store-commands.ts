@@ -207,7 +207,9 @@ export async function repairCommand(argv: string[], out: Out = stdout, err: Out 
   if (!(await checkDir(p.dir, err))) return 2;
   let report: RepairReport;
   try {
-    report = await repairStore(p.dir, { backup: p.values.backup as string | undefined, dryRun: !!p.values['dry-run'], force: !!p.values.force });
+    // Steps are told as they happen (on stderr with --json, so stdout stays one JSON document).
+    const progress = p.values.json ? (m: string) => err(`quiver repair: ${m}`) : (m: string) => out(`...       ${m}`);
+    report = await repairStore(p.dir, { backup: p.values.backup as string | undefined, dryRun: !!p.values['dry-run'], force: !!p.values.force, progress });
   } catch (e) {
     err(`quiver repair: ${(e as Error).message}`);
     return 1;

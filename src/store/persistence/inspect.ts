@@ -773,6 +773,7 @@ async function scanLogV1(r: FileReader, out: LogInspection, dim: number | undefi
     }
     out.validBytes = tail.validBytes;
     if (tail.torn) out.torn = { offset: tail.torn.offset, bytes: r.size - tail.torn.offset, reason: tail.torn.reason };
+    out.dim = dim;
   } catch (err) {
     const e = err as StoreCorruptError;
     out.validBytes = tail.validBytes;
@@ -975,8 +976,24 @@ export interface InspectStoreOptions {
   checkAnn?: boolean;
 }
 
-/** Inspects a store directory without changing anything and without taking its lock. */
+/**
+ * Inspects a store directory without changing anything and without taking its lock. When the
+ * store is open elsewhere and its files change while they are read (a snapshot replacing a
+ * generation), the inspection is run again (a few times at most).
+ */
 export async function inspectStore(dir: string, o: InspectStoreOptions = {}): Promise<StoreReport> {
+  let report: StoreReport | undefined;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const before = (await fs.readdir(dir)).filter((n) => n !== LOCK_FILE).sort().join('/');
+    report = await inspectOnce(dir, o);
+    const after = (await fs.readdir(dir)).filter((n) => n !== LOCK_FILE).sort().join('/');
+    if (before === after || !report.lock?.alive) return report;
+  }
+  report!.notes.push('the store kept changing while it was read (it is open and snapshotting): run doctor again for a settled report');
+  return report!;
+}
+
+async function inspectOnce(dir: string, o: InspectStoreOptions): Promise<StoreReport> {
   const names = await fs.readdir(dir);
   const report: StoreReport = {
     dir, manifest: await inspectManifest(dir), generation: 0, snapshots: [], logs: [], leftovers: [], unknown: [],

@@ -41,7 +41,13 @@ export interface RepairOptions {
   checkAnn?: boolean;
   /** Records per upsert while writing the repaired store. */
   batchSize?: number;
+  /** Told each step as it happens (the backup's path as soon as it is complete). */
+  progress?: (message: string) => void;
 }
+
+/** The names in a store directory that belong to the store (others are left where they are). */
+const isStoreFile = (name: string) =>
+  name === MANIFEST_FILE || /^snapshot-\d+$/.test(name) || /^wal-\d+\.log$/.test(name) || name.endsWith('.tmp');
 
 export interface RepairReport {
   dir: string;
@@ -108,6 +114,7 @@ async function fsyncTree(dir: string): Promise<void> {
   await fsyncDir(dir);
 }
 
+const n = (x: number) => x.toLocaleString('en-US');
 const exists = (p: string) => fs.lstat(p).then(() => true, () => false);
 
 /** The record a snapshot or the log leaves for an id. */
@@ -288,13 +295,16 @@ async function repairLocked(dir: string, o: RepairOptions): Promise<RepairReport
   // Backup first
   const backup = resolve(o.backup ?? `${dir}.backup-${timestamp()}`);
   if (await exists(backup)) throw new Error(`backup path ${backup} already exists`);
+  o.progress?.(`copying the store to ${backup} ...`);
   await copyTree(dir, backup);
   await fsyncDir(dirname(backup));
   report.backup = backup;
+  o.progress?.(`backup complete (fsync'd): ${backup}`);
 
   // The repaired store, built aside with the public API
   const tmp = `${dir}.repair-tmp`;
   await fs.rm(tmp, { recursive: true, force: true });
+  o.progress?.(`writing ${n(model.size)} records into ${tmp} ...`);
   const { dim: d, metric, index } = report.manifest;
   const store = await VectorStore.open(tmp, { dim: d, metric, index, durability: 'none', snapshotBytes: Number.MAX_SAFE_INTEGER });
   try {
@@ -324,7 +334,8 @@ async function repairLocked(dir: string, o: RepairOptions): Promise<RepairReport
   // Swap: the damaged files out, the new ones in (the manifest last), all under our lock.
   const old = `${dir}.repair-old-${timestamp()}`;
   await fs.mkdir(old);
-  for (const name of await fs.readdir(dir)) if (name !== LOCK_FILE) await fs.rename(join(dir, name), join(old, name));
+  o.progress?.(`moving the damaged files out of ${dir} and the repaired ones in`);
+  for (const name of await fs.readdir(dir)) if (isStoreFile(name)) await fs.rename(join(dir, name), join(old, name));
   await fsyncDir(old);
   await fsyncDir(dir);
   const fresh = (await fs.readdir(tmp)).filter((n) => n !== LOCK_FILE).sort((a, b) => (a === MANIFEST_FILE ? 1 : b === MANIFEST_FILE ? -1 : 0));
