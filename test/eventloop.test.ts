@@ -2,7 +2,7 @@
 // searchBatchAsync, durable upsert or query runs, timers keep firing. Delay is
 // measured with perf_hooks.monitorEventLoopDelay and with a 1 ms heartbeat
 // (the largest gap between beats), and must stay under 50 ms.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -142,4 +142,66 @@ describe.skipIf(process.env.QUIVER_ASAN)('event loop stays responsive', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 300_000);
+
+  it('durable VectorStore: open replaying a 60k x 128 log into an HNSW store, close writing its snapshot, open loading it (defect 14)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quiver-loop-'));
+    try {
+      const dim = 128, n = 60_000;
+      const options = { dim, metric: 'euclidean' as const, index: { type: 'hnsw' as const, M: 8, efConstruction: 32 }, snapshotBytes: 1e12 };
+      const store = await VectorStore.open(join(dir, 'a'), options);
+      const vecs = randomVectors(n, dim, 11);
+      const ids = Array.from({ length: n }, (_, i) => `doc-${i}`);
+      const metadata = ids.map((id, i) => ({ id, group: i % 17, text: `chunk ${i} of a document` }));
+      // Half in batches, half in one write (one log entry of ~16 MB, split in frames).
+      for (let b = 0; b < n / 2; b += 5000)
+        await store.upsert({ ids: ids.slice(b, b + 5000), vectors: vecs.subarray(b * dim, (b + 5000) * dim), metadata: metadata.slice(b, b + 5000) });
+      await store.upsert({ ids: ids.slice(n / 2), vectors: vecs.subarray((n / 2) * dim), metadata: metadata.slice(n / 2) });
+      await store.flush();
+      // The directory as a crash leaves it: every write in the log, no snapshot. One copy per
+      // attempt (check() measures a second time if the first was blocked).
+      for (const copy of ['b0', 'b1']) cpSync(join(dir, 'a'), join(dir, copy), { recursive: true, filter: (src) => !src.endsWith('LOCK') });
+      await store.close();
+      const opened: VectorStore[] = [];
+      await check('VectorStore.open replaying a 60k x 128 log (~31 MB) into HNSW', async () => {
+        opened.push(await VectorStore.open(join(dir, `b${opened.length}`)));
+      });
+      const reopened = opened[opened.length - 1];
+      expect(reopened.size).toBe(n);
+      expect(await reopened.count({ group: 3 })).toBe(metadata.filter((m) => m.group === 3).length);
+      await check('VectorStore.close writing a 60k x 128 HNSW snapshot', () => Promise.all(opened.map((s) => s.close())));
+      const loaded: VectorStore[] = [];
+      await check('VectorStore.open loading a 60k x 128 HNSW snapshot', async () => {
+        loaded.push(await VectorStore.open(join(dir, `b${loaded.length}`)));
+      }, 0);
+      expect(loaded[0].size).toBe(n);
+      await Promise.all(loaded.map((s) => s.close()));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it('durable VectorStore (flat): open and close of 300k records with metadata', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quiver-loop-'));
+    try {
+      const dim = 32, n = 300_000;
+      const store = await VectorStore.open(join(dir, 'src'), { dim, metric: 'cosine', index: { type: 'flat' }, snapshotBytes: 1e12 });
+      const vecs = randomVectors(n, dim, 12);
+      for (let b = 0; b < n; b += 20_000) {
+        const ids = Array.from({ length: 20_000 }, (_, i) => `r${b + i}`);
+        await store.upsert({ ids, vectors: vecs.subarray(b * dim, (b + 20_000) * dim), metadata: ids.map((id, i) => ({ id, n: b + i, tags: ['x', 'y'] })) });
+      }
+      await check('VectorStore.close writing a 300k x 32 flat snapshot with metadata', () => store.close(), 0);
+      for (const copy of ['c0', 'c1']) cpSync(join(dir, 'src'), join(dir, copy), { recursive: true });
+      const opened: VectorStore[] = [];
+      await check('VectorStore.open loading a 300k x 32 flat snapshot, then a filtered count', async () => {
+        const s = await VectorStore.open(join(dir, `c${opened.length}`));
+        opened.push(s);
+        expect(await s.count({ n: { $lt: 1000 } })).toBe(1000);
+      });
+      await Promise.all(opened.map((s) => s.close()));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
 });
+

@@ -10,6 +10,14 @@ export interface RecordBatch {
   ids: string[];
   vectors: Float32Array;
   metadata: Metadata[];
+  /** metadata[i] as JSON, filled in on first use (the form the store keeps and logs). */
+  metadataJson?: string[];
+}
+
+/** Record i's metadata as JSON (computed once per batch). */
+export function metadataJsonAt(batch: RecordBatch, i: number): string {
+  const cache = (batch.metadataJson ??= new Array<string>(batch.ids.length));
+  return (cache[i] ??= JSON.stringify(batch.metadata[i]));
 }
 
 export function checkId(id: unknown, where: string): string {

@@ -8,7 +8,7 @@ import { evaluateFilter, type FilterContext } from './filter/evaluate.js';
 import { FieldIndexes } from './filter/field-index.js';
 import type { FilterNode } from './filter/types.js';
 import type { Metadata } from './metadata.js';
-import type { RecordBatch } from './records.js';
+import { metadataJsonAt, type RecordBatch } from './records.js';
 import { SlotIndex, type AnnFactory, type ResolvedIndexOptions } from './vector-index.js';
 
 export class StoreState implements FilterContext {
@@ -16,9 +16,14 @@ export class StoreState implements FilterContext {
   readonly fields = new FieldIndexes();
   readonly live = new BitSet();
   readonly slotOf = new Map<string, number>();
-  /** id and metadata per slot; undefined for a free slot. */
+  /**
+   * id and metadata per slot; undefined for a free slot. Metadata is kept as its JSON text:
+   * one string per record is compact and costs the garbage collector almost nothing to trace,
+   * where millions of metadata objects made every major collection a long pause. It is parsed
+   * when read, which also hands the caller a fresh copy.
+   */
   readonly idAt: (string | undefined)[] = [];
-  readonly metaAt: (Metadata | undefined)[] = [];
+  readonly metaJson: (string | undefined)[] = [];
   /** Slots freed by deletes, reused first. */
   readonly #free: number[] = [];
   /**
@@ -37,8 +42,10 @@ export class StoreState implements FilterContext {
     return this.slotOf.size;
   }
 
+  /** A fresh copy of the metadata at `slot` (undefined for a free slot). */
   metadataOf(slot: number): Metadata | undefined {
-    return this.metaAt[slot];
+    const json = this.metaJson[slot];
+    return json === undefined ? undefined : JSON.parse(json);
   }
 
   /** Vectors being inserted into the graph by an upsert in progress (not yet visible). */
@@ -131,10 +138,10 @@ export class StoreState implements FilterContext {
     this.#holeCursor = this.#pendingCursor;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i];
-      const old = this.metaAt[slot];
-      if (old !== undefined) this.fields.remove(old, slot);
+      const old = this.metaJson[slot];
+      if (old !== undefined && this.fields.covers(slot)) this.fields.remove(JSON.parse(old), slot);
       this.idAt[slot] = batch.ids[i];
-      this.metaAt[slot] = batch.metadata[i];
+      this.metaJson[slot] = metadataJsonAt(batch, i);
       this.slotOf.set(batch.ids[i], slot);
       this.live.add(slot);
       this.fields.add(batch.metadata[i], slot);
@@ -157,10 +164,10 @@ export class StoreState implements FilterContext {
     this.index.remove(Float64Array.from(slots));
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i];
-      this.fields.remove(this.metaAt[slot]!, slot);
+      if (this.fields.covers(slot)) this.fields.remove(JSON.parse(this.metaJson[slot]!), slot);
       this.slotOf.delete(deleted[i]);
       this.idAt[slot] = undefined;
-      this.metaAt[slot] = undefined;
+      this.metaJson[slot] = undefined;
       this.live.delete(slot);
       // A slot in the unscanned hole range is found again by the scan.
       if (slot < this.#holeCursor || slot >= this.#holeEnd) this.#free.push(slot);
@@ -183,22 +190,22 @@ export class StoreState implements FilterContext {
 
   /** Starts loading a snapshot into this (empty) state: field indexes are built after open (or by the first filter). */
   beginLoad(): void {
-    this.fields.deferBuild((slot) => this.metaAt[slot], () => this.idAt.length);
+    this.fields.deferBuild((slot) => this.metadataOf(slot), () => this.idAt.length);
   }
 
   /** Places one snapshot record at its saved slot (its vector is added to the index separately). */
-  placeRecord(id: string, slot: number, metadata: Metadata): void {
+  placeRecord(id: string, slot: number, metadataJson: string): void {
     if (this.slotOf.has(id)) throw new Error(`id ${JSON.stringify(id)} appears twice`);
     if (this.live.has(slot)) throw new Error(`slot ${slot} appears twice`);
     this.idAt[slot] = id;
-    this.metaAt[slot] = metadata;
+    this.metaJson[slot] = metadataJson;
     this.slotOf.set(id, slot);
     this.live.add(slot);
   }
 
   /** Ends a snapshot load: the empty slots below the highest used one are reused by scanning (no free list). */
   finishLoad(): void {
-    this.metaAt.length = this.idAt.length;
+    this.metaJson.length = this.idAt.length;
     this.#free.length = 0;
     this.#holeCursor = 0;
     this.#holeEnd = this.idAt.length;

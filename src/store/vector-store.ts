@@ -8,7 +8,6 @@ import { annFactory } from './ann-factory.js';
 import { compileFilter } from './filter/compile.js';
 import type { BitSet } from './filter/bitset.js';
 import type { FilterNode } from './filter/types.js';
-import { cloneMetadata } from './metadata.js';
 import { Storage } from './persistence/storage.js';
 import { toIdList, toRecordBatch, type RecordBatch } from './records.js';
 import { SerialQueue } from './queue.js';
@@ -44,6 +43,15 @@ function checkTopK(k: unknown): number {
   if (k === undefined) return 10;
   if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 1) throw new RangeError(`query: topK: expected a positive integer, got ${describe(k)}`);
   return k;
+}
+
+interface PreparedQuery {
+  q: Float32Array;
+  topK: number;
+  ef: number;
+  filter: FilterNode;
+  withMetadata: boolean;
+  withVectors: boolean;
 }
 
 export class VectorStore {
@@ -244,6 +252,7 @@ export class VectorStore {
       return Promise.reject(err);
     }
     return this.#write('deleteWhere', async () => {
+      await this.#filterable(node);
       const set = this.#state.match(node);
       const ids = set ? this.#state.idsOf(set) : [...this.#state.slotOf.keys()];
       if (ids.length === 0) return 0;
@@ -252,26 +261,52 @@ export class VectorStore {
     });
   }
 
-  #match(filter: unknown): BitSet | undefined {
-    return this.#state.match(compileFilter(filter));
+  /**
+   * Resolves when `node` can be evaluated without blocking: after open, the field indexes
+   * are built in the background, and async calls wait for that build (in slices) instead of
+   * completing it in one go as querySync must.
+   */
+  #filterable(node: FilterNode): Promise<void> {
+    return node.kind === 'all' || this.#state.fields.built ? Promise.resolve() : this.#state.fields.whenReady();
   }
 
-  /** The topK nearest records to `vector` that match `filter`, best first. */
-  async query(vector: VectorLike, options: QueryOptions = {}): Promise<QueryHit[]> {
-    return this.querySync(vector, options);
+  /**
+   * The topK nearest records to `vector` that match `filter`, best first. The vector and
+   * options are checked and copied before this returns.
+   */
+  query(vector: VectorLike, options: QueryOptions = {}): Promise<QueryHit[]> {
+    let prepared: PreparedQuery;
+    try {
+      prepared = this.#prepareQuery(vector, options, true);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#filterable(prepared.filter).then(() => this.#runQuery(prepared));
   }
 
-  /** query() without the promise (it never waits for anything). */
+  /** query() without the promise (it never waits: a filter right after open completes the field indexes first). */
   querySync(vector: VectorLike, options: QueryOptions = {}): QueryHit[] {
+    return this.#runQuery(this.#prepareQuery(vector, options, false));
+  }
+
+  #prepareQuery(vector: VectorLike, options: QueryOptions, copy: boolean): PreparedQuery {
     this.#checkOpen('query');
     if (typeof options !== 'object' || options === null) throw new TypeError(`query: options: expected an object, got ${describe(options)}`);
-    const q = toQuery(vector, this.dim, 'query: vector');
+    const q = toQuery(vector, this.dim, 'query: vector', copy ? new Float32Array(this.dim) : undefined);
     const topK = checkTopK(options.topK);
     const ef = options.efSearch;
     if (ef !== undefined && (typeof ef !== 'number' || !Number.isInteger(ef) || ef < 1))
       throw new RangeError(`query: efSearch: expected a positive integer, got ${describe(ef)}`);
+    return {
+      q, topK, ef: ef ?? this.#efSearch, filter: compileFilter(options.filter),
+      withMetadata: options.includeMetadata !== false, withVectors: !!options.includeVectors,
+    };
+  }
+
+  #runQuery({ q, topK, ef, filter, withMetadata, withVectors }: PreparedQuery): QueryHit[] {
+    this.#checkOpen('query');
     const state = this.#state;
-    let allow = this.#match(options.filter);
+    let allow = state.match(filter);
     if (state.size === 0) return [];
     let allowCount = state.size;
     if (allow) {
@@ -281,13 +316,12 @@ export class VectorStore {
     }
     // topK may be any positive safe integer; no search returns more than the matching records.
     const k = Math.min(topK, allowCount);
-    let r = state.index.search(q, k, allow, allowCount, ef ?? this.#efSearch);
+    let r = state.index.search(q, k, allow, allowCount, ef);
     // While an upsert inserts into the graph off the JS thread, its new slots can
     // come back before they hold a record: skip them, searching deeper if needed.
     const visible = (slot: number) => state.idAt[slot] !== undefined;
     if (state.pendingInserts > 0 && !r.labels.every(visible))
-      r = state.index.search(q, Math.min(k + state.pendingInserts, state.index.size), allow, allowCount, ef ?? this.#efSearch);
-    const withMeta = options.includeMetadata !== false;
+      r = state.index.search(q, Math.min(k + state.pendingInserts, state.index.size), allow, allowCount, ef);
     const hits: QueryHit[] = [];
     for (let i = 0; i < r.labels.length && hits.length < topK; i++) {
       const slot = r.labels[i];
@@ -297,9 +331,9 @@ export class VectorStore {
         id: state.idAt[slot]!,
         score: scoreOf(this.metric, distance),
         distance,
-        metadata: withMeta ? cloneMetadata(state.metaAt[slot]!) : {},
+        metadata: withMetadata ? state.metadataOf(slot)! : {},
       };
-      if (options.includeVectors) hit.vector = state.index.get(slot);
+      if (withVectors) hit.vector = state.index.get(slot);
       hits.push(hit);
     }
     return hits;
@@ -317,15 +351,24 @@ export class VectorStore {
   #record(slot: number | undefined, withVector: boolean): ListedRecord | undefined {
     if (slot === undefined) return undefined;
     const id = this.#state.idAt[slot]!;
-    const metadata = cloneMetadata(this.#state.metaAt[slot]!);
+    const metadata = this.#state.metadataOf(slot)!;
     return withVector ? { id, vector: this.#state.index.get(slot)!, metadata } : { id, metadata };
   }
 
-  /** Number of records matching `filter` (all records without one). */
-  async count(filter?: Filter): Promise<number> {
-    this.#checkOpen('count');
-    const set = this.#match(filter);
-    return set ? set.count() : this.#state.size;
+  /** Number of records matching `filter` (all records without one). The filter is copied before this returns. */
+  count(filter?: Filter): Promise<number> {
+    let node: FilterNode;
+    try {
+      this.#checkOpen('count');
+      node = compileFilter(filter);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#filterable(node).then(() => {
+      this.#checkOpen('count');
+      const set = this.#state.match(node);
+      return set ? set.count() : this.#state.size;
+    });
   }
 
   /**
@@ -352,6 +395,7 @@ export class VectorStore {
   }
 
   async *#iterate(node: FilterNode, batchSize: number, withVectors: boolean): AsyncGenerator<ListedRecord> {
+    await this.#filterable(node);
     this.#checkOpen('list');
     const set = this.#state.match(node);
     const ids = set ? this.#state.idsOf(set) : [...this.#state.slotOf.keys()];

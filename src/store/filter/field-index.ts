@@ -257,6 +257,10 @@ function walkObject(
  * writes beyond are picked up when the build reaches them; the first filter
  * evaluated before the end completes the build synchronously.
  */
+/** Time slice of the background build, and the slots indexed between clock reads. */
+const SLICE_MS = 8;
+const BUILD_CHUNK = 256;
+
 export class FieldIndexes {
   readonly fields = new Map<string, FieldIndex>();
   #covered = Infinity;
@@ -274,15 +278,49 @@ export class FieldIndexes {
     this.#slotCount = slotCount;
   }
 
-  /** Builds in chunks of slots, one per turn of the event loop. */
-  startBuilding(chunk = 16384): void {
-    const step = () => {
-      if (this.#covered === Infinity) return;
-      this.#advance(chunk);
-      if (this.#covered !== Infinity) setImmediate(step).unref();
-    };
-    setImmediate(step).unref();
+  /** Whether the indexes cover `slot` (writes to slots beyond are picked up by the deferred build). */
+  covers(slot: number): boolean {
+    return slot < this.#covered;
   }
+
+  /** True when no deferred build is pending. */
+  get built(): boolean {
+    return this.#covered === Infinity;
+  }
+
+  /** Starts the deferred build in the background (it does not keep the process alive). */
+  startBuilding(): void {
+    void this.whenReady(false);
+  }
+
+  /**
+   * Resolves once the deferred build is complete. The build runs in slices of about
+   * SLICE_MS, one per turn of the event loop, so it never blocks the loop for long;
+   * concurrent callers share one build.
+   */
+  whenReady(keepAlive = true): Promise<void> {
+    if (this.#covered === Infinity) return Promise.resolve();
+    if (keepAlive && this.#keepAlive === undefined) {
+      // A caller waits on the build: hold the process open until it is done.
+      this.#keepAlive = setInterval(() => undefined, 1 << 30);
+    }
+    this.#building ??= new Promise<void>((resolve) => {
+      const step = () => {
+        const until = performance.now() + SLICE_MS;
+        while (this.#covered !== Infinity && performance.now() < until) this.#advance(BUILD_CHUNK);
+        if (this.#covered !== Infinity) return void setImmediate(step).unref();
+        this.#building = undefined;
+        if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive);
+        this.#keepAlive = undefined;
+        resolve();
+      };
+      setImmediate(step).unref();
+    });
+    return this.#building;
+  }
+
+  #building: Promise<void> | undefined;
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
 
   #advance(chunk: number): void {
     const end = Math.min(this.#covered + chunk, this.#slotCount!());

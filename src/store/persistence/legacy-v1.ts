@@ -80,7 +80,7 @@ export async function openSnapshotV1(dir: string, gen: number, dim: number, metr
         if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= records.slotCount) throw bad(`record ${i}: invalid slot ${JSON.stringify(slot)}`);
         if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw bad(`record ${i}: metadata is not an object`);
         try {
-          place(id, slot, meta as Metadata);
+          place(id, slot, JSON.stringify(meta));
         } catch (err) {
           throw bad(`record ${i}: ${(err as Error).message}`);
         }

@@ -20,11 +20,11 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Metric } from '../../indexes/input.js';
-import type { Metadata } from '../metadata.js';
 import type { StoreState } from '../store-state.js';
 import { StoreCorruptError } from './errors.js';
 import { FileReader } from './file-reader.js';
 import { FrameReader, FrameType, encodeFrame } from './frames.js';
+import { jsonAfter } from './json-lines.js';
 import { fsyncDir } from './files.js';
 import { FORMAT_VERSION, checkVersion } from './layout.js';
 import type { Yielder } from './yielder.js';
@@ -153,7 +153,8 @@ export async function writeSnapshot(tmpDir: string, gen: number, lsn: number, st
       await writeAll(vectorsFh, bytes, VECTORS_DATA_OFFSET + first * dim * 4);
       for (let r = 0; r < rows; r++) {
         const slot = passSlots[r];
-        const line = JSON.stringify([state.idAt[slot], slot, state.metaAt[slot]]);
+        // The same text as JSON.stringify([id, slot, metadata]), from the JSON the state keeps.
+        const line = `[${JSON.stringify(state.idAt[slot])},${slot},${state.metaJson[slot]}]`;
         lines.push(line);
         lineBytes += line.length + 1;
         if (lineBytes >= RECORD_FRAME_BYTES) await flushLines();
@@ -187,8 +188,8 @@ export interface SnapshotReader {
   header: SnapshotHeader;
   /** Path of the saved graph, when there is one (it holds the vectors too). */
   annPath: string | undefined;
-  /** Calls `place` for every record, in row order; every id, slot and metadata object is checked. */
-  readRecords(place: (id: string, slot: number, metadata: Metadata) => void, y: Yielder): Promise<void>;
+  /** Calls `place` for every record, in row order, with its metadata as JSON; every id, slot and metadata object is checked. */
+  readRecords(place: (id: string, slot: number, metadataJson: string) => void, y: Yielder): Promise<void>;
   /** Calls `rows` with consecutive rows of vectors (a reused buffer), each chunk's checksum verified first. */
   readVectors(rows: (firstRow: number, vectors: Float32Array) => void | Promise<void>, y: Yielder): Promise<void>;
 }
@@ -236,11 +237,12 @@ export async function openSnapshot(dir: string, gen: number, dim: number, metric
             if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw bad('metadata is not an object');
             if (row >= header.count) throw bad(`more records than the header's ${header.count}`);
             try {
-              place(id, slot, meta as Metadata);
+              place(id, slot, jsonAfter(line, `[${JSON.stringify(id)},${slot},`, meta));
             } catch (err) {
               throw bad((err as Error).message);
             }
             row++;
+            if ((row & 255) === 0) await y.maybe();
           }
           await y.maybe();
         }

@@ -21,7 +21,7 @@ import {
   type DirectoryScan, type Manifest,
 } from './layout.js';
 import { decodeEntryV1, isSnapshotV1, openSnapshotV1, readWalEntriesV1 } from './legacy-v1.js';
-import { decodeEntry, encodeDelete, encodeUpsert, type LogEntry } from './log-entries.js';
+import { assembleEntry, decodePart, deletePartsOf, upsertParts, type DecodedPart, type LogEntry } from './log-entries.js';
 import { acquireLock, type DirectoryLock } from './lock.js';
 import { openSnapshot, writeSnapshot, type SnapshotReader } from './snapshot.js';
 import { WAL_HEADER_BYTES, WalWriter, readWalEntries, readWalHeader, type LoggedEntry, type WalTail } from './wal.js';
@@ -201,7 +201,15 @@ export class Storage {
         for await (const logged of entries) {
           let entry: LogEntry;
           try {
-            entry = header.version === 1 ? decodeEntryV1(logged.parts[0], manifest.dim) : decodeEntry(logged.parts, manifest.dim);
+            if (header.version === 1) entry = decodeEntryV1(logged.parts[0], manifest.dim);
+            else {
+              const decoded: DecodedPart[] = [];
+              for (const part of logged.parts) {
+                decoded.push(decodePart(part, manifest.dim));
+                await y.maybe();
+              }
+              entry = assembleEntry(decoded);
+            }
             await applyEntry(state, entry, y);
           } catch (err) {
             if (err instanceof StoreCorruptError) throw err;
@@ -268,11 +276,22 @@ export class Storage {
 
   /** Logs an upsert, with the ids it deletes in the same atomic write. */
   async logUpsert(batch: RecordBatch, deleteIds: readonly string[] = []): Promise<void> {
-    await this.#log().append(encodeUpsert(batch, deleteIds), this.#sync);
+    await this.#log().append(await Storage.#encode(upsertParts(batch, deleteIds)), this.#sync);
   }
 
   async logDelete(ids: readonly string[]): Promise<void> {
-    await this.#log().append(encodeDelete(ids), this.#sync);
+    await this.#log().append(await Storage.#encode(deletePartsOf(ids)), this.#sync);
+  }
+
+  /** Collects an entry's parts, yielding to the event loop between them (a large batch takes a while to encode). */
+  static async #encode(parts: Generator<Buffer>): Promise<Buffer[]> {
+    const y = new Yielder();
+    const out: Buffer[] = [];
+    for (const p of parts) {
+      out.push(p);
+      await y.maybe();
+    }
+    return out;
   }
 
   /** Forces every logged write to disk. */
