@@ -124,6 +124,15 @@ function capture(): { out: string[]; err: string[]; o: (s: string) => void; e: (
 async function repairChecked(dir: string, expectedExit: number) {
   await fs.writeFile(join(dir, 'notes.txt'), 'not a store file'); // left where it is
   const before = hashTree(dir);
+  // The verdict is what open() does: a damaged store is refused (changing nothing: the backup below
+  // equals `before`), one that "opens" opens (tried on a copy).
+  const verdict = (await inspectStore(dir)).verdict;
+  if (verdict === 'damaged') await expect(VectorStore.open(dir)).rejects.toThrow(StoreCorruptError);
+  else {
+    const copy = freshDir();
+    await fs.cp(dir, copy, { recursive: true });
+    await (await VectorStore.open(copy)).close();
+  }
   const backup = `${dir}.bak`;
   const c = capture();
   const code = await repairCommand([dir, '--json', '--backup', backup], c.o, c.e);
