@@ -37,6 +37,9 @@ export interface StorageOptions {
   snapshotBytes: number;
 }
 
+/** The log may grow to this fraction of the last snapshot before the next (see shouldSnapshot). */
+const SNAPSHOT_RATIO = 4;
+
 /** Records applied per slice of a replayed entry (a slice, then a turn of the event loop). */
 const REPLAY_SLICE = 4096;
 
@@ -225,6 +228,7 @@ export class Storage {
       await Storage.#removeLeftovers(dir, gen, scan);
       const wal = legacy ? undefined : await WalWriter.reopen(walPath, tail);
       const storage = new Storage(dir, options, manifest, lock, gen, wal);
+      await storage.#measureSnapshot();
       // A version-1 store is rewritten in the current format at once (the snapshot also upgrades the manifest).
       if (legacy) await storage.snapshot(state, baseLsn + tail.entries);
       return { storage, state };
@@ -299,8 +303,26 @@ export class Storage {
     await this.#wal?.sync();
   }
 
+  /**
+   * Whether the log is due for a snapshot: past snapshotBytes and past a quarter of the last
+   * snapshot's size. A snapshot rewrites the whole store, so a fixed threshold would make a
+   * bulk load of N bytes write O(N^2 / snapshotBytes); with the ratio it writes O(N), and a
+   * reopen replays at most a quarter of the store's size from the log.
+   */
   get shouldSnapshot(): boolean {
-    return this.logBytes > this.options.snapshotBytes;
+    return this.logBytes > Math.max(this.options.snapshotBytes, this.#snapshotBytes / SNAPSHOT_RATIO);
+  }
+
+  /** Bytes of the current snapshot's files. */
+  #snapshotBytes = 0;
+
+  async #measureSnapshot(): Promise<void> {
+    let total = 0;
+    if (this.#gen > 0) {
+      const dir = join(this.dir, snapshotDir(this.#gen));
+      for (const name of await fs.readdir(dir)) total += (await fs.stat(join(dir, name))).size;
+    }
+    this.#snapshotBytes = total;
   }
 
   get hasLoggedWrites(): boolean {
@@ -337,6 +359,7 @@ export class Storage {
     const oldWal = this.#wal, oldGen = this.#gen;
     this.#wal = nextWal;
     this.#gen = next;
+    await this.#measureSnapshot();
     await oldWal?.close();
     await fs.rm(join(this.dir, walFile(oldGen)), { force: true });
     if (oldGen > 0) await fs.rm(join(this.dir, snapshotDir(oldGen)), { recursive: true, force: true });
