@@ -13,8 +13,44 @@ export interface MarkdownSection {
   end: number;
 }
 
-const HEADING = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+
+const isBlank = (c: number) => c === 0x20 || c === 0x09; // space or tab
+
+/**
+ * An ATX heading line's level and title, or null. Matches exactly what
+ * /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/ matched (title: group 2,
+ * trimmed), in one pass: that regex's lazy title retried the closing part at
+ * every position, which is quadratic on a line with a long run of spaces.
+ */
+function parseHeading(line: string): { level: number; title: string } | null {
+  const n = line.length;
+  let p = 0;
+  while (p < n && p < 4 && line.charCodeAt(p) === 0x20) p++;
+  if (p > 3) return null;
+  const hashes = p;
+  while (p < n && line.charCodeAt(p) === 0x23) p++;
+  const level = p - hashes;
+  if (level < 1 || level > 6) return null;
+  if (p === n) return { level, title: '' };
+  if (!isBlank(line.charCodeAt(p))) return null;
+  // "." in the title does not match line terminators, nor does anything else.
+  for (let i = p; i < n; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029) return null;
+  }
+  while (p < n && isBlank(line.charCodeAt(p))) p++;
+  // The title is the shortest prefix of the rest whose remainder is blanks, or
+  // blanks + "#"s + blanks (an optional closing sequence).
+  let e = n;
+  while (e > p && isBlank(line.charCodeAt(e - 1))) e--;
+  let h = e;
+  while (h > p && line.charCodeAt(h - 1) === 0x23) h--;
+  let w = h;
+  while (w > p && isBlank(line.charCodeAt(w - 1))) w--;
+  const titleEnd = h < e && w < h ? w : e;
+  return { level, title: line.slice(p, titleEnd).trim() };
+}
 
 /** The sections of a markdown document, in order. */
 export function markdownSections(source: string): MarkdownSection[] {
@@ -41,12 +77,12 @@ export function markdownSections(source: string): MarkdownSection[] {
       if (fence === null) fence = marker;
       else if (marker[0] === fence[0] && marker.length >= fence.length) fence = null;
     } else if (fence === null) {
-      const h = HEADING.exec(line);
+      const h = parseHeading(line);
       if (h) {
         close(lineStart);
-        const level = h[1].length;
+        const level = h.level;
         while (path.length > 0 && path[path.length - 1].level >= level) path.pop();
-        path.push({ level, title: (h[2] ?? '').trim() });
+        path.push({ level, title: h.title });
         sectionStart = lineStart;
         sectionHeaders = path.map((p) => p.title);
       }
