@@ -1,0 +1,329 @@
+// The corruption sweep of issue 11, over store format version 2: a small store
+// (a snapshot, then log entries after it, one of them split FIRST / MIDDLE /
+// LAST, one an upsert with deleteIds), once with a flat index and once with an
+// HNSW graph. Every file of it (the log, records.qrec, vectors.qvec, ann.bin,
+// quiver.json) gets one byte flipped at a time and is cut at every frame
+// boundary and at a sample of offsets (the log is also zero-filled from such
+// offsets); each mutated copy is opened in process and the outcome classified:
+//
+//   A  opened, holding every acknowledged record unchanged (ids, vectors bit for bit, metadata)
+//   B  refused with StoreCorruptError / StoreFormatError whose message names the mutated
+//      file, every file byte-identical after the refusal
+//   T  the log cut (or zero-filled) to a tail: opened with exactly the entries wholly before
+//      the cut (a torn, unacknowledged write looks like this; the documented torn-tail behaviour)
+//   C  anything else: opened with less or different records, a refusal that changed a file,
+//      an error that is not a StoreFormatError or does not name the file. C is a failure.
+//
+// One summary line per file and store is printed (SWEEP ...): the figures in RELIABILITY.md.
+// Regression tests for defects 8 and 9 and the version-1 upgrade follow the sweep.
+import { cpSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoreCorruptError, StoreFormatError, VectorStore } from '../src/index.js';
+import { FrameType } from '../src/store/persistence/frames.js';
+import {
+  RECORDS_HEADER_BYTES, VECTORS_DATA_OFFSET, WAL_HEADER_BYTES, contentsOf, diffContents, parseFrames, storeFiles, type Contents,
+} from './helpers/store-files.js';
+
+// tmpfs when there is one: the sweep opens thousands of stores and every open fsyncs.
+const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'quiver-corruption-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let dirNo = 0;
+const freshDir = () => join(root, `d${dirNo++}`);
+
+const DIM = 4;
+const vec = (i: number) => [Math.fround(Math.sin(i + 1)), Math.fround(Math.cos(i * 0.7)), i / 7, -i / 3];
+const BLOB = 600_000; // metadata bytes of each record of the multi-part entry
+
+interface Built {
+  kind: 'flat' | 'hnsw';
+  /** A crash image: the store's files copied while it was open (no LOCK). */
+  image: string;
+  /** Contents after the snapshot and after each log entry (prefixes[i]: i entries replayed). */
+  prefixes: Contents[];
+  /** Offsets in the log where each entry ends. */
+  entryEnds: number[];
+  logName: string;
+}
+
+async function build(kind: 'flat' | 'hnsw'): Promise<Built> {
+  const dir = freshDir();
+  const s = await VectorStore.open(dir, {
+    dim: DIM, metric: kind === 'flat' ? 'euclidean' : 'cosine', index: kind === 'flat' ? { type: 'flat' } : { type: 'hnsw', M: 4, efConstruction: 16 },
+  });
+  await s.upsert(Array.from({ length: 24 }, (_, i) => ({ id: `doc-${i}`, vector: vec(i), metadata: { i, tag: i % 2 ? 'odd' : 'even', list: [i, 'x'] } })));
+  await s.delete(['doc-3', 'doc-17']);
+  await s.snapshot();
+  const prefixes = [await contentsOf(s)];
+  // Entry 1: a small upsert (a FULL frame), one replacing a record of the snapshot.
+  await s.upsert([{ id: 'late-1', vector: vec(101), metadata: { late: true } }, { id: 'doc-4', vector: vec(102) }]);
+  prefixes.push(await contentsOf(s));
+  // Entry 2: five records of ~600 KB metadata: three parts of about 1 MiB, so FIRST / MIDDLE / LAST frames.
+  await s.upsert(Array.from({ length: 5 }, (_, i) => ({ id: `big-${i}`, vector: vec(200 + i), metadata: { n: i, blob: String.fromCharCode(97 + i).repeat(BLOB) } })));
+  prefixes.push(await contentsOf(s));
+  // Entry 3: an upsert that deletes in the same write.
+  await s.upsert([{ id: 'late-2', vector: vec(301), metadata: { late: 2 } }], { deleteIds: ['doc-5', 'big-1', 'not-there'] });
+  prefixes.push(await contentsOf(s));
+  // Entry 4: a delete.
+  await s.delete(['doc-6']);
+  prefixes.push(await contentsOf(s));
+  await s.flush();
+  const image = freshDir();
+  cpSync(dir, image, { recursive: true });
+  rmSync(join(image, 'LOCK'), { force: true });
+  await s.close();
+  const logName = storeFiles(image).find((f) => f.endsWith('.log'))!;
+  const { frames, stop } = parseFrames(readFileSync(join(image, logName)), WAL_HEADER_BYTES);
+  expect(stop).toBe(readFileSync(join(image, logName)).length);
+  // The upsert with deleteIds is a records part and a deleted-ids part: FIRST and LAST.
+  const { FULL, FIRST, MIDDLE, LAST } = FrameType;
+  expect(frames.map((f) => f.header.type)).toEqual([FULL, FIRST, MIDDLE, LAST, FIRST, LAST, FULL]);
+  const entryEnds = frames.filter((f) => f.header.type === FrameType.FULL || f.header.type === FrameType.LAST).map((f) => f.end);
+  return { kind, image, prefixes, entryEnds, logName };
+}
+
+type Outcome = 'A' | 'B' | 'T';
+
+interface Mutation {
+  label: string;
+  /** Mutates the file at `path` (holding `pristine`); returns its new contents. */
+  apply(path: string, pristine: Buffer): Buffer;
+  /** Puts the pristine bytes back after a refusal. */
+  restore(path: string, pristine: Buffer): void;
+  /** For a cut or zero-fill of the log: where the tail starts. */
+  tornAt?: number;
+}
+
+/** Every file under `dir` (no LOCK) compared with `expected` byte for byte: what differs, or undefined. */
+function changedFiles(dir: string, expected: Map<string, Buffer>): string | undefined {
+  const problems: string[] = [];
+  const files = storeFiles(dir);
+  for (const f of files) {
+    const want = expected.get(f);
+    if (!want) problems.push(`${f} created`);
+    else if (!readFileSync(join(dir, f)).equals(want)) problems.push(`${f} changed`);
+  }
+  for (const f of expected.keys()) if (!files.includes(f)) problems.push(`${f} removed`);
+  return problems.length ? problems.join(', ') : undefined;
+}
+
+/** Opens `dir`; the outcome (with the open store for A and T), or a description of a C outcome. */
+async function classify(
+  dir: string, file: string, before: Map<string, Buffer>, expected: Contents, torn: Contents | undefined,
+): Promise<{ outcome: Outcome; store?: VectorStore } | { failure: string }> {
+  let store: VectorStore;
+  try {
+    store = await VectorStore.open(dir);
+  } catch (err) {
+    const e = err as Error;
+    const changed = changedFiles(dir, before);
+    if (changed) return { failure: `refused (${e.message.slice(0, 160)}) but files changed: ${changed}` };
+    if (!(e instanceof StoreFormatError)) return { failure: `refused with ${e.name}: ${e.message.slice(0, 200)}` };
+    if (!e.message.includes(basename(file))) return { failure: `refused with an error that does not name ${basename(file)}: ${e.message.slice(0, 200)}` };
+    if (e instanceof StoreCorruptError && !e.file.endsWith(file)) return { failure: `StoreCorruptError.file is ${e.file}, not ${file}` };
+    return { outcome: 'B' };
+  }
+  const got = await contentsOf(store);
+  const diff = diffContents(expected, got);
+  if (!diff) return { outcome: 'A', store };
+  if (torn && !diffContents(torn, got)) return { outcome: 'T', store };
+  await store.close().catch(() => undefined);
+  return { failure: `opened with less or different records: ${diff}${torn ? `; vs the entries before the cut: ${diffContents(torn, got)}` : ''}` };
+}
+
+interface Tally {
+  mutations: number;
+  positions: number;
+  A: number;
+  B: number;
+  T: number;
+  failures: string[];
+}
+
+/**
+ * Applies each mutation to a working copy of the image, opens it and tallies the outcome. A
+ * refused copy is restored by putting the pristine bytes back; an opened one (open cut a torn
+ * tail, close() snapshots) is replaced by a fresh copy.
+ */
+async function sweep(b: Built, file: string, mutations: Mutation[]): Promise<Tally> {
+  const work = freshDir();
+  cpSync(b.image, work, { recursive: true });
+  const pristineFiles = new Map(storeFiles(b.image).map((f) => [f, readFileSync(join(b.image, f))]));
+  const path = join(work, file);
+  const pristine = pristineFiles.get(file)!;
+  const expected = b.prefixes[b.prefixes.length - 1];
+  const t: Tally = { mutations: 0, positions: 0, A: 0, B: 0, T: 0, failures: [] };
+  for (const m of mutations) {
+    const before = new Map(pristineFiles).set(file, m.apply(path, pristine));
+    const torn = m.tornAt === undefined ? undefined : b.prefixes[b.entryEnds.filter((end) => end <= m.tornAt!).length];
+    const r = await classify(work, file, before, expected, torn);
+    t.mutations++;
+    if ('failure' in r) {
+      t.failures.push(`${b.kind} ${file} ${m.label}: ${r.failure}`);
+      rmSync(work, { recursive: true, force: true });
+      cpSync(b.image, work, { recursive: true });
+      continue;
+    }
+    t[r.outcome]++;
+    if (r.store) {
+      await r.store.close();
+      rmSync(work, { recursive: true, force: true });
+      cpSync(b.image, work, { recursive: true });
+    } else {
+      m.restore(path, pristine);
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+  return t;
+}
+
+function writeAt(path: string, bytes: Buffer, pos: number): void {
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, bytes, 0, bytes.length, pos);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function flipAt(pos: number, mask: number): Mutation {
+  return {
+    label: `byte ${pos} ^= 0x${mask.toString(16)}`,
+    apply(path, pristine) {
+      const out = Buffer.from(pristine);
+      out[pos] ^= mask;
+      writeAt(path, out.subarray(pos, pos + 1), pos);
+      return out;
+    },
+    restore: (path, pristine) => writeAt(path, pristine.subarray(pos, pos + 1), pos),
+  };
+}
+
+function truncateAt(pos: number, isLog: boolean): Mutation {
+  return {
+    label: `truncated at ${pos}`,
+    apply(path, pristine) {
+      truncateSync(path, pos);
+      return pristine.subarray(0, pos);
+    },
+    restore: (path, pristine) => writeFileSync(path, pristine),
+    tornAt: isLog ? pos : undefined,
+  };
+}
+
+function zeroFrom(pos: number): Mutation {
+  return {
+    label: `zero-filled from ${pos}`,
+    apply(path, pristine) {
+      const out = Buffer.from(pristine).fill(0, pos);
+      writeAt(path, out.subarray(pos), pos);
+      return out;
+    },
+    restore: (path, pristine) => writeAt(path, pristine.subarray(pos), pos),
+    tornAt: pos,
+  };
+}
+
+// Which bytes are flipped. Files up to FULL_BYTES: every byte (XOR 0xff), and every byte of the
+// file header (and frame headers) also with one bit flipped (bit = offset % 8). Two exceptions,
+// sampled every SPARSE_STRIDE-th byte instead: vectors.qvec's zero-filled header page (bytes
+// 64..4095, which no reader interprets) — every open there loads the whole store. The log (about
+// 3 MB: one of its entries is split in three frames of ~1 MiB) is swept by structure: its header
+// and every frame header byte by byte with both flips, the first 16 and last 8 bytes of every
+// frame's payload (a part's header, the payload end and the padding), and every LOG_STRIDE-th byte.
+const FULL_BYTES = 64 * 1024;
+const SPARSE_STRIDE = 61;
+const LOG_STRIDE = 30_011; // a prime, so the flips fall at varying offsets within frames and lines
+const LOG_CUT_STRIDE = 150_001;
+
+function mutationsFor(b: Built, file: string): { mutations: Mutation[]; positions: number } {
+  const bytes = readFileSync(join(b.image, file));
+  const isLog = file === b.logName;
+  const framedFrom = isLog ? WAL_HEADER_BYTES : file.endsWith('records.qrec') ? RECORDS_HEADER_BYTES : -1;
+  const frames = framedFrom >= 0 ? parseFrames(bytes, framedFrom).frames : [];
+  const headerBytes = isLog ? WAL_HEADER_BYTES : file.endsWith('.json') ? 0 : file.endsWith('ann.bin') ? 96 : 64;
+  const flips = new Map<number, number[]>(); // offset -> masks
+  const add = (pos: number, ...masks: number[]) => {
+    if (pos >= 0 && pos < bytes.length) flips.set(pos, [...new Set([...(flips.get(pos) ?? []), ...masks])]);
+  };
+  const bit = (pos: number) => 1 << (pos % 8);
+  for (let i = 0; i < headerBytes; i++) add(i, 0xff, bit(i));
+  for (const f of frames) for (let i = f.offset; i < f.offset + 24; i++) add(i, 0xff, bit(i));
+  if (isLog) {
+    for (const f of frames) {
+      for (let i = 0; i < 16; i++) add(f.offset + 24 + i, 0xff);
+      for (let i = f.end - 8; i < f.end; i++) add(i, 0xff);
+    }
+    for (let i = 0; i < bytes.length; i += LOG_STRIDE) add(i, 0xff);
+  } else {
+    const sparse = file.endsWith('vectors.qvec') ? [64, VECTORS_DATA_OFFSET] : [0, 0];
+    for (let i = 0; i < bytes.length; i++) if (i < sparse[0] || i >= sparse[1] || (i - sparse[0]) % SPARSE_STRIDE === 0) add(i, 0xff);
+    if (bytes.length > FULL_BYTES) throw new Error(`${file} is ${bytes.length} bytes: sample it`);
+  }
+  const mutations: Mutation[] = [];
+  for (const [pos, masks] of [...flips].sort((x, y) => x[0] - y[0])) for (const mask of masks) mutations.push(flipAt(pos, mask));
+  // Cuts: every frame boundary; every offset in the file header and in the first frame's header, a few
+  // in every other frame header, one inside each payload; every SPARSE_STRIDE-th offset of a small file,
+  // every LOG_CUT_STRIDE-th of the log. The end itself (no change) is left out.
+  const cuts = new Set<number>();
+  for (let i = 0; i < Math.min(Math.max(headerBytes, 16), bytes.length); i++) cuts.add(i);
+  frames.forEach((f, n) => {
+    cuts.add(f.offset);
+    for (let i = 1; i < 24; i += n === 0 ? 1 : 7) cuts.add(f.offset + i);
+    cuts.add(f.offset + 24 + Math.floor(f.header.length / 2));
+    cuts.add(f.end - 1);
+  });
+  for (let i = 0; i < bytes.length; i += isLog ? LOG_CUT_STRIDE : SPARSE_STRIDE) cuts.add(i);
+  for (const c of [...cuts].sort((x, y) => x - y)) if (c < bytes.length) mutations.push(truncateAt(c, isLog));
+  // The log is also zero-filled to its end from every frame boundary and from inside each frame
+  // (header and payload): a torn write that left zeros.
+  if (isLog) for (const f of frames) mutations.push(zeroFrom(f.offset), zeroFrom(f.offset + 8), zeroFrom(f.offset + 24 + Math.floor(f.header.length / 2)));
+  return { mutations, positions: flips.size + cuts.size };
+}
+
+const built: Partial<Record<'flat' | 'hnsw', Built>> = {};
+const summary: string[] = [];
+beforeAll(async () => {
+  built.flat = await build('flat');
+  built.hnsw = await build('hnsw');
+}, 120_000);
+afterAll(() => {
+  for (const line of summary) console.log(line);
+});
+
+describe('corruption sweep: every store file, byte flips and truncations', () => {
+  it('the pristine images open with every acknowledged record', async () => {
+    for (const b of [built.flat!, built.hnsw!]) {
+      const files = storeFiles(b.image);
+      expect(files).toEqual(expect.arrayContaining(['quiver.json', b.logName, 'snapshot-1/records.qrec', 'snapshot-1/vectors.qvec']));
+      expect(files.includes('snapshot-1/ann.bin')).toBe(b.kind === 'hnsw');
+      const dir = freshDir();
+      cpSync(b.image, dir, { recursive: true });
+      const s = await VectorStore.open(dir);
+      expect(diffContents(b.prefixes[b.prefixes.length - 1], await contentsOf(s))).toBeUndefined();
+      await s.close();
+    }
+  });
+
+  for (const kind of ['flat', 'hnsw'] as const) {
+    for (const name of ['log', 'records.qrec', 'vectors.qvec', 'ann.bin', 'quiver.json']) {
+      if (kind === 'flat' && name === 'ann.bin') continue;
+      it(`${kind} store, ${name}: every outcome is A, B or T`, async () => {
+        const b = built[kind]!;
+        const file = name === 'log' ? b.logName : name === 'quiver.json' ? name : `snapshot-1/${name}`;
+        const started = performance.now();
+        const { mutations, positions } = mutationsFor(b, file);
+        const t = await sweep(b, file, mutations);
+        const size = readFileSync(join(b.image, file)).length;
+        summary.push(
+          `SWEEP ${kind} ${file} (${size} bytes): ${t.mutations} mutations at ${positions} offsets -> A ${t.A}, B ${t.B}, T ${t.T}, ` +
+            `C ${t.failures.length} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+        );
+        expect(t.failures.slice(0, 20)).toEqual([]);
+        if (name !== 'log') expect(t.T).toBe(0);
+      }, 300_000);
+    }
+  }
+});
