@@ -12,8 +12,8 @@ import type { IndexOptions } from './types.js';
 export interface AnnIndex {
   readonly size: number;
   get(label: number): Float32Array | undefined;
-  getVectors?(labels: Float64Array, out: Float32Array): Float32Array;
-  reserve?(n: number): void;
+  getVectors(labels: Float64Array, out: Float32Array): Float32Array;
+  reserve(n: number): void;
   add(labels: Float64Array, vectors: Float32Array): void;
   /** Same as add(), built off the JS thread. */
   addAsync(labels: Float64Array, vectors: Float32Array): Promise<void>;
@@ -132,15 +132,12 @@ export class SlotIndex {
 
   /** Copies the vectors of `slots` (all present) row-major into `out`. */
   readVectors(slots: Float64Array, out: Float32Array): void {
-    const p = this.#primary as Partial<AnnIndex> & { get(slot: number): Float32Array | undefined };
-    if (typeof p.getVectors === 'function') p.getVectors(slots, out);
-    else for (let i = 0; i < slots.length; i++) out.set(p.get(slots[i])!, i * this.dim); // FALLBACK until getVectors lands
+    this.#primary.getVectors(slots, out);
   }
 
   /** Sizes storage for `n` vectors at once (a load of known size). */
   reserve(n: number): void {
-    const p = this.#primary as Partial<AnnIndex>;
-    if (typeof p.reserve === 'function') p.reserve(n); // FALLBACK until reserve lands
+    this.#primary.reserve(n);
   }
 
   /** True when 'auto' has reached the threshold and the HNSW index is still to be built. */

@@ -430,6 +430,7 @@ export class VectorStore {
     return this.#queue.run(async () => {
       if (this.#closed) return;
       this.#closed = true;
+      this.#state.fields.stopBuilding();
       await this.#storage?.close(this.#state);
     });
   }

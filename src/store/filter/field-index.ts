@@ -288,39 +288,40 @@ export class FieldIndexes {
     return this.#covered === Infinity;
   }
 
-  /** Starts the deferred build in the background (it does not keep the process alive). */
+  /** Starts the deferred build in the background. */
   startBuilding(): void {
-    void this.whenReady(false);
+    void this.whenReady();
   }
 
   /**
-   * Resolves once the deferred build is complete. The build runs in slices of about
-   * SLICE_MS, one per turn of the event loop, so it never blocks the loop for long;
+   * Resolves once the deferred build is complete (or stopped). The build runs in slices of
+   * about SLICE_MS, one per turn of the event loop, so it never blocks the loop for long;
    * concurrent callers share one build.
    */
-  whenReady(keepAlive = true): Promise<void> {
+  whenReady(): Promise<void> {
     if (this.#covered === Infinity) return Promise.resolve();
-    if (keepAlive && this.#keepAlive === undefined) {
-      // A caller waits on the build: hold the process open until it is done.
-      this.#keepAlive = setInterval(() => undefined, 1 << 30);
-    }
     this.#building ??= new Promise<void>((resolve) => {
       const step = () => {
         const until = performance.now() + SLICE_MS;
-        while (this.#covered !== Infinity && performance.now() < until) this.#advance(BUILD_CHUNK);
-        if (this.#covered !== Infinity) return void setImmediate(step).unref();
+        while (this.#covered !== Infinity && !this.#stopped && performance.now() < until) this.#advance(BUILD_CHUNK);
+        // A referenced immediate: an unreferenced one lets the loop sleep in its poll phase
+        // until unrelated I/O or a timer wakes it, which stalled the build for seconds.
+        if (this.#covered !== Infinity && !this.#stopped) return void setImmediate(step);
         this.#building = undefined;
-        if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive);
-        this.#keepAlive = undefined;
         resolve();
       };
-      setImmediate(step).unref();
+      setImmediate(step);
     });
     return this.#building;
   }
 
+  /** Stops a background build for good (the store closed: nothing will read the indexes). */
+  stopBuilding(): void {
+    this.#stopped = true;
+  }
+
   #building: Promise<void> | undefined;
-  #keepAlive: ReturnType<typeof setInterval> | undefined;
+  #stopped = false;
 
   #advance(chunk: number): void {
     const end = Math.min(this.#covered + chunk, this.#slotCount!());
