@@ -26,6 +26,7 @@ import { FrameType } from '../src/store/persistence/frames.js';
 import {
   RECORDS_HEADER_BYTES, VECTORS_DATA_OFFSET, WAL_HEADER_BYTES, contentsOf, diffContents, parseFrames, storeFiles, type Contents,
 } from './helpers/store-files.js';
+import { sections as annSections } from './helpers/hnsw-file.mjs';
 
 // tmpfs when there is one: the sweep opens thousands of stores and every open fsyncs.
 const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'quiver-corruption-'));
@@ -226,31 +227,43 @@ function zeroFrom(pos: number): Mutation {
   };
 }
 
-// Which bytes are flipped. Files up to FULL_BYTES: every byte (XOR 0xff), and every byte of the
-// file header (and frame headers) also with one bit flipped (bit = offset % 8). Two exceptions,
-// sampled every SPARSE_STRIDE-th byte instead: vectors.qvec's zero-filled header page (bytes
-// 64..4095, which no reader interprets) — every open there loads the whole store. The log (about
-// 3 MB: one of its entries is split in three frames of ~1 MiB) is swept by structure: its header
-// and every frame header byte by byte with both flips, the first 16 and last 8 bytes of every
-// frame's payload (a part's header, the payload end and the padding), and every LOG_STRIDE-th byte.
-const FULL_BYTES = 64 * 1024;
-const SPARSE_STRIDE = 61;
-const LOG_STRIDE = 30_011; // a prime, so the flips fall at varying offsets within frames and lines
-const LOG_CUT_STRIDE = 150_001;
+// Which bytes are flipped and where files are cut. Every flipped byte is XOR 0xff; the bytes of file
+// headers, frame headers and ann.bin section headers are also flipped by one bit (bit = offset % 8).
+//
+// QUIVER_SWEEP_FULL=1: every byte of every file up to 64 KB (all but the log), and the log by
+// structure (below) plus every 4,099th byte. The default run (npm test) keeps to about a minute
+// on a 2-core machine: every byte of the flat store's records.qrec, vectors.qvec and quiver.json
+// and of both manifests; in the HNSW store, every header byte, and every 7th byte of
+// records.qrec's and vectors.qvec's payloads (the same formats as the flat store's, swept whole)
+// and every 4th of ann.bin's section payloads (each single-byte corruption of an HNSW file is
+// also checked natively, by ctest). In both modes vectors.qvec's zero-filled header page
+// (bytes 64..4095, read by nobody) is sampled every 257th byte: each flip there opens the whole
+// store (replaying a 3 MB log). The log (about 3 MB: one entry spans three ~1 MiB frames) is swept
+// by structure: its header and every frame header byte by byte, the first 16 and last 8 bytes of
+// every frame's payload (a part's header, the payload's end and the padding), and every
+// LOG_STRIDE-th byte. The offsets and mutations tried are printed in the SWEEP lines.
+const FULL = process.env.QUIVER_SWEEP_FULL === '1';
+const LOG_STRIDE = FULL ? 4_099 : 30_011; // primes, so the flips fall at varying offsets within frames and lines
+const LOG_CUT_STRIDE = FULL ? 30_011 : 150_001;
+const CUT_STRIDE = FULL ? 7 : 61;
+const ZERO_PAGE_STRIDE = 257;
 
 function mutationsFor(b: Built, file: string): { mutations: Mutation[]; positions: number } {
   const bytes = readFileSync(join(b.image, file));
+  if (bytes.length > 64 * 1024 && file !== b.logName) throw new Error(`${file} is ${bytes.length} bytes: sample it`);
   const isLog = file === b.logName;
-  const framedFrom = isLog ? WAL_HEADER_BYTES : file.endsWith('records.qrec') ? RECORDS_HEADER_BYTES : -1;
+  const name = basename(file);
+  const framedFrom = isLog ? WAL_HEADER_BYTES : name === 'records.qrec' ? RECORDS_HEADER_BYTES : -1;
   const frames = framedFrom >= 0 ? parseFrames(bytes, framedFrom).frames : [];
-  const headerBytes = isLog ? WAL_HEADER_BYTES : file.endsWith('.json') ? 0 : file.endsWith('ann.bin') ? 96 : 64;
+  const headerBytes = isLog ? WAL_HEADER_BYTES : name === 'quiver.json' ? 0 : name === 'ann.bin' ? 96 : 64;
+  const structure: Array<[number, number]> = [[0, headerBytes]];
+  for (const f of frames) structure.push([f.offset, f.offset + 24]);
+  if (name === 'ann.bin') for (const sec of annSections(bytes)) structure.push([sec.at, sec.start]);
   const flips = new Map<number, number[]>(); // offset -> masks
   const add = (pos: number, ...masks: number[]) => {
     if (pos >= 0 && pos < bytes.length) flips.set(pos, [...new Set([...(flips.get(pos) ?? []), ...masks])]);
   };
-  const bit = (pos: number) => 1 << (pos % 8);
-  for (let i = 0; i < headerBytes; i++) add(i, 0xff, bit(i));
-  for (const f of frames) for (let i = f.offset; i < f.offset + 24; i++) add(i, 0xff, bit(i));
+  for (const [from, to] of structure) for (let i = from; i < to; i++) add(i, 0xff, 1 << (i % 8));
   if (isLog) {
     for (const f of frames) {
       for (let i = 0; i < 16; i++) add(f.offset + 24 + i, 0xff);
@@ -258,15 +271,18 @@ function mutationsFor(b: Built, file: string): { mutations: Mutation[]; position
     }
     for (let i = 0; i < bytes.length; i += LOG_STRIDE) add(i, 0xff);
   } else {
-    const sparse = file.endsWith('vectors.qvec') ? [64, VECTORS_DATA_OFFSET] : [0, 0];
-    for (let i = 0; i < bytes.length; i++) if (i < sparse[0] || i >= sparse[1] || (i - sparse[0]) % SPARSE_STRIDE === 0) add(i, 0xff);
-    if (bytes.length > FULL_BYTES) throw new Error(`${file} is ${bytes.length} bytes: sample it`);
+    const stride = FULL || b.kind === 'flat' || name === 'quiver.json' ? 1 : name === 'ann.bin' ? 4 : 7;
+    for (let i = 0; i < bytes.length; i++) {
+      const zeroPage = name === 'vectors.qvec' && i >= 64 && i < VECTORS_DATA_OFFSET;
+      if (zeroPage ? (i - 64) % ZERO_PAGE_STRIDE === 0 : i % stride === 0) add(i, 0xff);
+    }
   }
   const mutations: Mutation[] = [];
   for (const [pos, masks] of [...flips].sort((x, y) => x[0] - y[0])) for (const mask of masks) mutations.push(flipAt(pos, mask));
   // Cuts: every frame boundary; every offset in the file header and in the first frame's header, a few
-  // in every other frame header, one inside each payload; every SPARSE_STRIDE-th offset of a small file,
-  // every LOG_CUT_STRIDE-th of the log. The end itself (no change) is left out.
+  // in every other frame header, one inside each payload, the last byte of each frame; every
+  // CUT_STRIDE-th offset of a small file, every LOG_CUT_STRIDE-th of the log. The end itself (no change)
+  // is left out.
   const cuts = new Set<number>();
   for (let i = 0; i < Math.min(Math.max(headerBytes, 16), bytes.length); i++) cuts.add(i);
   frames.forEach((f, n) => {
@@ -275,12 +291,13 @@ function mutationsFor(b: Built, file: string): { mutations: Mutation[]; position
     cuts.add(f.offset + 24 + Math.floor(f.header.length / 2));
     cuts.add(f.end - 1);
   });
-  for (let i = 0; i < bytes.length; i += isLog ? LOG_CUT_STRIDE : SPARSE_STRIDE) cuts.add(i);
-  for (const c of [...cuts].sort((x, y) => x - y)) if (c < bytes.length) mutations.push(truncateAt(c, isLog));
+  for (let i = 0; i < bytes.length; i += isLog ? LOG_CUT_STRIDE : CUT_STRIDE) cuts.add(i);
+  cuts.delete(bytes.length);
+  for (const c of [...cuts].sort((x, y) => x - y)) mutations.push(truncateAt(c, isLog));
   // The log is also zero-filled to its end from every frame boundary and from inside each frame
   // (header and payload): a torn write that left zeros.
   if (isLog) for (const f of frames) mutations.push(zeroFrom(f.offset), zeroFrom(f.offset + 8), zeroFrom(f.offset + 24 + Math.floor(f.header.length / 2)));
-  return { mutations, positions: flips.size + cuts.size };
+  return { mutations, positions: new Set([...flips.keys(), ...cuts]).size };
 }
 
 const built: Partial<Record<'flat' | 'hnsw', Built>> = {};
