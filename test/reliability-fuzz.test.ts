@@ -1,24 +1,41 @@
 // Fuzzing of the TypeScript parsers of untrusted bytes with fast-check: the
 // filter compiler, the write-ahead log reader and entry decoder, the snapshot
 // reader and the whole VectorStore.open path over mutated store directories
-// (random bytes, bit flips, truncation, and structure-aware JSON and log-frame
-// mutations with valid checksums, so mutations reach the semantic checks).
+// (store format version 2: random bytes, bit flips, truncation, and
+// structure-aware mutations that re-seal the checksums — a log or records.qrec
+// frame re-encoded with a mutated payload, a JSON line of it mutated, a frame
+// header's type or LSN changed, a header field changed — so mutations reach
+// the semantic checks behind the CRCs).
 // Every input must give either a usable, self-consistent result or a clear
-// error: StoreFormatError for files, TypeError/RangeError naming the filter.
+// error: StoreFormatError (or its subclass StoreCorruptError) for files,
+// TypeError/RangeError naming the filter; a refused store has every file
+// byte-identical after the open. Byte mutations (checksums not re-sealed) must
+// moreover never open with less or different data (issue 11): a store that
+// opens holds exactly the pristine records, or, when the log was cut or
+// zero-filled to a tail, exactly the records of the entries wholly before the
+// cut. Re-sealed mutations forge valid checksums, so for them a store that
+// opens need only be self-consistent and usable.
 // Anything else (a TypeError from deep inside, a hang, a crash) is a finding.
 // `npm run fuzz -- --seconds N` runs each target for about N seconds
 // (QUIVER_FUZZ_SECONDS); without it each target runs a fixed number of cases.
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StoreFormatError, VectorStore } from '../src/index.js';
+import { StoreCorruptError, StoreFormatError, VectorStore } from '../src/index.js';
 import { compileFilter } from '../src/store/filter/compile.js';
-import { decodeEntry, encodeUpsert } from '../src/store/persistence/log-entries.js';
-import { readWal } from '../src/store/persistence/wal.js';
+import { FileReader } from '../src/store/persistence/file-reader.js';
+import { FrameType, encodeFrame } from '../src/store/persistence/frames.js';
+import { decodeEntry, encodeDelete, encodeUpsert } from '../src/store/persistence/log-entries.js';
+import { readWalEntries, readWalHeader, type WalTail } from '../src/store/persistence/wal.js';
+import {
+  PART_DELETES, PART_RECORDS, RECORDS_HEADER_BYTES, WAL_HEADER_BYTES, contentsOf, diffContents, diffHashes, encodeLogPart, fileEnding,
+  hashFiles, mutateJson, parseFrames, parseLogPart, replaceFrame, replaceRecordLine, resealHeader, resealManifest, storeFiles, type Contents,
+} from './helpers/store-files.js';
+import { reseal } from './helpers/hnsw-file.mjs';
 
 const SECONDS = Number(process.env.QUIVER_FUZZ_SECONDS ?? 0);
 const TARGETS = 4;
@@ -39,7 +56,10 @@ function count(target: string, accepted: boolean) {
 // instead of stopping at the first, and keep searching for new kinds of failure.
 // Anything unclassified fails.
 const KNOWN: Array<[string, RegExp]> = [
-  // Empty: F1-F4 (below) were fixed in 6b43e6b; a recurrence now fails the run.
+  // F1-F4 (below) were fixed in 6b43e6b and their format-2 equivalents are checked; a recurrence fails the run.
+  // S8 (reported, fix pending; regression test at the end): a graph (ann.bin, checksums re-sealed) whose labels
+  // are not the records' slots opens; a record then has no vector.
+  ['S8 graph labels do not match the records', /^S8 /],
 ];
 const findings = new Map<string, { count: number; example: string }>();
 function classify(message: string): boolean {
@@ -97,110 +117,195 @@ describe('filter compiler', () => {
 
 const DIM = 3;
 let pristine = '';
-function storeFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && e.name !== 'LOCK') out.push(join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(dir.length + 1));
-  }
-  return out.sort();
-}
+/** Contents after the snapshot (prefixes[0]) and after each entry of the log (prefixes[i]: i entries). */
+const prefixes: Contents[] = [];
+/** Offsets in the image's log where each entry ends. */
+let entryEnds: number[] = [];
+let pristineHashes = new Map<string, string>();
 
 beforeAll(async () => {
-  pristine = join(root, 'pristine');
-  const s = await VectorStore.open(pristine, { dim: DIM, metric: 'cosine', index: { type: 'auto', threshold: 8, M: 4, efConstruction: 16 } });
+  const dir = join(root, 'pristine');
+  const s = await VectorStore.open(dir, { dim: DIM, metric: 'cosine', index: { type: 'auto', threshold: 8, M: 4, efConstruction: 16 } });
   await s.upsert(Array.from({ length: 12 }, (_, i) => ({ id: `doc-${i}`, vector: [i, 1, -i], metadata: { i, tag: i % 2 ? 'odd' : 'even', list: [i, 'x'] } })));
   await s.delete(['doc-3']);
   await s.snapshot();
-  // Log entries after the snapshot, so both the snapshot and the log get mutated.
+  prefixes.push(await contentsOf(s));
+  // Log entries after the snapshot, so both the snapshot and the log get mutated: an upsert
+  // (one FULL frame), a delete, and an upsert with deleteIds (FIRST and LAST frames).
   await s.upsert([{ id: 'late-1', vector: [1, 2, 3], metadata: { late: true } }, { id: 'doc-4', vector: [0, 0, 1] }]);
+  prefixes.push(await contentsOf(s));
   await s.delete(['doc-5']);
+  prefixes.push(await contentsOf(s));
+  await s.upsert([{ id: 'late-2', vector: [3, 2, 1], metadata: { late: 2 } }], { deleteIds: ['doc-7'] });
+  prefixes.push(await contentsOf(s));
   await s.flush();
   // Copy while open (a crash image) without the lock file.
   const image = join(root, 'image');
-  cpSync(pristine, image, { recursive: true });
+  cpSync(dir, image, { recursive: true });
   rmSync(join(image, 'LOCK'), { force: true });
   await s.close();
   pristine = image;
+  pristineHashes = hashFiles(image);
+  const { frames } = parseFrames(readFileSync(fileEnding(image, '.log')), WAL_HEADER_BYTES);
+  entryEnds = frames.filter((f) => f.header.type === FrameType.FULL || f.header.type === FrameType.LAST).map((f) => f.end);
 });
 
-// Byte-level mutations.
+// Byte-level mutations (checksums are not re-sealed).
 const byteMutation = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
   fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('zero-tail' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ maxLength: 16 }) }),
   fc.record({ kind: fc.constant('random' as const), bytes: fc.uint8Array({ maxLength: 300 }) }),
 );
 type ByteMutation = typeof byteMutation extends fc.Arbitrary<infer T> ? T : never;
+/** Where a byte mutation cuts or zero-fills `b` to its end (a tail, as a torn write leaves it), if it does. */
+function tailAt(b: Buffer, m: ByteMutation): number | undefined {
+  if (b.length === 0 || (m.kind !== 'truncate' && m.kind !== 'zero-tail')) return undefined;
+  return m.at % (b.length + 1);
+}
 function mutateBytes(b: Buffer, m: ByteMutation): Buffer {
   const out = Buffer.from(b);
   if (m.kind === 'random') return Buffer.from(m.bytes);
   if (out.length === 0) return out;
-  const at = m.at % (out.length + (m.kind === 'insert' || m.kind === 'truncate' ? 1 : 0));
+  const at = m.at % (out.length + (m.kind === 'insert' || m.kind === 'truncate' || m.kind === 'zero-tail' ? 1 : 0));
   if (m.kind === 'flip') out[at] ^= 1 << m.bit;
   else if (m.kind === 'set') out[at] = m.value;
   else if (m.kind === 'truncate') return out.subarray(0, at);
+  else if (m.kind === 'zero-tail') out.fill(0, at);
   else return Buffer.concat([out.subarray(0, at), Buffer.from(m.bytes), out.subarray(at)]);
   return out;
 }
 
-// Structure-aware JSON mutation: replace the value at a random path with random JSON.
-function mutateJson(text: string, pathPick: number, replacement: unknown): string {
-  const doc = JSON.parse(text);
-  const paths: (string | number)[][] = [];
-  const walk = (v: unknown, p: (string | number)[]) => {
-    paths.push(p);
-    if (Array.isArray(v)) v.forEach((e, i) => walk(e, [...p, i]));
-    else if (v && typeof v === 'object') for (const k of Object.keys(v)) walk((v as Record<string, unknown>)[k], [...p, k]);
-  };
-  walk(doc, []);
-  const path = paths[pathPick % paths.length];
-  if (path.length === 0) return JSON.stringify(replacement ?? null);
-  let parent = doc;
-  for (const k of path.slice(0, -1)) parent = parent[k];
-  parent[path[path.length - 1]] = replacement;
-  return JSON.stringify(doc);
-}
+// Structure-aware mutations of the log: they re-seal the frame checksums (helpers/store-files.ts).
+const logMutation = fc.oneof(
+  // A frame's payload (a log part) mutated byte-wise.
+  fc.record({ kind: fc.constant('payload' as const), frame: fc.nat(), m: byteMutation }),
+  // One JSON line of a part replaced by a mutated one ([id, metadata] or a deleted id).
+  fc.record({ kind: fc.constant('line' as const), frame: fc.nat(), line: fc.nat(), pick: fc.nat(), value: jsonish }),
+  // The part's header: its kind or line count.
+  fc.record({ kind: fc.constant('part' as const), frame: fc.nat(), partKind: fc.integer({ min: 0, max: 3 }), countDelta: fc.integer({ min: -2, max: 2 }) }),
+  // The frame header: another type or LSN.
+  fc.record({ kind: fc.constant('header' as const), frame: fc.nat(), type: fc.integer({ min: 0, max: 5 }), seqDelta: fc.integer({ min: -2, max: 2 }) }),
+  // Whole frames dropped, repeated or swapped.
+  fc.record({ kind: fc.constant('frames' as const), op: fc.constantFrom('drop', 'repeat', 'swap'), frame: fc.nat() }),
+);
+type LogMutation = typeof logMutation extends fc.Arbitrary<infer T> ? T : never;
 
-// Structure-aware log mutation: change one frame's payload and fix its CRC.
-function mutateWalFrame(b: Buffer, frameIndex: number, m: ByteMutation | { kind: 'json'; pick: number; value: unknown }): Buffer {
-  const frames: { start: number; len: number }[] = [];
-  let pos = 16;
-  while (pos + 8 <= b.length) {
-    const len = b.readUInt32LE(pos);
-    if (len === 0 || pos + 8 + len > b.length) break;
-    frames.push({ start: pos, len });
-    pos += 8 + len;
-  }
+function mutateLog(b: Buffer, m: LogMutation): Buffer {
+  const { frames } = parseFrames(b, WAL_HEADER_BYTES);
   if (frames.length === 0) return b;
-  const f = frames[frameIndex % frames.length];
-  let payload = b.subarray(f.start + 8, f.start + 8 + f.len);
-  if (m.kind === 'json') {
-    const jsonBytes = payload.readUInt32LE(8);
-    const json = payload.toString('utf8', 12, 12 + jsonBytes);
-    const mutated = Buffer.from(mutateJson(json, m.pick, m.value));
-    const vecOffset = (12 + jsonBytes + 3) & ~3;
-    const newVecOffset = (12 + mutated.length + 3) & ~3;
-    const out = Buffer.alloc(newVecOffset + (payload.length - vecOffset));
-    payload.copy(out, 0, 0, 12);
-    out.writeUInt32LE(mutated.length, 8);
-    mutated.copy(out, 12);
-    payload.copy(out, newVecOffset, vecOffset);
-    payload = out;
-  } else {
-    payload = mutateBytes(payload, m);
-    if (payload.length === 0) payload = Buffer.alloc(1);
+  const f = m.frame % frames.length;
+  switch (m.kind) {
+    case 'payload':
+      return replaceFrame(b, WAL_HEADER_BYTES, f, (p) => mutateBytes(p, m.m));
+    case 'line':
+      return replaceFrame(b, WAL_HEADER_BYTES, f, (p) => {
+        const part = parseLogPart(p);
+        if (part.lines.length === 0) return p;
+        const i = m.line % part.lines.length;
+        part.lines[i] = mutateJson(part.lines[i], m.pick, m.value);
+        return encodeLogPart({ kind: part.kind, count: part.count, lines: part.lines, vectors: part.vectors });
+      });
+    case 'part':
+      return replaceFrame(b, WAL_HEADER_BYTES, f, (p) => {
+        const part = parseLogPart(p);
+        return encodeLogPart({ kind: m.partKind, count: Math.max(0, part.count + m.countDelta), lines: part.lines, vectors: part.vectors });
+      });
+    case 'header':
+      return replaceFrame(b, WAL_HEADER_BYTES, f, (p) => p, { type: m.type, seq: Math.max(0, frames[f].header.seq + m.seqDelta) });
+    case 'frames': {
+      const bytes = frames.map((x) => b.subarray(x.offset, x.end));
+      if (m.op === 'drop') bytes.splice(f, 1);
+      else if (m.op === 'repeat') bytes.splice(f, 0, bytes[f]);
+      else if (f + 1 < bytes.length) [bytes[f], bytes[f + 1]] = [bytes[f + 1], bytes[f]];
+      return Buffer.concat([b.subarray(0, WAL_HEADER_BYTES), ...bytes]);
+    }
   }
-  const head = Buffer.alloc(8);
-  head.writeUInt32LE(payload.length, 0);
-  head.writeUInt32LE(crc32(payload), 4);
-  return Buffer.concat([b.subarray(0, f.start), head, payload, b.subarray(f.start + 8 + f.len)]);
 }
 
-/** A store that opened must be self-consistent and usable. */
-async function checkUsable(s: VectorStore): Promise<void> {
+// Structure-aware mutations of the snapshot and the manifest, checksums re-sealed.
+const snapshotMutation = fc.oneof(
+  // A JSON line of records.qrec ([id, slot, metadata]).
+  fc.record({ kind: fc.constant('record-line' as const), line: fc.nat(), pick: fc.nat(), value: jsonish }),
+  // A frame payload of records.qrec, byte-wise.
+  fc.record({ kind: fc.constant('record-frame' as const), m: byteMutation }),
+  // A header field of records.qrec (generation, lsn, count, slot count, dim, metric/flag) or vectors.qvec.
+  fc.record({
+    kind: fc.constant('header' as const), file: fc.constantFrom('records.qrec', 'vectors.qvec'),
+    field: fc.constantFrom(8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 45), value: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.nat()),
+  }),
+  // Vector data changed with its chunk checksum and table checksum recomputed.
+  fc.record({ kind: fc.constant('vector-data' as const), m: byteMutation }),
+  // The manifest's JSON, with or without its checksum recomputed.
+  fc.record({ kind: fc.constant('manifest' as const), pick: fc.nat(), value: jsonish, reseal: fc.boolean() }),
+  // ann.bin with a byte mutation and its checksums recomputed (reaches the graph loader's structural checks).
+  fc.record({ kind: fc.constant('ann' as const), m: byteMutation }),
+);
+type SnapshotMutation = typeof snapshotMutation extends fc.Arbitrary<infer T> ? T : never;
+
+/** vectors.qvec with the chunk checksums and the table checksum recomputed (one 4 MiB chunk here). */
+function resealVectors(b: Buffer): Buffer {
+  if (b.length < 4096 + 8) return b;
+  const dim = b.readUInt32LE(16);
+  const count = Number(b.readBigUInt64LE(24));
+  const dataBytes = count * dim * 4;
+  const tableAt = 4096 + Math.ceil(dataBytes / 8) * 8;
+  if (dataBytes > 4 << 20 || tableAt + 8 !== b.length) return b;
+  b.writeUInt32LE(crc32(b.subarray(4096, 4096 + dataBytes)), tableAt);
+  b.writeUInt32LE(crc32(b.subarray(tableAt, tableAt + 4)), tableAt + 4);
+  return b;
+}
+
+function mutateSnapshot(dir: string, m: SnapshotMutation): void {
+  const edit = (suffix: string, f: (b: Buffer) => Buffer) => {
+    const p = fileEnding(dir, suffix);
+    writeFileSync(p, f(readFileSync(p)));
+  };
+  switch (m.kind) {
+    case 'record-line':
+      return edit('records.qrec', (b) => replaceRecordLine(b, 0, m.line, (line) => mutateJson(line, m.pick, m.value)));
+    case 'record-frame':
+      return edit('records.qrec', (b) => replaceFrame(b, RECORDS_HEADER_BYTES, 0, (p) => mutateBytes(p, m.m)));
+    case 'header':
+      return edit(m.file, (b) => {
+        if (m.field === 44 || m.field === 45) b[m.field] = m.value & 0xff;
+        else b.writeUInt32LE(m.value >>> 0, m.field);
+        return resealHeader(b, 60);
+      });
+    case 'vector-data':
+      return edit('vectors.qvec', (b) => {
+        const data = Buffer.from(b.subarray(4096, b.length - 8));
+        const mutated = mutateBytes(data, m.m);
+        if (mutated.length !== data.length) return b; // the layout is checked against the header: only same-size edits here
+        mutated.copy(b, 4096);
+        return resealVectors(b);
+      });
+    case 'manifest':
+      return edit('quiver.json', (b) => {
+        const text = mutateJson(b.toString('utf8'), m.pick, m.value);
+        if (!m.reseal) return Buffer.from(text);
+        const doc = JSON.parse(text);
+        return Buffer.from(doc && typeof doc === 'object' && !Array.isArray(doc) ? resealManifest(doc) : text);
+      });
+    case 'ann':
+      return edit('ann.bin', (b) => {
+        const out = mutateBytes(b, m.m);
+        return out.length >= 96 ? reseal(out) : out;
+      });
+  }
+}
+
+/**
+ * A store that opened must be self-consistent and usable. `graphTampered`: ann.bin was re-sealed
+ * after a mutation, so its links may leave nodes unreachable (a valid graph state): a query need
+ * not return every record then.
+ */
+async function checkUsable(s: VectorStore, graphTampered = false): Promise<void> {
   const ids: string[] = [];
   for await (const r of s.list({ batchSize: 4 })) {
+    if (r.vector === undefined) throw new Error(`S8 record ${JSON.stringify(r.id)} has no vector in the index`);
     expect(typeof r.id).toBe('string');
     expect(r.id.length).toBeGreaterThan(0);
     expect(r.vector).toBeInstanceOf(Float32Array);
@@ -212,28 +317,57 @@ async function checkUsable(s: VectorStore): Promise<void> {
   expect(new Set(ids).size).toBe(ids.length);
   expect(s.size).toBe(ids.length);
   const hits = await s.query([1, 0, 0], { topK: 100 });
-  expect(hits.length).toBe(ids.length);
+  if (graphTampered) expect(hits.every((h) => ids.includes(h.id))).toBe(true);
+  else expect(hits.length).toBe(ids.length);
   expect(await s.count({ tag: 'odd' })).toBeLessThanOrEqual(ids.length);
   await s.upsert({ id: 'fuzz-new', vector: [1, 1, 1] });
   expect(s.size).toBe(ids.includes('fuzz-new') ? ids.length : ids.length + 1);
 }
 
+/**
+ * How a mutated store is judged. Always: it opens usable and self-consistent, or is refused with
+ * a StoreFormatError and every file unchanged. `strict` (byte mutations, whose checksums were not
+ * re-sealed): it opens with exactly the pristine records, or (`tornAt`: the log cut or zero-filled
+ * from there to its end) with exactly those of the entries wholly before the cut; a refusal names
+ * the mutated file (`file`).
+ */
+interface Rule {
+  strict: boolean;
+  graphTampered?: boolean;
+  file?: string;
+  tornAt?: number;
+}
+
 /** Opening must succeed (and be usable) or fail with a clear error. */
-async function openMutated(dir: string, target: string): Promise<void> {
+async function openMutated(dir: string, target: string, rule: Rule): Promise<void> {
+  const before = hashFiles(dir);
   let s: VectorStore | undefined;
   try {
     s = await VectorStore.open(dir);
   } catch (err) {
     count(target, false);
     const e = err as Error;
-    const clear = e instanceof StoreFormatError || /quiverdb|cannot load|VectorStore\.open/i.test(e.message);
-    if (!clear && !classify(`${e.name}${(e as NodeJS.ErrnoException).code ? ` [${(e as NodeJS.ErrnoException).code}]` : ''}: ${e.message}`))
-      expect.fail(`unclear error opening a damaged store: ${e.name}: ${e.message}`);
+    const changed = diffHashes(before, hashFiles(dir));
+    if (changed) expect.fail(`a refused open changed the store's files (${changed}): ${e.name}: ${e.message}`);
+    const what = `${e.name}${(e as NodeJS.ErrnoException).code ? ` [${(e as NodeJS.ErrnoException).code}]` : ''}: ${e.message}`;
+    if (!(e instanceof StoreFormatError) && !classify(what)) expect.fail(`unclear error opening a damaged store: ${what}`);
+    if (rule.strict && rule.file && !e.message.includes(basename(rule.file)) && !classify(`not naming the file: ${what}`))
+      expect.fail(`the error does not name the damaged file ${rule.file}: ${what}`);
     return;
   }
   try {
     count(target, true);
-    await checkUsable(s);
+    if (rule.strict) {
+      const got = await contentsOf(s);
+      const diff = diffContents(prefixes[prefixes.length - 1], got);
+      if (diff) {
+        const torn = rule.tornAt === undefined ? undefined : prefixes[entryEnds.filter((end) => end <= rule.tornAt!).length];
+        const tornDiff = torn && diffContents(torn, got);
+        if ((!torn || tornDiff) && !classify(`opened with less or different records: ${diff}`))
+          expect.fail(`a damaged store opened with less or different records: ${diff}${torn ? `; vs the entries before the cut: ${tornDiff}` : ''}`);
+      }
+    }
+    await checkUsable(s, rule.graphTampered);
   } catch (err) {
     // Opened, but holds invalid records or is not usable.
     if (!classify(String((err as Error).message))) throw err;
@@ -252,56 +386,70 @@ function freshCopy(): string {
 describe('store files: mutated bytes and structures', () => {
   it('the pristine image opens with every acknowledged record', async () => {
     const files = storeFiles(pristine);
-    expect(files.some((f) => f.endsWith('records.json'))).toBe(true);
-    expect(files.some((f) => f.endsWith('.log'))).toBe(true);
+    for (const name of ['records.qrec', 'vectors.qvec', 'ann.bin', 'quiver.json', '.log']) expect(files.some((f) => f.endsWith(name)), name).toBe(true);
+    expect(entryEnds.length).toBe(3);
     const s = await VectorStore.open(freshCopy());
-    expect(s.size).toBe(11); // 12 - doc-3 + late-1 - doc-5
+    expect(s.size).toBe(11); // 12 - doc-3 + late-1 - doc-5 + late-2 - doc-7
+    expect(diffContents(prefixes[prefixes.length - 1], await contentsOf(s))).toBeUndefined();
     await s.close();
   });
 
-  it('write-ahead log: random, truncated, flipped and CRC-valid mutated frames', async () => {
-    await fc.assert(fc.asyncProperty(fc.nat(), fc.oneof(
+  it('write-ahead log: random, truncated, zero-filled, flipped bytes (strict) and CRC-valid mutated frames', async () => {
+    await fc.assert(fc.asyncProperty(fc.oneof(
       byteMutation.map((m) => ({ structured: false as const, m })),
-      fc.record({ structured: fc.constant(true as const), frame: fc.nat(), m: fc.oneof(byteMutation, fc.record({ kind: fc.constant('json' as const), pick: fc.nat(), value: jsonish })) }),
-    ), async (_seed, mut) => {
+      logMutation.map((m) => ({ structured: true as const, m })),
+    ), async (mut) => {
       const dir = freshCopy();
-      const wal = storeFiles(dir).find((f) => f.endsWith('.log'))!;
-      const bytes = readFileSync(join(dir, wal));
-      writeFileSync(join(dir, wal), mut.structured ? mutateWalFrame(bytes, mut.frame, mut.m) : mutateBytes(bytes, mut.m));
-      await openMutated(dir, 'store-wal');
+      const wal = fileEnding(dir, '.log');
+      const bytes = readFileSync(wal);
+      writeFileSync(wal, mut.structured ? mutateLog(bytes, mut.m) : mutateBytes(bytes, mut.m));
+      await openMutated(dir, 'store-wal', mut.structured ? { strict: false } : { strict: true, file: wal, tornAt: tailAt(bytes, mut.m) });
       rmSync(dir, { recursive: true, force: true });
     }), budget(150));
   }, 600_000);
 
-  it('snapshot files (records.json, vectors.f32, ann.bin) and the manifest: byte and JSON mutations', async () => {
-    await fc.assert(fc.asyncProperty(
-      fc.constantFrom('records.json', 'vectors.f32', 'ann.bin', 'quiver.json'),
-      fc.oneof(byteMutation.map((m) => ({ json: false as const, m })), fc.record({ json: fc.constant(true as const), pick: fc.nat(), value: jsonish })),
-      async (name, mut) => {
-        const dir = freshCopy();
-        const file = storeFiles(dir).find((f) => f.endsWith(name));
-        if (file) {
-          const path = join(dir, file);
-          const bytes = readFileSync(path);
-          if (mut.json && name.endsWith('.json')) writeFileSync(path, mutateJson(bytes.toString('utf8'), mut.pick, mut.value));
-          else if (!mut.json) writeFileSync(path, mutateBytes(bytes, mut.m));
-        }
-        await openMutated(dir, 'store-snapshot');
-        rmSync(dir, { recursive: true, force: true });
-      }), budget(200));
+  it('snapshot files (records.qrec, vectors.qvec, ann.bin) and the manifest: byte mutations (strict) and re-sealed structure mutations', async () => {
+    await fc.assert(fc.asyncProperty(fc.oneof(
+      fc.record({ structured: fc.constant(false as const), name: fc.constantFrom('records.qrec', 'vectors.qvec', 'ann.bin', 'quiver.json'), m: byteMutation }),
+      fc.record({ structured: fc.constant(true as const), m: snapshotMutation }),
+    ), async (mut) => {
+      const dir = freshCopy();
+      if (mut.structured) {
+        mutateSnapshot(dir, mut.m);
+        await openMutated(dir, 'store-snapshot', { strict: false, graphTampered: mut.m.kind === 'ann' });
+      } else {
+        const path = fileEnding(dir, mut.name);
+        writeFileSync(path, mutateBytes(readFileSync(path), mut.m));
+        await openMutated(dir, 'store-snapshot', { strict: true, file: path });
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }), budget(200));
   }, 600_000);
 
-  it('log entries: decodeEntry on arbitrary payloads returns a valid entry or throws StoreFormatError', async () => {
-    const valid = encodeUpsert({ ids: ['a', 'b'], vectors: new Float32Array([1, 2, 3, 4, 5, 6]), metadata: [{ x: 1 }, {}] });
-    fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)), byteMutation.map((m) => mutateBytes(valid, m))), (payload) => {
+  it('log entries: decodeEntry on arbitrary parts returns a valid entry or throws StoreFormatError', async () => {
+    const valid = [
+      ...encodeUpsert({ ids: ['a', 'b'], vectors: new Float32Array([1, 2, 3, 4, 5, 6]), metadata: [{ x: 1 }, {}] }, ['c']),
+      ...encodeDelete(['d', 'e']),
+    ];
+    const part = fc.oneof(
+      fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+      fc.tuple(fc.nat(), byteMutation).map(([i, m]) => mutateBytes(valid[i % valid.length], m)),
+      fc.tuple(fc.constantFrom(PART_RECORDS, PART_DELETES, 0, 3), fc.array(fc.oneof(jsonish.map((v) => JSON.stringify(v) ?? 'null'), fc.string()), { maxLength: 4 }),
+        fc.integer({ min: -1, max: 1 }), fc.uint8Array({ maxLength: 40 }))
+        .map(([kind, lines, countDelta, vectors]) => encodeLogPart({ kind, lines, count: Math.max(0, lines.length + countDelta), vectors })),
+      fc.nat().map((i) => valid[i % valid.length]),
+    );
+    fc.assert(fc.property(fc.array(part, { maxLength: 4 }), (parts) => {
       try {
-        const e = decodeEntry(payload, DIM);
+        const e = decodeEntry(parts, DIM);
         count('log-entry-decoder', true);
         const ids = e.kind === 'upsert' ? e.batch.ids : e.ids;
         expect(ids.every((id) => typeof id === 'string' && id.length > 0), 'decoded ids must be non-empty strings').toBe(true);
         if (e.kind === 'upsert') {
           expect(e.batch.vectors.length).toBe(ids.length * DIM);
+          expect(Array.from(e.batch.vectors).every(Number.isFinite), 'decoded vectors must be finite').toBe(true);
           expect(e.batch.metadata.every((m) => m !== null && typeof m === 'object' && !Array.isArray(m)), 'decoded metadata must be objects').toBe(true);
+          expect(e.deleteIds.every((id) => typeof id === 'string' && id.length > 0 && !ids.includes(id))).toBe(true);
         }
       } catch (err) {
         count('log-entry-decoder', false);
@@ -310,111 +458,199 @@ describe('store files: mutated bytes and structures', () => {
           expect.fail(`decodeEntry threw ${e.name}: ${e.message}`);
       }
     }), budget(2000));
-    // readWal on raw random files: undefined-free result or StoreFormatError.
+
+    // The log reader on raw files: random bytes, and a valid header followed by random frames
+    // (valid checksums, arbitrary types, LSNs and payloads). It yields complete entries with
+    // consecutive LSNs and ends within the file, or throws StoreCorruptError.
     const path = join(root, 'raw.log');
-    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), async (bytes) => {
+    const header = readFileSync(fileEnding(pristine, '.log')).subarray(0, WAL_HEADER_BYTES);
+    const gen = header.readUInt32LE(12);
+    const base = Number(header.readBigUInt64LE(16));
+    const frame = fc.record({ type: fc.integer({ min: 0, max: 5 }), seq: fc.integer({ min: base, max: base + 4 }), payload: fc.uint8Array({ maxLength: 40 }) })
+      .map((f) => encodeFrame(f.type, f.seq, f.payload));
+    const file = fc.oneof(
+      fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+      fc.tuple(fc.array(frame, { maxLength: 6 }), byteMutation, fc.boolean())
+        .map(([frames, m, mutate]) => {
+          const b = Buffer.concat([header, ...frames]);
+          return mutate ? mutateBytes(b, m) : b;
+        }),
+    );
+    await fc.assert(fc.asyncProperty(file, async (bytes) => {
       writeFileSync(path, bytes);
+      const r = await FileReader.open(path);
       try {
-        const c = await readWal(path, 0);
-        expect(c!.validBytes).toBeLessThanOrEqual(bytes.length);
+        const h = await readWalHeader(r, gen);
+        if (!h || h.version !== 2) return;
+        const tail: WalTail = { validBytes: 0, fileBytes: 0, lastLsn: 0, entries: 0 };
+        let lsn = h.baseLsn;
+        for await (const entry of readWalEntries(r, h, tail)) {
+          expect(entry.lsn).toBe(++lsn);
+          expect(entry.parts.length).toBeGreaterThan(0);
+        }
+        expect(tail.validBytes).toBeLessThanOrEqual(bytes.length);
+        expect(tail.lastLsn).toBe(lsn);
+        count('log-reader', true);
       } catch (err) {
-        expect(err).toBeInstanceOf(StoreFormatError);
+        count('log-reader', false);
+        if (!(err instanceof StoreFormatError)) expect.fail(`the log reader threw ${(err as Error).name}: ${(err as Error).message}`);
+      } finally {
+        await r.close();
       }
     }), budget(300));
   });
 });
 
-// ---- regression tests for the findings (F1-F4, all fixed in 6b43e6b)
+// ---- regression tests for the findings F1-F4 (fixed in 6b43e6b), in their format-2 form
 
-describe('regressions from fuzzing: damaged files are rejected with StoreFormatError', () => {
-  async function expectRejected(mutate: (dir: string) => void): Promise<void> {
+describe('regressions from fuzzing: damaged files are rejected with StoreFormatError, nothing changed', () => {
+  async function expectRejected(mutate: (dir: string) => void, file?: string): Promise<StoreFormatError> {
     const dir = freshCopy();
     mutate(dir);
+    const before = hashFiles(dir);
     let opened: VectorStore | undefined;
     try {
       opened = await VectorStore.open(dir);
     } catch (err) {
       expect(err).toBeInstanceOf(StoreFormatError);
-      return;
+      if (file) expect((err as Error).message).toContain(file);
+      expect(diffHashes(before, hashFiles(dir))).toBeUndefined();
+      return err as StoreFormatError;
     }
     await opened.close();
     expect.fail('a damaged store opened without an error');
   }
-  const file = (dir: string, suffix: string) => join(dir, storeFiles(dir).find((f) => f.endsWith(suffix))!);
+  const editLog = (dir: string, f: (b: Buffer) => Buffer) => {
+    const p = fileEnding(dir, '.log');
+    writeFileSync(p, f(readFileSync(p)));
+  };
+  const editRecords = (dir: string, f: (b: Buffer) => Buffer) => {
+    const p = fileEnding(dir, 'records.qrec');
+    writeFileSync(p, f(readFileSync(p)));
+  };
 
-  it('F1: a CRC-valid log frame holding damaged JSON', async () => {
-    await expectRejected((dir) => {
-      const p = file(dir, '.log');
-      writeFileSync(p, mutateWalFrame(readFileSync(p), 0, { kind: 'set', at: 20, value: 0 }));
-    });
-  });
-
-  it('F1: decodeEntry of an empty or short payload', () => {
-    for (const payload of [Buffer.alloc(0), Buffer.alloc(5), Buffer.from([1, 0, 0, 0, 1, 0, 0, 0, 255, 255, 255, 255])])
-      expect(() => decodeEntry(payload, DIM)).toThrow(StoreFormatError);
-  });
-
-  it('F1: a log entry whose ids are not strings or whose metadata are not objects', () => {
-    const enc = (json: string) => {
-      const j = Buffer.from(json);
-      const b = Buffer.alloc(12 + j.length);
-      b.writeUInt8(2, 0);
-      b.writeUInt32LE(1, 4);
-      b.writeUInt32LE(j.length, 8);
-      j.copy(b, 12);
-      return b;
-    };
-    expect(() => decodeEntry(enc('{"ids":[5]}'), DIM)).toThrow(StoreFormatError);
-    expect(() => decodeEntry(enc('{"ids":[""]}'), DIM)).toThrow(StoreFormatError);
-    expect(() => decodeEntry(enc('null'), DIM)).toThrow(StoreFormatError);
-  });
-
-  it('F2: records.json with an empty id, a non-numeric slot, or null metadata', async () => {
-    for (const [pick, value] of [['ids', ''], ['slots', '!'], ['metadata', null]] as const) {
-      await expectRejected((dir) => {
-        const p = file(dir, 'records.json');
-        const doc = JSON.parse(readFileSync(p, 'utf8'));
-        doc[pick][0] = value;
-        writeFileSync(p, JSON.stringify(doc));
-      });
+  it('F1: a CRC-valid log part whose JSON lines are damaged', async () => {
+    for (const damage of [
+      (p: Buffer) => { p[14] = 0; return p; }, // a byte of the first line's text
+      (p: Buffer) => encodeLogPart({ ...parseLogPart(p), lines: parseLogPart(p).lines.map((l) => l.slice(0, -1)) }),
+      (p: Buffer) => encodeLogPart({ ...parseLogPart(p), lines: parseLogPart(p).lines.map(() => '[5, {}]') }),
+      (p: Buffer) => encodeLogPart({ ...parseLogPart(p), lines: parseLogPart(p).lines.map((l, i) => (i === 0 ? '["x", null]' : l)) }),
+    ]) {
+      const err = await expectRejected((dir) => editLog(dir, (b) => replaceFrame(b, WAL_HEADER_BYTES, 0, damage)), '.log');
+      expect(err).toBeInstanceOf(StoreCorruptError);
+      expect((err as StoreCorruptError).offset).toBe(WAL_HEADER_BYTES);
     }
   });
 
-  it('F2: a manifest with an invalid dim or metric', async () => {
-    for (const [key, value] of [['dim', -1], ['dim', 'x'], ['metric', 'manhattan']] as const) {
-      await expectRejected((dir) => {
-        const p = join(dir, 'quiver.json');
-        const doc = JSON.parse(readFileSync(p, 'utf8'));
-        doc[key] = value;
-        writeFileSync(p, JSON.stringify(doc));
-      });
+  it('F1: decodeEntry of no part, or of an empty or short part', () => {
+    for (const parts of [[], [Buffer.alloc(0)], [Buffer.alloc(5)], [Buffer.alloc(11)], [Buffer.from([1, 0, 0, 0, 1, 0, 0, 0, 255, 255, 255, 255])],
+      [encodeLogPart({ kind: PART_RECORDS, lines: [] })], [encodeLogPart({ kind: PART_DELETES, lines: ['"a"'], count: 0 })]])
+      expect(() => decodeEntry(parts, DIM), `${parts.map((p) => p.toString('hex')).join(',')}`).toThrow(StoreFormatError);
+  });
+
+  it('F1: a log part whose ids are not strings or whose metadata are not objects', () => {
+    const rec = (lines: string[]) => encodeLogPart({ kind: PART_RECORDS, lines, vectors: new Uint8Array(lines.length * DIM * 4) });
+    const del = (lines: string[]) => encodeLogPart({ kind: PART_DELETES, lines });
+    for (const parts of [
+      [rec(['[5, {}]'])], [rec(['["", {}]'])], [rec(['["a", null]'])], [rec(['["a", [1]]'])], [rec(['null'])], [rec(['["a"]'])], [rec(['["a", {}, 3]'])],
+      [del(['5'])], [del(['""'])], [del(['null'])], [del(['"a"', '"a"'])],
+      [rec(['["a", {}]']), del(['"a"'])], // both upserted and deleted
+      [del(['"b"']), rec(['["a", {}]'])], // records after deleted ids
+      [rec(['["a", {}]', '["a", {}]'])], // a duplicate id in one batch
+    ]) expect(() => decodeEntry(parts, DIM), parts.map((p) => parseLogPart(p).lines.join('|')).join(' + ')).toThrow(StoreFormatError);
+    // A well-formed entry decodes.
+    expect(decodeEntry([rec(['["a", {"k": 1}]']), del(['"b"'])], DIM)).toMatchObject({ kind: 'upsert', deleteIds: ['b'] });
+  });
+
+  it('F2: records.qrec with an empty id, a non-numeric slot, null metadata or a duplicate id (checksums re-sealed)', async () => {
+    const edits: Array<(line: string) => string> = [
+      (l) => JSON.stringify([''].concat(JSON.parse(l).slice(1))),
+      (l) => { const r = JSON.parse(l); r[1] = '!'; return JSON.stringify(r); },
+      (l) => { const r = JSON.parse(l); r[2] = null; return JSON.stringify(r); },
+      (l) => { const r = JSON.parse(l); r[2] = [1]; return JSON.stringify(r); },
+      (l) => JSON.stringify(JSON.parse(l).slice(0, 2)),
+      () => 'not json',
+      (l) => l.replace('"doc-1"', '"doc-0"'),
+    ];
+    for (const edit of edits) {
+      const err = await expectRejected((dir) => editRecords(dir, (b) => replaceRecordLine(b, 0, 1, edit)), 'records.qrec');
+      expect(err).toBeInstanceOf(StoreCorruptError);
     }
   });
 
-  it('F3: a flipped bit in vectors.f32 or in a records.json id is detected (snapshot files carry no checksum)', async () => {
-    await expectRejected((dir) => {
-      const p = file(dir, 'vectors.f32');
-      const b = readFileSync(p);
-      b[5] ^= 0x10;
-      writeFileSync(p, b);
-    });
-    await expectRejected((dir) => {
-      const p = file(dir, 'records.json');
-      writeFileSync(p, readFileSync(p, 'utf8').replace('"doc-1"', '"doc-7"'));
-    });
+  it('F2: a manifest with an invalid dim or metric (checksum re-sealed or not)', async () => {
+    for (const [key, value] of [['dim', -1], ['dim', 'x'], ['dim', 4], ['metric', 'manhattan'], ['metric', 'euclidean'], ['version', 0]] as const) {
+      for (const reseal of [false, true]) {
+        await expectRejected((dir) => {
+          const p = join(dir, 'quiver.json');
+          const doc = JSON.parse(readFileSync(p, 'utf8'));
+          doc[key] = value;
+          writeFileSync(p, reseal ? resealManifest(doc) : JSON.stringify(doc));
+        });
+      }
+    }
   });
 
-  it('F4: a huge slot number in records.json is rejected, not a process abort or a multi-gigabyte allocation (child process)', () => {
-    for (const slot of [2147483647, 1e8, 1e15, -1, 0.5]) {
+  it('F3: a flipped bit in vectors.qvec, in a records.qrec id or in either header is detected (checksums)', async () => {
+    for (const [suffix, at] of [['vectors.qvec', 4096 + 5], ['vectors.qvec', 20], ['records.qrec', 30], ['records.qrec', -1]] as const) {
+      const err = await expectRejected((dir) => {
+        const p = fileEnding(dir, suffix);
+        const b = readFileSync(p);
+        const pos = at >= 0 ? at : b.indexOf('"doc-1"') + 5;
+        b[pos] ^= 0x10;
+        writeFileSync(p, b);
+      }, suffix);
+      expect(err).toBeInstanceOf(StoreCorruptError);
+      expect((err as StoreCorruptError).file.endsWith(suffix)).toBe(true);
+    }
+  });
+
+  it('F4: a huge slot number in records.qrec is rejected, not a process abort or a multi-gigabyte allocation (child process)', () => {
+    const runChild = (dir: string) => spawnSync(process.execPath, ['node_modules/vite-node/vite-node.mjs', 'test/fixtures/open-store-child.ts', dir],
+      { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=512' } });
+    // Slots at or beyond the header's slot count (12 here), or not integers: refused.
+    for (const slot of [2147483647, 1e8, 1e15, 12, -1, 0.5]) {
       const dir = freshCopy();
-      const p = file(dir, 'records.json');
-      const doc = JSON.parse(readFileSync(p, 'utf8'));
-      doc.slots[1] = slot;
-      writeFileSync(p, JSON.stringify(doc));
-      const child = spawnSync(process.execPath, ['node_modules/vite-node/vite-node.mjs', 'test/fixtures/open-store-child.ts', dir],
-        { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=512' } });
+      editRecords(dir, (b) => replaceRecordLine(b, 0, 1, (l) => { const r = JSON.parse(l); r[1] = slot; return JSON.stringify(r); }));
+      const child = runChild(dir);
       expect(child.status, `slot ${slot}: the child died (${child.signal ?? ''}) ${child.stderr.slice(0, 200)}`).toBe(0);
-      expect(child.stdout, `slot ${slot}`).toMatch(/rejected StoreFormatError/);
+      expect(child.stdout, `slot ${slot}`).toMatch(/rejected StoreCorruptError: .*records\.qrec/);
     }
-  }, 120_000);
+    // The header's slot count raised to the format's bound with it (checksum re-sealed): a slot count
+    // no real store of 11 records has; refused, or opened, but never a crash or an out-of-memory abort.
+    for (const slot of [2 ** 31 - 1, 1e8]) {
+      const dir = freshCopy();
+      editRecords(dir, (b) => {
+        b.writeBigUInt64LE(2n ** 31n, 32);
+        resealHeader(b, 60);
+        return replaceRecordLine(b, 0, 1, (l) => { const r = JSON.parse(l); r[1] = slot; return JSON.stringify(r); });
+      });
+      const child = runChild(dir);
+      expect(child.status, `slot ${slot} of 2^31: the child died (${child.signal ?? ''}) ${child.stderr.slice(0, 300)}`).toBe(0);
+      expect(child.stdout, `slot ${slot} of 2^31`).toMatch(/^(rejected StoreCorruptError|opened 11)/);
+    }
+  }, 300_000);
+});
+
+// ---- S8 (reported, fix pending): the graph's labels are not checked against the records
+
+describe('S8: a graph whose labels are not the snapshot\'s slots', () => {
+  // ann.bin with one label changed (slot 4 -> 260) and its checksums re-sealed (a writer bug or
+  // tampering; accidental damage fails the checksums): loadSnapshot checks only that the graph holds
+  // as many vectors as there are records, so the store opens, doc-4 has no vector (get() and list()
+  // return it without one, queries never find it) and label 260 is an orphan. Expected: refused with
+  // StoreCorruptError naming ann.bin. `it.fails` until src/store/persistence/storage.ts checks the labels.
+  it.fails('S8 (pending fix): is refused with StoreCorruptError naming ann.bin', async () => {
+    const dir = freshCopy();
+    const p = fileEnding(dir, 'ann.bin');
+    const b = readFileSync(p);
+    const labels = 96 + 24; // the LABL section's payload: u64 labels
+    expect(b.toString('latin1', 96, 100)).toBe('LABL');
+    expect(b.readBigUInt64LE(labels + 4 * 8)).toBe(4n);
+    b.writeBigUInt64LE(260n, labels + 4 * 8);
+    writeFileSync(p, reseal(b));
+    const before = hashFiles(dir);
+    await expect(VectorStore.open(dir)).rejects.toThrow(StoreCorruptError);
+    expect(diffHashes(before, hashFiles(dir))).toBeUndefined();
+  });
 });
