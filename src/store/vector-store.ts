@@ -254,7 +254,7 @@ export class VectorStore {
     return this.#write('deleteWhere', async () => {
       await this.#filterable(node);
       const set = this.#state.match(node);
-      const ids = set ? this.#state.idsOf(set) : [...this.#state.slotOf.keys()];
+      const ids = this.#state.idsOf(set ?? this.#state.live);
       if (ids.length === 0) return 0;
       await this.#storage?.logDelete(ids);
       return this.#state.applyDelete(ids).length;
@@ -398,7 +398,7 @@ export class VectorStore {
     await this.#filterable(node);
     this.#checkOpen('list');
     const set = this.#state.match(node);
-    const ids = set ? this.#state.idsOf(set) : [...this.#state.slotOf.keys()];
+    const ids = this.#state.idsOf(set ?? this.#state.live);
     for (let start = 0; start < ids.length; start += batchSize) {
       const batch: ListedRecord[] = [];
       for (const id of ids.slice(start, start + batchSize)) {

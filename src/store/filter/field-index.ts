@@ -4,6 +4,7 @@
 // walk the distinct values in sorted order (kept lazily sorted per type).
 import type { JsonValue, Metadata } from '../metadata.js';
 import { BitSet } from './bitset.js';
+import { ShardedMap } from '../sharded-map.js';
 
 /** Slots holding one value: a bare number while there is only one (the common unique-value case). */
 type Posting = number | Set<number> | DensePosting;
@@ -59,10 +60,38 @@ function postingInto(p: Posting | undefined, out: BitSet): void {
   else out.or(p.bits);
 }
 
+/** What a field keeps per value type: a Map, or a ShardedMap for numbers and strings. */
+interface PostingMap<K> {
+  get(key: K): Posting | undefined;
+  set(key: K, value: Posting): unknown;
+  delete(key: K): boolean;
+}
+
+/** Elements handled between two yields of a rebuild, and the length of its sorted runs. */
+const REBUILD_STEP = 4096;
+
+function sortKeys<K extends number | string>(keys: K[]): K[] {
+  // Numbers sort as a Float64Array (a native numeric sort, several times faster than a comparator).
+  if (typeof keys[0] === 'number') return Array.from(Float64Array.from(keys as number[]).sort()) as K[];
+  return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Merges two sorted arrays, yielding every REBUILD_STEP elements. */
+function* mergeSteps<K extends number | string>(a: K[], b: K[], out: K[]): Generator<void> {
+  let i = 0, j = 0;
+  while (i < a.length || j < b.length) {
+    out.push(j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i++] : b[j++]);
+    if (out.length % REBUILD_STEP === 0) yield;
+  }
+}
+
 /**
  * Distinct values of one type in sorted order, merged lazily after writes,
  * with their postings alongside (so a range reads postings without a map
  * lookup per value; refreshed when a posting was replaced by another object).
+ * The merge is a generator of small steps: a range query runs it to the end at
+ * once, while prepare() lets a background build spread it over many turns (a
+ * store of millions of distinct values would otherwise sort them all in one).
  */
 class SortedKeys<K extends number | string> {
   #sorted: K[] = [];
@@ -70,6 +99,8 @@ class SortedKeys<K extends number | string> {
   #pending: K[] = [];
   #stale = 0;
   #postingsStale = false;
+  #replaced = 0;
+  #job: Generator<void> | undefined;
 
   added(key: K): void {
     this.#pending.push(key);
@@ -82,31 +113,60 @@ class SortedKeys<K extends number | string> {
   /** A key's posting is now a different object (or number). */
   replaced(): void {
     this.#postingsStale = true;
+    this.#replaced++;
+  }
+
+  /** Steps that bring the view up to date (none when it is). */
+  prepare(live: PostingMap<K>): Generator<void> | undefined {
+    if (!this.#job && (this.#pending.length > 0 || this.#stale > 0 || this.#postingsStale)) this.#job = this.#rebuild(live);
+    return this.#job;
+  }
+
+  *#rebuild(live: PostingMap<K>): Generator<void> {
+    const pending = this.#pending;
+    this.#pending = [];
+    this.#stale = 0;
+    const replacedAt = this.#replaced;
+    // Sorted runs, then merged pairwise: every step is small.
+    let runs: K[][] = [this.#sorted];
+    for (let i = 0; i < pending.length; i += REBUILD_STEP) {
+      runs.push(sortKeys(pending.slice(i, i + REBUILD_STEP)));
+      yield;
+    }
+    while (runs.length > 1) {
+      const next: K[][] = [];
+      for (let r = 0; r + 1 < runs.length; r += 2) {
+        const out: K[] = [];
+        yield* mergeSteps(runs[r], runs[r + 1], out);
+        next.push(out);
+      }
+      if (runs.length % 2 === 1) next.push(runs[runs.length - 1]);
+      runs = next;
+    }
+    const merged = runs[0];
+    // Live keys only, once each, with their postings.
+    const keys: K[] = [];
+    const postings: Posting[] = [];
+    for (let i = 0; i < merged.length; i++) {
+      const k = merged[i];
+      if (keys.length > 0 && keys[keys.length - 1] === k) continue;
+      const p = live.get(k);
+      if (p === undefined) continue;
+      keys.push(k);
+      postings.push(p);
+      if (i % REBUILD_STEP === REBUILD_STEP - 1) yield;
+    }
+    this.#sorted = keys;
+    this.#postings = postings;
+    // A posting replaced while this ran may be stale in the list: refresh at the next view.
+    this.#postingsStale = this.#replaced !== replacedAt;
+    this.#job = undefined;
   }
 
   /** The sorted distinct live keys (those `live` still holds) and their postings. */
-  view(live: Map<K, Posting>): { keys: K[]; postings: Posting[] } {
-    if (this.#pending.length > 0 || this.#stale > 0) {
-      const pending = this.#pending.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      const old = this.#sorted;
-      const out: K[] = [];
-      let i = 0, j = 0;
-      while (i < old.length || j < pending.length) {
-        const k = j >= pending.length || (i < old.length && old[i] <= pending[j]) ? old[i++] : pending[j++];
-        if (live.has(k) && (out.length === 0 || out[out.length - 1] !== k)) out.push(k);
-      }
-      this.#sorted = out;
-      this.#pending = [];
-      this.#stale = 0;
-      this.#postingsStale = true;
-    }
-    if (this.#postingsStale) {
-      const keys = this.#sorted;
-      const postings: Posting[] = new Array(keys.length);
-      for (let i = 0; i < keys.length; i++) postings[i] = live.get(keys[i])!;
-      this.#postings = postings;
-      this.#postingsStale = false;
-    }
+  view(live: PostingMap<K>): { keys: K[]; postings: Posting[] } {
+    // A write during a spread-out rebuild may leave more to do after it: loop until current.
+    for (let job = this.prepare(live); job; job = this.prepare(live)) for (const _ of job);
     return { keys: this.#sorted, postings: this.#postings };
   }
 }
@@ -114,8 +174,9 @@ class SortedKeys<K extends number | string> {
 /** Index of one dotted path. */
 export class FieldIndex {
   readonly present = new BitSet();
-  readonly strings = new Map<string, Posting>();
-  readonly numbers = new Map<number, Posting>();
+  // Sharded: a field can hold millions of distinct values, and a plain Map rehashes them all at once.
+  readonly strings = new ShardedMap<string, Posting>();
+  readonly numbers = new ShardedMap<number, Posting>();
   readonly booleans = new Map<boolean, Posting>();
   nulls: Posting | undefined;
   readonly #stringKeys = new SortedKeys<string>();
@@ -129,6 +190,14 @@ export class FieldIndex {
    */
   readonly multi = new BitSet();
   multiCount = 0;
+
+  /** Steps that sort the distinct values for ranges (run at the end of a background build, so the first range query does not). */
+  *prepareRanges(): Generator<void> {
+    const numbers = this.#numberKeys.prepare(this.numbers);
+    if (numbers) yield* numbers;
+    const strings = this.#stringKeys.prepare(this.strings);
+    if (strings) yield* strings;
+  }
 
   addValue(value: string | number | boolean | null, slot: number): void {
     if (value === null) this.nulls = postingAdd(this.nulls, slot);
@@ -154,8 +223,8 @@ export class FieldIndex {
       if (this.nulls !== undefined) this.nulls = postingDelete(this.nulls, slot);
       return;
     }
-    const map = (typeof value === 'string' ? this.strings : typeof value === 'number' ? this.numbers : this.booleans) as Map<
-      typeof value, Posting>;
+    const map = (typeof value === 'string' ? this.strings : typeof value === 'number' ? this.numbers : this.booleans) as PostingMap<
+      typeof value>;
     const p = map.get(value);
     if (p === undefined) return;
     const left = postingDelete(p, slot);
@@ -307,8 +376,24 @@ export class FieldIndexes {
         // A referenced immediate: an unreferenced one lets the loop sleep in its poll phase
         // until unrelated I/O or a timer wakes it, which stalled the build for seconds.
         if (this.#covered !== Infinity && !this.#stopped) return void setImmediate(step);
-        this.#building = undefined;
-        resolve();
+        // Then sort each field's values for ranges, a field per turn, so the first range query
+        // after open does not sort them all at once.
+        const fields = [...this.fields.values()];
+        let steps: Generator<void> | undefined;
+        const prepare = () => {
+          const until = performance.now() + SLICE_MS;
+          while (!this.#stopped && performance.now() < until) {
+            if (!steps) {
+              if (fields.length === 0) break;
+              steps = fields.pop()!.prepareRanges();
+            }
+            if (steps.next().done) steps = undefined;
+          }
+          if ((steps || fields.length > 0) && !this.#stopped) return void setImmediate(prepare);
+          this.#building = undefined;
+          resolve();
+        };
+        setImmediate(prepare);
       };
       setImmediate(step);
     });
