@@ -18,7 +18,7 @@
 // Anything else (a TypeError from deep inside, a hang, a crash) is a finding.
 // `npm run fuzz -- --seconds N` runs each target for about N seconds
 // (QUIVER_FUZZ_SECONDS); without it each target runs a fixed number of cases.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -60,6 +60,9 @@ const KNOWN: Array<[string, RegExp]> = [
   // S8 (reported, fix pending; regression test at the end): a graph (ann.bin, checksums re-sealed) whose labels
   // are not the records' slots opens; a record then has no vector.
   ['S8 graph labels do not match the records', /^S8 /],
+  // S9 (reported, fix pending; regression test at the end): a manifest (checksum re-sealed) whose index.M or
+  // efConstruction passes readManifest's bound (2^31) but not HnswIndex's: a RangeError, and the lock is leaked.
+  ['S9 manifest HNSW options beyond the index bounds', /^RangeError: (M|efConstruction): expected an integer from/],
 ];
 const findings = new Map<string, { count: number; example: string }>();
 function classify(message: string): boolean {
@@ -240,6 +243,11 @@ const snapshotMutation = fc.oneof(
   fc.record({ kind: fc.constant('vector-data' as const), m: byteMutation }),
   // The manifest's JSON, with or without its checksum recomputed.
   fc.record({ kind: fc.constant('manifest' as const), pick: fc.nat(), value: jsonish, reseal: fc.boolean() }),
+  // One of the manifest's index options set to a boundary value, checksum recomputed.
+  fc.record({
+    kind: fc.constant('manifest-index' as const), key: fc.constantFrom('type', 'threshold', 'M', 'efConstruction'),
+    value: fc.constantFrom<unknown>(0, 1, 2, 8, 256, 257, 2048, 2049, 2 ** 24, 2 ** 24 + 1, 2 ** 31, 2 ** 31 + 1, -1, 1.5, 'hnsw', 'flat', 'auto', null),
+  }),
   // ann.bin with a byte mutation and its checksums recomputed (reaches the graph loader's structural checks).
   fc.record({ kind: fc.constant('ann' as const), m: byteMutation }),
 );
@@ -288,6 +296,12 @@ function mutateSnapshot(dir: string, m: SnapshotMutation): void {
         if (!m.reseal) return Buffer.from(text);
         const doc = JSON.parse(text);
         return Buffer.from(doc && typeof doc === 'object' && !Array.isArray(doc) ? resealManifest(doc) : text);
+      });
+    case 'manifest-index':
+      return edit('quiver.json', (b) => {
+        const doc = JSON.parse(b.toString('utf8'));
+        doc.index[m.key] = m.value;
+        return Buffer.from(resealManifest(doc));
       });
     case 'ann':
       return edit('ann.bin', (b) => {
@@ -652,5 +666,27 @@ describe('S8: a graph whose labels are not the snapshot\'s slots', () => {
     const before = hashFiles(dir);
     await expect(VectorStore.open(dir)).rejects.toThrow(StoreCorruptError);
     expect(diffHashes(before, hashFiles(dir))).toBeUndefined();
+  });
+});
+
+// ---- S9 (reported, fix pending): HNSW options in the manifest are bounded more loosely than HnswIndex bounds them
+
+describe('S9: a manifest whose index.M or efConstruction is beyond the HNSW bounds (checksum re-sealed)', () => {
+  // readManifest accepts any integer from 1 to 2^31 for M and efConstruction; HnswIndex takes M 2..2048
+  // and efConstruction up to 2^24. For an 'auto' store past its threshold, VectorStore.open then fails in
+  // buildAnn() after Storage.open succeeded: a RangeError that does not name quiver.json, and the storage
+  // is never closed, so the LOCK file and its descriptor stay held (a second open in this process fails
+  // with StoreLockedError until GC closes the handle). Expected: StoreFormatError naming quiver.json,
+  // nothing held. `it.fails` until src/store/persistence/layout.ts (or VectorStore.open) checks them.
+  it.fails('S9 (pending fix): is refused with StoreFormatError naming quiver.json, and the directory is not left locked', async () => {
+    const dir = freshCopy();
+    const p = join(dir, 'quiver.json');
+    const doc = JSON.parse(readFileSync(p, 'utf8'));
+    doc.index.M = 2 ** 31;
+    writeFileSync(p, resealManifest(doc));
+    const err = await VectorStore.open(dir).then((s) => s.close(), (e: unknown) => e);
+    expect(existsSync(join(dir, 'LOCK')), 'the directory is left locked').toBe(false);
+    expect(err).toBeInstanceOf(StoreFormatError);
+    expect((err as Error).message).toContain('quiver.json');
   });
 });
