@@ -191,6 +191,30 @@ describe('upsert with deleteIds', () => {
   });
 });
 
+describe('store files that are not regular files (defect 13)', () => {
+  it('a FIFO, a directory or /dev/zero in place of a store file is refused at once, not read forever', async () => {
+    for (const victim of ['wal-0.log', 'quiver.json'] as const) {
+      for (const kind of ['fifo', 'dir', 'devzero'] as const) {
+        const dir = freshDir();
+        const store = await VectorStore.open(dir, { dim: 2 });
+        await store.upsert({ id: 'a', vector: [1, 0] });
+        await store.flush();
+        const copy = await crashCopy(dir, store);
+        const path = join(copy, victim);
+        await fs.rm(path);
+        if (kind === 'fifo') execFileSync('mkfifo', [path]);
+        else if (kind === 'dir') await fs.mkdir(path);
+        else await fs.symlink('/dev/zero', path);
+        const t0 = Date.now();
+        const err = await VectorStore.open(copy).catch((e) => e);
+        expect(err, `${victim} as ${kind}`).toBeInstanceOf(Error);
+        expect(err.message, `${victim} as ${kind}`).toMatch(/not a regular file|not a manifest|EISDIR|illegal operation/);
+        expect(Date.now() - t0).toBeLessThan(10_000);
+      }
+    }
+  }, 60_000);
+});
+
 describe('options and versions', () => {
   it('rejects reopening with mismatched options, naming them', async () => {
     const dir = freshDir();
