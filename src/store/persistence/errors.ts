@@ -18,7 +18,7 @@ export class StoreCorruptError extends StoreFormatError {
    * @param file   the damaged file
    * @param offset byte offset of the damage in it (undefined when the file as a whole is wrong, e.g. missing)
    */
-  constructor(readonly file: string, readonly offset: number | undefined, reason: string) {
+  constructor(readonly file: string, readonly offset: number | undefined, readonly reason: string) {
     super(
       `${file}${offset === undefined ? '' : ` at byte ${offset}`}: ${reason}. ` +
         'The store was not opened and no file was changed; `quiver doctor <dir>` reports the damage, `quiver repair <dir>` salvages what is intact',

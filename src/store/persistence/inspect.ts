@@ -14,23 +14,21 @@ import { crc32 } from 'node:zlib';
 import { HnswIndex } from '../../indexes/hnsw-index.js';
 import { METRICS, type Metric } from '../../indexes/input.js';
 import type { Metadata } from '../metadata.js';
-import { StoreCorruptError } from './errors.js';
+import { StoreCorruptError, StoreFormatError } from './errors.js';
 import { FileReader } from './file-reader.js';
 import { FRAME_HEADER_BYTES, FrameReader, FrameType, align8, findNextFrame, parseFrameHeader, type Frame } from './frames.js';
 import { isSnapshotV1, openSnapshotV1, decodeEntryV1, readWalEntriesV1 } from './legacy-v1.js';
-import { FORMAT_NAME, FORMAT_VERSION, MANIFEST_FILE, readManifest, snapshotDir, walFile, type Manifest } from './layout.js';
+import { FORMAT_NAME, FORMAT_VERSION, MANIFEST_FILE, canonical, readManifest, snapshotDir, walFile, type Manifest } from './layout.js';
 import { LOCK_FILE } from './lock.js';
 import { decodeEntry, type LogEntry } from './log-entries.js';
-import { ANN_FILE, MAX_SLOTS, RECORDS_FILE, VECTORS_DATA_OFFSET, VECTORS_FILE } from './snapshot.js';
+import {
+  ANN_FILE, CHUNK_BYTES, MAX_SLOTS, RECORDS_FILE, RECORDS_HEADER_BYTES, VECTORS_DATA_OFFSET, VECTORS_FILE, VECTORS_MAGIC, parseRecordsHeader,
+} from './snapshot.js';
 import { WAL_HEADER_BYTES, WAL_MAGIC } from './wal.js';
 import { Yielder } from './yielder.js';
 
 // Layout constants of snapshot.ts that it does not export (the files carry the vectors' own).
-const RECORDS_MAGIC = Buffer.from('QVRRECS\0', 'latin1');
-const VECTORS_MAGIC = Buffer.from('QVRVECS\0', 'latin1');
-const RECORDS_HEADER_BYTES = 64;
-const DEFAULT_CHUNK_BYTES = 4 << 20;
-const METRIC_BY_CODE: Record<number, Metric> = { 1: 'cosine', 2: 'euclidean', 3: 'ip' };
+
 /** The most bytes of a damaged range read back to look for ids. */
 const MAX_GUESS_BYTES = 64 << 20;
 /** The most ids listed for one damaged range or lost entry (the count is always given). */
@@ -180,11 +178,6 @@ export interface ManifestInspection {
   salvaged?: Partial<Manifest>;
 }
 
-function canonicalManifest(m: { format: unknown; version: unknown; dim: unknown; metric: unknown; index: any }): string {
-  const ix = m.index ?? {};
-  return JSON.stringify({ format: m.format, version: m.version, dim: m.dim, metric: m.metric, index: { type: ix.type, threshold: ix.threshold, M: ix.M, efConstruction: ix.efConstruction } });
-}
-
 export async function inspectManifest(dir: string): Promise<ManifestInspection> {
   const path = join(dir, MANIFEST_FILE);
   const out: ManifestInspection = { present: false, ok: false };
@@ -212,7 +205,7 @@ export async function inspectManifest(dir: string): Promise<ManifestInspection> 
         out.dim = m.dim;
         out.metric = m.metric;
         out.index = m.index;
-        if (m.version >= 2) out.checksumOk = m.checksum === crc32(canonicalManifest(m));
+        if (m.version >= 2) out.checksumOk = m.checksum === crc32(canonical(m as Manifest));
         const s: Partial<Manifest> = {};
         if (Number.isInteger(m.dim) && m.dim >= 1 && m.dim <= 65536) s.dim = m.dim;
         if (METRICS.includes(m.metric)) s.metric = m.metric;
@@ -308,19 +301,13 @@ async function statSize(path: string): Promise<number | undefined> {
 }
 
 async function readRecordsHeader(r: FileReader): Promise<{ header?: RecordsHeaderV2; error?: Problem }> {
-  const b = Buffer.from(await r.bytes(0, Math.min(RECORDS_HEADER_BYTES, r.size)));
-  const bad = (offset: number, reason: string) => ({ error: { file: r.path, offset, reason } });
-  if (b.length < RECORDS_HEADER_BYTES || !b.subarray(0, 8).equals(RECORDS_MAGIC)) return bad(0, 'not a quiverdb records file (bad magic or cut short)');
-  if (crc32(b.subarray(0, 60)) !== b.readUInt32LE(60)) return bad(0, 'header fails its checksum');
-  const version = b.readUInt32LE(8);
-  if (version > FORMAT_VERSION) return bad(8, `written by a newer quiverdb (format version ${version})`);
-  const metric = METRIC_BY_CODE[b[44]];
-  if (!metric || b[45] > 1) return bad(44, 'invalid metric or graph flag');
-  const nums = [16, 24, 32].map((at) => Number(b.readBigUInt64LE(at)));
-  if (!nums.every(Number.isSafeInteger)) return bad(16, 'number out of range');
-  return {
-    header: { version, generation: b.readUInt32LE(12), lsn: nums[0], count: nums[1], slotCount: nums[2], dim: b.readUInt32LE(40), metric, ann: b[45] === 1 },
-  };
+  try {
+    return { header: parseRecordsHeader(Buffer.from(await r.bytes(0, Math.min(RECORDS_HEADER_BYTES, r.size))), r.path) };
+  } catch (err) {
+    if (!(err instanceof StoreFormatError)) throw err;
+    if (err instanceof StoreCorruptError) return { error: { file: r.path, offset: err.offset ?? 0, reason: err.reason } };
+    return { error: { file: r.path, offset: 8, reason: err.message } };
+  }
 }
 
 export interface InspectSnapshotOptions {
@@ -450,7 +437,7 @@ export async function inspectSnapshot(dir: string, gen: number, o: InspectSnapsh
   const vr = await FileReader.openIfExists(vectorsPath, 64 * 1024);
   /** Chunk verdicts (for collect). */
   let goodChunk: boolean[] = [];
-  let chunkBytes = DEFAULT_CHUNK_BYTES;
+  let chunkBytes = CHUNK_BYTES;
   let dataOffset = VECTORS_DATA_OFFSET;
   if (!vr) problem({ file: vectorsPath, reason: 'missing' });
   else {
@@ -465,7 +452,7 @@ export async function inspectSnapshot(dir: string, gen: number, o: InspectSnapsh
       else {
         const hd = head.readUInt32LE(16), hc = Number(head.readBigUInt64LE(24)), hoff = head.readUInt32LE(12), hchunk = head.readUInt32LE(20);
         if (head.readUInt32LE(8) > FORMAT_VERSION) problem({ file: vectorsPath, offset: 8, reason: `written by a newer quiverdb (format version ${head.readUInt32LE(8)})` });
-        if (hoff !== VECTORS_DATA_OFFSET || hd !== dim || hchunk !== DEFAULT_CHUNK_BYTES || hc !== count || head.readUInt32LE(32) !== gen)
+        if (hoff !== VECTORS_DATA_OFFSET || hd !== dim || hchunk !== CHUNK_BYTES || hc !== count || head.readUInt32LE(32) !== gen)
           problem({ file: vectorsPath, offset: 12, reason: 'header does not match the records file (offset, dim, chunk size, count or generation)' });
         vdim ??= hd;
         vcount ??= hc;

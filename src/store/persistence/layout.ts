@@ -48,8 +48,8 @@ export function checkVersion(version: unknown, what: string): void {
 }
 
 /** The manifest's fields in a fixed order: the text its checksum covers. */
-function canonical(m: Manifest): string {
-  const { type, threshold, M, efConstruction } = m.index;
+export function canonical(m: Pick<Manifest, 'format' | 'version' | 'dim' | 'metric'> & { index: Partial<Manifest['index']> | undefined }): string {
+  const { type, threshold, M, efConstruction } = m.index ?? {};
   return JSON.stringify({ format: m.format, version: m.version, dim: m.dim, metric: m.metric, index: { type, threshold, M, efConstruction } });
 }
 

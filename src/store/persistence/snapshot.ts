@@ -32,11 +32,12 @@ import type { Yielder } from './yielder.js';
 export const RECORDS_FILE = 'records.qrec';
 export const VECTORS_FILE = 'vectors.qvec';
 export const ANN_FILE = 'ann.bin';
-const RECORDS_MAGIC = Buffer.from('QVRRECS\0', 'latin1');
-const VECTORS_MAGIC = Buffer.from('QVRVECS\0', 'latin1');
-const RECORDS_HEADER_BYTES = 64;
+export const RECORDS_MAGIC = Buffer.from('QVRRECS\0', 'latin1');
+export const VECTORS_MAGIC = Buffer.from('QVRVECS\0', 'latin1');
+export const RECORDS_HEADER_BYTES = 64;
 export const VECTORS_DATA_OFFSET = 4096;
-const CHUNK_BYTES = 4 << 20;
+/** Bytes of vector data per checksum in vectors.qvec. */
+export const CHUNK_BYTES = 4 << 20;
 const RECORD_FRAME_BYTES = 1 << 20;
 /**
  * Freed slots are reused, so the slot count is the most records the store ever held
@@ -295,26 +296,30 @@ export async function openSnapshot(dir: string, gen: number, dim: number, metric
   };
 }
 
+/** The records file header in `b` (its first 64 bytes), checked; StoreCorruptError naming `path` otherwise. */
+export function parseRecordsHeader(b: Buffer, path: string): SnapshotHeader & { version: number } {
+  const bad = (offset: number, why: string) => new StoreCorruptError(path, offset, why);
+  if (b.length < RECORDS_HEADER_BYTES || !b.subarray(0, 8).equals(RECORDS_MAGIC)) throw bad(0, 'not a quiverdb records file (bad magic or cut short)');
+  if (crc32(b.subarray(0, 60)) !== b.readUInt32LE(60)) throw bad(0, 'header fails its checksum');
+  const version = b.readUInt32LE(8);
+  checkVersion(version, path);
+  const metric = metricOf(b[44]);
+  if (!metric || b[45] > 1) throw bad(44, 'invalid metric or graph flag');
+  const num = (at: number) => {
+    const v = Number(b.readBigUInt64LE(at));
+    if (!Number.isSafeInteger(v)) throw bad(at, 'number out of range');
+    return v;
+  };
+  return {
+    version, generation: b.readUInt32LE(12), lsn: num(16), count: num(24), slotCount: num(32), dim: b.readUInt32LE(40), metric, ann: b[45] === 1,
+  };
+}
+
 async function readRecordsHeader(path: string): Promise<SnapshotHeader> {
   const r = await FileReader.open(path);
   try {
-    const b = await r.bytes(0, Math.min(RECORDS_HEADER_BYTES, r.size));
-    const bad = (offset: number, why: string) => new StoreCorruptError(path, offset, why);
-    if (b.length < RECORDS_HEADER_BYTES || !b.subarray(0, 8).equals(RECORDS_MAGIC)) throw bad(0, 'not a quiverdb records file (bad magic or cut short)');
-    if (crc32(b.subarray(0, 60)) !== b.readUInt32LE(60)) throw bad(0, 'header fails its checksum');
-    checkVersion(b.readUInt32LE(8), path);
-    const metric = metricOf(b[44]);
-    if (!metric || b[45] > 1) throw bad(44, 'invalid metric or graph flag');
-    const num = (at: number) => {
-      const v = Number(b.readBigUInt64LE(at));
-      if (!Number.isSafeInteger(v)) throw bad(at, 'number out of range');
-      return v;
-    };
-    return {
-      generation: b.readUInt32LE(12), lsn: num(16), count: num(24), slotCount: num(32), dim: b.readUInt32LE(40), metric, ann: b[45] === 1,
-    };
+    return parseRecordsHeader(Buffer.from(await r.bytes(0, Math.min(RECORDS_HEADER_BYTES, r.size))), path);
   } finally {
     await r.close();
   }
 }
-
