@@ -151,20 +151,7 @@ Napi::Value FlatIndexWrap::MemoryBytes(const Napi::CallbackInfo& info) {
 
 // getVectors(labels: Float64Array, out: Float32Array) -> out, row-major.
 Napi::Value FlatIndexWrap::GetVectors(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    auto labels = to_labels(env, expect_f64(env, info[0], "labels"), "labels");
-    auto out = expect_f32(env, info[1], "out");
-    const size_t dim = index_->dim();
-    if (out.ElementLength() != labels.size() * dim)
-      throw_range(env, "out: expected " + std::to_string(labels.size()) + " x " + std::to_string(dim) + " = " +
-                           std::to_string(labels.size() * dim) + " floats, got " + std::to_string(out.ElementLength()));
-    const size_t got = index_->get_many(labels.data(), labels.size(), out.Data());
-    if (got < labels.size())
-      throw_range(env, "labels[" + std::to_string(got) + "]: label " + std::to_string(labels[got]) +
-                           " is not in the index");
-    return out;
-  });
+  return guarded(info.Env(), [&]() -> Napi::Value { return get_vectors(info, *index_); });
 }
 
 }  // namespace quiver
