@@ -32,7 +32,7 @@ import { FrameType, encodeFrame } from '../src/store/persistence/frames.js';
 import { decodeEntry, encodeDelete, encodeUpsert } from '../src/store/persistence/log-entries.js';
 import { readWalEntries, readWalHeader, type WalTail } from '../src/store/persistence/wal.js';
 import {
-  PART_DELETES, PART_RECORDS, RECORDS_HEADER_BYTES, WAL_HEADER_BYTES, contentsOf, diffContents, diffHashes, encodeLogPart, fileEnding,
+  PART_DELETES, PART_RECORDS, RECORDS_HEADER_BYTES, WAL_HEADER_BYTES, completeEntries, contentsOf, diffContents, diffHashes, encodeLogPart, fileEnding,
   hashFiles, mutateJson, parseFrames, parseLogPart, replaceFrame, replaceRecordLine, resealHeader, resealManifest, storeFiles, type Contents,
 } from './helpers/store-files.js';
 import { reseal } from './helpers/hnsw-file.mjs';
@@ -163,11 +163,8 @@ const byteMutation = fc.oneof(
   fc.record({ kind: fc.constant('random' as const), bytes: fc.uint8Array({ maxLength: 300 }) }),
 );
 type ByteMutation = typeof byteMutation extends fc.Arbitrary<infer T> ? T : never;
-/** Where a byte mutation cuts or zero-fills `b` to its end (a tail, as a torn write leaves it), if it does. */
-function tailAt(b: Buffer, m: ByteMutation): number | undefined {
-  if (b.length === 0 || (m.kind !== 'truncate' && m.kind !== 'zero-tail')) return undefined;
-  return m.at % (b.length + 1);
-}
+/** A byte mutation that cuts or zero-fills the file to its end (a tail, as a torn write leaves it). */
+const isTailMutation = (m: ByteMutation) => m.kind === 'truncate' || m.kind === 'zero-tail';
 function mutateBytes(b: Buffer, m: ByteMutation): Buffer {
   const out = Buffer.from(b);
   if (m.kind === 'random') return Buffer.from(m.bytes);
@@ -341,15 +338,15 @@ async function checkUsable(s: VectorStore, graphTampered = false): Promise<void>
 /**
  * How a mutated store is judged. Always: it opens usable and self-consistent, or is refused with
  * a StoreFormatError and every file unchanged. `strict` (byte mutations, whose checksums were not
- * re-sealed): it opens with exactly the pristine records, or (`tornAt`: the log cut or zero-filled
- * from there to its end) with exactly those of the entries wholly before the cut; a refusal names
- * the mutated file (`file`).
+ * re-sealed): it opens with exactly the pristine records, or (`tornEntries`: the log was cut or
+ * zero-filled to its end, leaving that many whole entries before the tail) with exactly the records
+ * of those entries; a refusal names the mutated file (`file`).
  */
 interface Rule {
   strict: boolean;
   graphTampered?: boolean;
   file?: string;
-  tornAt?: number;
+  tornEntries?: number;
 }
 
 /** Opening must succeed (and be usable) or fail with a clear error. */
@@ -375,7 +372,7 @@ async function openMutated(dir: string, target: string, rule: Rule): Promise<voi
       const got = await contentsOf(s);
       const diff = diffContents(prefixes[prefixes.length - 1], got);
       if (diff) {
-        const torn = rule.tornAt === undefined ? undefined : prefixes[entryEnds.filter((end) => end <= rule.tornAt!).length];
+        const torn = rule.tornEntries === undefined ? undefined : prefixes[rule.tornEntries];
         const tornDiff = torn && diffContents(torn, got);
         if ((!torn || tornDiff) && !classify(`opened with less or different records: ${diff}`))
           expect.fail(`a damaged store opened with less or different records: ${diff}${torn ? `; vs the entries before the cut: ${tornDiff}` : ''}`);
@@ -416,8 +413,10 @@ describe('store files: mutated bytes and structures', () => {
       const dir = freshCopy();
       const wal = fileEnding(dir, '.log');
       const bytes = readFileSync(wal);
-      writeFileSync(wal, mut.structured ? mutateLog(bytes, mut.m) : mutateBytes(bytes, mut.m));
-      await openMutated(dir, 'store-wal', mut.structured ? { strict: false } : { strict: true, file: wal, tornAt: tailAt(bytes, mut.m) });
+      const mutated = mut.structured ? mutateLog(bytes, mut.m) : mutateBytes(bytes, mut.m);
+      writeFileSync(wal, mutated);
+      await openMutated(dir, 'store-wal', mut.structured ? { strict: false }
+        : { strict: true, file: wal, tornEntries: isTailMutation(mut.m) ? completeEntries(mutated) : undefined });
       rmSync(dir, { recursive: true, force: true });
     }), budget(150));
   }, 600_000);

@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreCorruptError, StoreFormatError, VectorStore } from '../src/index.js';
 import { FrameType } from '../src/store/persistence/frames.js';
 import {
-  RECORDS_HEADER_BYTES, VECTORS_DATA_OFFSET, WAL_HEADER_BYTES, contentsOf, diffContents, diffHashes, hashFiles, parseFrames, replaceFrame,
+  RECORDS_HEADER_BYTES, VECTORS_DATA_OFFSET, WAL_HEADER_BYTES, completeEntries, contentsOf, diffContents, diffHashes, hashFiles, parseFrames, replaceFrame,
   resealHeader, storeFiles, type Contents,
 } from './helpers/store-files.js';
 import { sections as annSections } from './helpers/hnsw-file.mjs';
@@ -94,8 +94,8 @@ interface Mutation {
   apply(path: string, pristine: Buffer): Buffer;
   /** Puts the pristine bytes back after a refusal. */
   restore(path: string, pristine: Buffer): void;
-  /** For a cut or zero-fill of the log: where the tail starts. */
-  tornAt?: number;
+  /** A cut or zero-fill of the log's tail: the store may open with the entries left whole before it. */
+  tail?: boolean;
 }
 
 /** Every file under `dir` (no LOCK) compared with `expected` byte for byte: what differs, or undefined. */
@@ -158,8 +158,9 @@ async function sweep(b: Built, file: string, mutations: Mutation[]): Promise<Tal
   const expected = b.prefixes[b.prefixes.length - 1];
   const t: Tally = { mutations: 0, positions: 0, A: 0, B: 0, T: 0, failures: [] };
   for (const m of mutations) {
-    const before = new Map(pristineFiles).set(file, m.apply(path, pristine));
-    const torn = m.tornAt === undefined ? undefined : b.prefixes[b.entryEnds.filter((end) => end <= m.tornAt!).length];
+    const mutated = m.apply(path, pristine);
+    const before = new Map(pristineFiles).set(file, mutated);
+    const torn = m.tail ? b.prefixes[completeEntries(mutated)] : undefined;
     const r = await classify(work, file, before, expected, torn);
     t.mutations++;
     if ('failure' in r) {
@@ -211,7 +212,7 @@ function truncateAt(pos: number, isLog: boolean): Mutation {
       return pristine.subarray(0, pos);
     },
     restore: (path, pristine) => writeFileSync(path, pristine),
-    tornAt: isLog ? pos : undefined,
+    tail: isLog,
   };
 }
 
@@ -224,7 +225,7 @@ function zeroFrom(pos: number): Mutation {
       return out;
     },
     restore: (path, pristine) => writeAt(path, pristine.subarray(pos), pos),
-    tornAt: pos,
+    tail: true,
   };
 }
 

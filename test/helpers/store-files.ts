@@ -85,6 +85,15 @@ export function parseFrames(buf: Buffer, start: number): { frames: FrameInfo[]; 
 }
 
 /**
+ * How many whole entries a log holds before its first frame that is not intact (an entry is whole
+ * when its FULL or LAST frame is intact): after a cut or zero-fill of its tail, the entries that
+ * must survive.
+ */
+export function completeEntries(log: Buffer): number {
+  return parseFrames(log, WAL_HEADER_BYTES).frames.filter((f) => f.header.type === 1 || f.header.type === 4).length;
+}
+
+/**
  * `buf` with frame `index` (counted from `start`) replaced by a frame holding `mutate(payload)`,
  * re-encoded with valid header and payload checksums (type and sequence number kept unless
  * given); the frames after it follow unchanged.
