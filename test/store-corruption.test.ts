@@ -373,7 +373,8 @@ async function expectRefusedUnchanged(dir: string): Promise<StoreCorruptError> {
     },
     (e: unknown) => e,
   );
-  expect(err, 'the damaged store opened').toBeInstanceOf(StoreCorruptError);
+  if (err === undefined) expect.fail('the damaged store opened');
+  expect(err).toBeInstanceOf(StoreCorruptError);
   expect(diffHashes(before, hashFiles(dir))).toBeUndefined();
   return err as StoreCorruptError;
 }
@@ -603,4 +604,23 @@ describe('a version-2 log whose version byte is damaged to 1', () => {
     writeFileSync(logPath, log);
     await expectRefusedUnchanged(image);
   });
+});
+
+// Reported, fix pending: readWalHeader and readManifest check the format version before the checksum,
+// so one flipped bit in the version field (2 -> 3) is reported as "written by a newer quiverdb ...
+// Upgrade quiverdb" (StoreFormatError) instead of damage (StoreCorruptError). The store is refused
+// and nothing changes (the sweep counts these as B), but the advice is wrong.
+describe('a flipped bit in a version field is reported as damage, not as a newer format', () => {
+  for (const [file, at] of [['wal-1.log', 8], ['quiver.json', -1]] as const) {
+    it.fails(`${file} (pending fix)`, async () => {
+      const { dir } = await smallStore();
+      const p = join(dir, file);
+      const b = readFileSync(p);
+      const pos = at >= 0 ? at : b.indexOf('"version": 2') + '"version": '.length;
+      b[pos] ^= 0x01; // 2 -> 3
+      writeFileSync(p, b);
+      const err = await expectRefusedUnchanged(dir);
+      expect(err.message).not.toMatch(/newer quiverdb/);
+    });
+  }
 });
