@@ -57,12 +57,7 @@ function count(target: string, accepted: boolean) {
 // Anything unclassified fails.
 const KNOWN: Array<[string, RegExp]> = [
   // F1-F4 (below) were fixed in 6b43e6b and their format-2 equivalents are checked; a recurrence fails the run.
-  // S8 (reported, fix pending; regression test at the end): a graph (ann.bin, checksums re-sealed) whose labels
-  // are not the records' slots opens; a record then has no vector.
-  ['S8 graph labels do not match the records', /^S8 /],
-  // S9 (reported, fix pending; regression test at the end): a manifest (checksum re-sealed) whose index.M or
-  // efConstruction passes readManifest's bound (2^31) but not HnswIndex's: a RangeError, and the lock is leaked.
-  ['S9 manifest HNSW options beyond the index bounds', /^RangeError: (M|efConstruction): expected an integer from/],
+  // S8 and S9 (format 2) were fixed with their regression tests at the end; a recurrence fails the run.
 ];
 const findings = new Map<string, { count: number; example: string }>();
 function classify(message: string): boolean {
@@ -645,15 +640,15 @@ describe('regressions from fuzzing: damaged files are rejected with StoreFormatE
   }, 300_000);
 });
 
-// ---- S8 (reported, fix pending): the graph's labels are not checked against the records
+// ---- S8 (fixed): the graph's labels were not checked against the records
 
 describe('S8: a graph whose labels are not the snapshot\'s slots', () => {
   // ann.bin with one label changed (slot 4 -> 260) and its checksums re-sealed (a writer bug or
   // tampering; accidental damage fails the checksums): loadSnapshot checks only that the graph holds
   // as many vectors as there are records, so the store opens, doc-4 has no vector (get() and list()
   // return it without one, queries never find it) and label 260 is an orphan. Expected: refused with
-  // StoreCorruptError naming ann.bin. `it.fails` until src/store/persistence/storage.ts checks the labels.
-  it.fails('S8 (pending fix): is refused with StoreCorruptError naming ann.bin', async () => {
+  // StoreCorruptError naming ann.bin (storage.ts checks every label is a record's slot).
+  it('S8: is refused with StoreCorruptError naming ann.bin', async () => {
     const dir = freshCopy();
     const p = fileEnding(dir, 'ann.bin');
     const b = readFileSync(p);
@@ -668,7 +663,7 @@ describe('S8: a graph whose labels are not the snapshot\'s slots', () => {
   });
 });
 
-// ---- S9 (reported, fix pending): HNSW options in the manifest are bounded more loosely than HnswIndex bounds them
+// ---- S9 (fixed): HNSW options in the manifest were bounded more loosely than HnswIndex bounds them
 
 describe('S9: a manifest whose index.M or efConstruction is beyond the HNSW bounds (checksum re-sealed)', () => {
   // readManifest accepts any integer from 1 to 2^31 for M and efConstruction; HnswIndex takes M 2..2048
@@ -676,8 +671,8 @@ describe('S9: a manifest whose index.M or efConstruction is beyond the HNSW boun
   // buildAnn() after Storage.open succeeded: a RangeError that does not name quiver.json, and the storage
   // is never closed, so the LOCK file and its descriptor stay held (a second open in this process fails
   // with StoreLockedError until GC closes the handle). Expected: StoreFormatError naming quiver.json,
-  // nothing held. `it.fails` until src/store/persistence/layout.ts (or VectorStore.open) checks them.
-  it.fails('S9 (pending fix): is refused with StoreFormatError naming quiver.json, and the directory is not left locked', async () => {
+  // nothing held (layout.ts checks them with the store's own option rules).
+  it('S9: is refused with StoreFormatError naming quiver.json, and the directory is not left locked', async () => {
     const dir = freshCopy();
     const p = join(dir, 'quiver.json');
     const doc = JSON.parse(readFileSync(p, 'utf8'));

@@ -562,13 +562,13 @@ describe('format version 1 stores open and are rewritten as version 2', () => {
   });
 });
 
-// Reported, fix pending: a version-2 log whose format-version byte reads 1 is parsed as a version-1
+// Fixed (found by this sweep): a version-2 log whose format-version byte reads 1 was parsed as a version-1
 // log, whose header has no checksum. When the snapshot's LSN (the u64 at byte 16 of the version-2
 // header, read as the first version-1 frame's length) exceeds the log's size, the reader takes that
 // "frame" for a torn tail: the store opens with only the snapshot's records and, being "version 1",
 // is rewritten at once as version 2, deleting the log and its acknowledged writes.
 describe('a version-2 log whose version byte is damaged to 1', () => {
-  it.fails('is refused (pending fix: it opens without the logged writes and deletes the log)', async () => {
+  it('is refused (it opened without the logged writes and deleted the log)', async () => {
     const dir = freshDir();
     const s = await VectorStore.open(dir, { dim: DIM, index: { type: 'flat' } });
     await s.upsert([{ id: 'a', vector: vec(1) }, { id: 'b', vector: vec(2) }]);
@@ -606,13 +606,13 @@ describe('a version-2 log whose version byte is damaged to 1', () => {
   });
 });
 
-// Reported, fix pending: readWalHeader and readManifest check the format version before the checksum,
+// Fixed (found by this sweep): readWalHeader and readManifest checked the format version before the checksum,
 // so one flipped bit in the version field (2 -> 3) is reported as "written by a newer quiverdb ...
 // Upgrade quiverdb" (StoreFormatError) instead of damage (StoreCorruptError). The store is refused
 // and nothing changes (the sweep counts these as B), but the advice is wrong.
 describe('a flipped bit in a version field is reported as damage, not as a newer format', () => {
   for (const [file, at] of [['wal-1.log', 8], ['quiver.json', -1]] as const) {
-    it.fails(`${file} (pending fix)`, async () => {
+    it(`${file}`, async () => {
       const { dir } = await smallStore();
       const p = join(dir, file);
       const b = readFileSync(p);

@@ -11,6 +11,7 @@ import type { IndexOptions } from './types.js';
 /** What the store needs from an approximate index (HnswIndex satisfies it). */
 export interface AnnIndex {
   readonly size: number;
+  labels(): Float64Array;
   get(label: number): Float32Array | undefined;
   getVectors(labels: Float64Array, out: Float32Array): Float32Array;
   reserve(n: number): void;
@@ -44,10 +45,10 @@ export const DEFAULT_THRESHOLD = 10_000;
  */
 const POST_FILTER_SHARE = 0.25;
 
-function positiveInt(value: unknown, name: string, fallback: number, max: number): number {
+function positiveInt(value: unknown, name: string, fallback: number, max: number, min = 1): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max)
-    throw new RangeError(`index.${name}: expected an integer from 1 to ${max}, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`index.${name}: expected an integer from ${min} to ${max}, got ${String(value)}`);
   return value;
 }
 
@@ -61,7 +62,7 @@ export function resolveIndexOptions(options: IndexOptions | undefined): Resolved
   return {
     type,
     threshold: positiveInt(o.threshold, 'threshold', DEFAULT_THRESHOLD, 2 ** 31),
-    M: positiveInt(o.M, 'M', 16, 256),
+    M: positiveInt(o.M, 'M', 16, 256, 2), // HnswIndex needs at least 2
     efConstruction: positiveInt(o.efConstruction, 'efConstruction', 200, 65536),
     efSearch: positiveInt(o.efSearch, 'efSearch', 64, 65536),
   };

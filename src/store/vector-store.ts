@@ -101,7 +101,12 @@ export class VectorStore {
       dir, { dim, metric, index: explicitIndex, resolvedIndex, durability, snapshotBytes }, annFactory,
     );
     const store = new VectorStore({ dim: storage.manifest.dim, metric: storage.manifest.metric, index: { type: 'flat' } });
-    await state.index.buildAnn();
+    try {
+      await state.index.buildAnn();
+    } catch (err) {
+      await storage.abandon(); // the log still holds every write; the directory is released
+      throw err;
+    }
     state.fields.startBuilding();
     store.#state = state;
     store.#storage = storage;

@@ -12,7 +12,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { METRICS, type Metric } from '../../indexes/input.js';
-import type { ResolvedIndexOptions } from '../vector-index.js';
+import { resolveIndexOptions, type ResolvedIndexOptions } from '../vector-index.js';
 import { StoreCorruptError, StoreFormatError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 
@@ -34,6 +34,30 @@ export interface Manifest {
   dim: number;
   metric: Metric;
   index: Pick<ResolvedIndexOptions, 'type' | 'threshold' | 'M' | 'efConstruction'>;
+}
+
+/**
+ * Checks a binary header whose CRC-32 of bytes [0, crcAt) is stored at `crcAt` and whose u32
+ * format version is at `versionAt`. The checksum comes first, so a flipped bit in the version
+ * is reported as damage, not as a newer format; a version above ours whose checksum does not
+ * match is damage too if the checksum matches with a version we know, and otherwise a newer
+ * format (whose header we cannot check).
+ */
+export function checkHeader(b: Buffer, crcAt: number, versionAt: number, path: string): number {
+  const version = b.readUInt32LE(versionAt);
+  if (crc32(b.subarray(0, crcAt)) === b.readUInt32LE(crcAt)) {
+    checkVersion(version, path);
+    return version;
+  }
+  if (version > FORMAT_VERSION) {
+    const known = Buffer.from(b.subarray(0, crcAt));
+    for (let v = 2; v <= FORMAT_VERSION; v++) {
+      known.writeUInt32LE(v, versionAt);
+      if (crc32(known) === b.readUInt32LE(crcAt)) throw new StoreCorruptError(path, versionAt, `damaged format version (reads ${version}, the checksum says ${v})`);
+    }
+    checkVersion(version, path);
+  }
+  throw new StoreCorruptError(path, 0, 'header fails its checksum');
 }
 
 /** Refuses data written by a newer (or unknown) format. */
@@ -72,14 +96,23 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
     throw new StoreCorruptError(where, undefined, 'not valid JSON (damaged manifest)');
   }
   if (m === null || typeof m !== 'object' || m.format !== FORMAT_NAME) throw new StoreCorruptError(where, undefined, 'not a quiverdb store manifest');
+  // The checksum first (version 2 on): a damaged version field is damage, not a newer format.
+  if (typeof m.version === 'number' && m.version > FORMAT_VERSION && typeof m.checksum === 'number') {
+    for (let v = 2; v <= FORMAT_VERSION; v++)
+      if (m.checksum === crc32(canonical({ ...m, version: v })))
+        throw new StoreCorruptError(where, undefined, `damaged format version (reads ${m.version}, the checksum says ${v})`);
+  }
   checkVersion(m.version, where);
   const bad = (what: string) => new StoreCorruptError(where, undefined, `invalid ${what} (damaged manifest)`);
   if (!Number.isInteger(m.dim) || m.dim < 1 || m.dim > 65536) throw bad(`dim ${JSON.stringify(m.dim)}`);
   if (!METRICS.includes(m.metric)) throw bad(`metric ${JSON.stringify(m.metric)}`);
   const ix = m.index as Manifest['index'] | undefined;
   if (typeof ix !== 'object' || ix === null || !['auto', 'flat', 'hnsw'].includes(ix.type)) throw bad('index options');
-  for (const key of ['threshold', 'M', 'efConstruction'] as const)
-    if (!Number.isInteger(ix[key]) || ix[key] < 1 || ix[key] > 2 ** 31) throw bad(`index.${key}`);
+  try {
+    resolveIndexOptions({ type: ix.type, threshold: ix.threshold, M: ix.M, efConstruction: ix.efConstruction });
+  } catch (err) {
+    throw bad(`index options: ${(err as Error).message}`);
+  }
   // Version 1 manifests carry no checksum; from version 2 every field is covered.
   if (m.version >= 2 && m.checksum !== crc32(canonical(m))) throw bad('checksum');
   return { format: m.format, version: m.version, dim: m.dim, metric: m.metric, index: { type: ix.type, threshold: ix.threshold, M: ix.M, efConstruction: ix.efConstruction } };

@@ -26,7 +26,7 @@ import { FileReader } from './file-reader.js';
 import { FrameReader, FrameType, encodeFrame } from './frames.js';
 import { jsonAfter } from './json-lines.js';
 import { fsyncDir } from './files.js';
-import { FORMAT_VERSION, checkVersion } from './layout.js';
+import { FORMAT_VERSION, checkHeader } from './layout.js';
 import type { Yielder } from './yielder.js';
 
 export const RECORDS_FILE = 'records.qrec';
@@ -261,8 +261,7 @@ export async function openSnapshot(dir: string, gen: number, dim: number, metric
         const head = await r.bytes(0, Math.min(64, r.size));
         const bad = (offset: number | undefined, why: string) => new StoreCorruptError(vectorsPath, offset, why);
         if (head.length < 64 || !head.subarray(0, 8).equals(VECTORS_MAGIC)) throw bad(0, 'not a quiverdb vectors file (bad magic)');
-        if (crc32(head.subarray(0, 60)) !== head.readUInt32LE(60)) throw bad(0, 'header fails its checksum');
-        checkVersion(head.readUInt32LE(8), vectorsPath);
+        checkHeader(head, 60, 8, vectorsPath);
         if (head.readUInt32LE(12) !== VECTORS_DATA_OFFSET || head.readUInt32LE(16) !== dim || head.readUInt32LE(20) !== CHUNK_BYTES ||
             Number(head.readBigUInt64LE(24)) !== header.count || head.readUInt32LE(32) !== gen)
           throw bad(12, 'header does not match the records file (offset, dim, chunk size, count or generation)');
@@ -300,9 +299,7 @@ export async function openSnapshot(dir: string, gen: number, dim: number, metric
 export function parseRecordsHeader(b: Buffer, path: string): SnapshotHeader & { version: number } {
   const bad = (offset: number, why: string) => new StoreCorruptError(path, offset, why);
   if (b.length < RECORDS_HEADER_BYTES || !b.subarray(0, 8).equals(RECORDS_MAGIC)) throw bad(0, 'not a quiverdb records file (bad magic or cut short)');
-  if (crc32(b.subarray(0, 60)) !== b.readUInt32LE(60)) throw bad(0, 'header fails its checksum');
-  const version = b.readUInt32LE(8);
-  checkVersion(version, path);
+  const version = checkHeader(b, 60, 8, path);
   const metric = metricOf(b[44]);
   if (!metric || b[45] > 1) throw bad(44, 'invalid metric or graph flag');
   const num = (at: number) => {

@@ -112,6 +112,12 @@ async function loadSnapshot(
       throw new StoreCorruptError(snap.annPath!, undefined, (err as Error).message);
     }
     if (graph.size !== count) throw new StoreCorruptError(snap.annPath!, undefined, `holds ${graph.size} vectors, the snapshot ${count} records`);
+    // As many (unique) labels as records, each a record's slot: the graph holds exactly the records' vectors.
+    const labels = graph.labels();
+    for (let i = 0; i < labels.length; i++) {
+      if (!state.live.has(labels[i])) throw new StoreCorruptError(snap.annPath!, undefined, `holds label ${labels[i]}, which is no record's slot`);
+      if ((i & 65535) === 65535) await y.maybe();
+    }
     state.index.setAnn(graph);
   } else {
     state.index.reserve(count);
@@ -181,10 +187,12 @@ export class Storage {
       const index: ResolvedIndexOptions = { ...options.resolvedIndex, ...manifest.index };
       const state = new StoreState(manifest.dim, manifest.metric, index, annFactory);
       let baseLsn = 0;
+      let snapshotVersion = 0;
       let legacy = manifest.version < FORMAT_VERSION;
       if (gen > 0) {
         const loaded = await loadSnapshot(dir, gen, manifest, state, annFactory, index, y);
         baseLsn = loaded.lsn;
+        snapshotVersion = loaded.version;
         legacy ||= loaded.version < FORMAT_VERSION;
       } else {
         state.beginLoad();
@@ -222,6 +230,8 @@ export class Storage {
       } finally {
         await r.close();
       }
+      if (gen > 0 && walVersion !== snapshotVersion)
+        throw new StoreCorruptError(walPath, 8, `format version ${walVersion}, but its snapshot's is ${snapshotVersion} (both are written together)`);
       legacy ||= walVersion < FORMAT_VERSION;
 
       // Everything loaded: only now is anything changed on disk.
@@ -364,6 +374,15 @@ export class Storage {
     await fs.rm(join(this.dir, walFile(oldGen)), { force: true });
     if (oldGen > 0) await fs.rm(join(this.dir, snapshotDir(oldGen)), { recursive: true, force: true });
     await fsyncDir(this.dir);
+  }
+
+  /** Closes the log and releases the directory without a snapshot (an open that failed after the files loaded). */
+  async abandon(): Promise<void> {
+    try {
+      await this.#wal?.close();
+    } finally {
+      await this.lock.release();
+    }
   }
 
   /**

@@ -20,7 +20,7 @@ import { crc32 } from 'node:zlib';
 import { StoreCorruptError } from './errors.js';
 import { FileReader } from './file-reader.js';
 import { FrameReader, FrameType, encodeFrame } from './frames.js';
-import { FORMAT_VERSION, checkVersion } from './layout.js';
+import { FORMAT_VERSION, checkHeader } from './layout.js';
 
 export const WAL_MAGIC = Buffer.from('QVRWAL\0\0', 'latin1');
 export const WAL_HEADER_BYTES = 32;
@@ -48,16 +48,22 @@ function encodeHeader(gen: number, baseLsn: number): Buffer {
  */
 export async function readWalHeader(r: FileReader, gen: number): Promise<WalHeader | undefined> {
   if (r.size < 16) return undefined;
-  const b = await r.bytes(0, Math.min(WAL_HEADER_BYTES, r.size));
+  const b = Buffer.from(await r.bytes(0, Math.min(WAL_HEADER_BYTES, r.size)));
   if (!b.subarray(0, 8).equals(WAL_MAGIC)) throw new StoreCorruptError(r.path, 0, 'not a quiverdb write-ahead log (bad magic)');
-  const version = b.readUInt32LE(8);
-  checkVersion(version, r.path);
-  if (version === 1) {
+  if (b.readUInt32LE(8) === 1) {
+    // A version-1 header has no checksum. If the bytes after it are the checksum of a version-2
+    // header, this is a version-2 log whose version byte was damaged (reading it as version 1
+    // would take its header for a frame).
+    if (b.length === WAL_HEADER_BYTES) {
+      const asV2 = Buffer.from(b);
+      asV2.writeUInt32LE(2, 8);
+      if (crc32(asV2.subarray(0, 28)) === asV2.readUInt32LE(28)) throw new StoreCorruptError(r.path, 8, 'damaged format version (reads 1, the checksum says 2)');
+    }
     if (b.readUInt32LE(12) !== gen) throw new StoreCorruptError(r.path, 12, `header says generation ${b.readUInt32LE(12)}, expected ${gen}`);
-    return { version, generation: gen, baseLsn: 0 };
+    return { version: 1, generation: gen, baseLsn: 0 };
   }
   if (r.size < WAL_HEADER_BYTES) return undefined;
-  if (crc32(b.subarray(0, 28)) !== b.readUInt32LE(28)) throw new StoreCorruptError(r.path, 0, 'log header fails its checksum');
+  const version = checkHeader(b, 28, 8, r.path);
   const generation = b.readUInt32LE(12);
   if (generation !== gen) throw new StoreCorruptError(r.path, 12, `header says generation ${generation}, expected ${gen}`);
   return { version, generation, baseLsn: Number(b.readBigUInt64LE(16)) };
