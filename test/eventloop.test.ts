@@ -1,8 +1,10 @@
 // The async APIs never block the event loop: while a large addAsync,
-// searchBatchAsync, durable upsert or query runs, timers keep firing. Delay is
+// searchBatchAsync, durable upsert or query, or a store's open (snapshot load,
+// log replay) or close (snapshot write) runs, timers keep firing. Delay is
 // measured with perf_hooks.monitorEventLoopDelay and with a 1 ms heartbeat
-// (the largest gap between beats), and must stay under 50 ms.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+// (the largest gap between beats); the main thread's CPU time between two beats
+// must stay under 50 ms.
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -19,29 +21,43 @@ const report: string[] = [];
  *    monitorEventLoopDelay histogram (max, p99): what a user sees, but on a
  *    shared, oversubscribed machine it also counts time the OS did not schedule
  *    the process at all;
- *  - blockedMs: the largest *busy* time of the loop between two ticks
+ *  - busyMs: the largest *busy* time of the loop between two ticks
  *    (performance.eventLoopUtilization): time spent running JS or native code on
- *    the main thread instead of returning to the loop. This is what a blocking
- *    call causes, and it is what the 50 ms limit is checked against.
+ *    the main thread instead of returning to the loop; on an oversubscribed box
+ *    it also counts time the OS took the thread off the CPU in the middle of a
+ *    callback;
+ *  - blockedMs: the largest CPU time the main thread itself used between two
+ *    ticks (its schedstat on Linux; busyMs elsewhere): what a blocking call or
+ *    a garbage-collection pause costs the loop, without the OS's preemptions.
+ *    This is what the 50 ms limit is checked against.
  */
+const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
+const mainThreadCpuMs = existsSync(SCHEDSTAT) ? () => Number(readFileSync(SCHEDSTAT, 'utf8').split(' ')[0]) / 1e6 : undefined;
 async function measure(work: () => Promise<unknown>) {
   const h = monitorEventLoopDelay({ resolution: 1 });
   let last = performance.now();
   let lastElu = performance.eventLoopUtilization();
+  let lastCpu = mainThreadCpuMs?.() ?? 0;
   let gapMs = 0;
+  let busyMs = 0;
   let blockedMs = 0;
   const tick = () => {
     const now = performance.now();
     const elu = performance.eventLoopUtilization();
+    const cpu = mainThreadCpuMs?.() ?? 0;
+    const busy = performance.eventLoopUtilization(elu, lastElu).active;
     gapMs = Math.max(gapMs, now - last);
-    blockedMs = Math.max(blockedMs, performance.eventLoopUtilization(elu, lastElu).active);
+    busyMs = Math.max(busyMs, busy);
+    blockedMs = Math.max(blockedMs, mainThreadCpuMs ? cpu - lastCpu : busy);
     last = now;
     lastElu = elu;
+    lastCpu = cpu;
   };
   const beat = setInterval(tick, 1);
   await new Promise((r) => setTimeout(r, 20));
   tick();
   gapMs = 0;
+  busyMs = 0;
   blockedMs = 0;
   h.enable();
   const t0 = performance.now();
@@ -50,7 +66,7 @@ async function measure(work: () => Promise<unknown>) {
   tick();
   h.disable();
   clearInterval(beat);
-  return { blockedMs, gapMs, histMaxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6, tookMs };
+  return { blockedMs, busyMs, gapMs, histMaxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6, tookMs };
 }
 
 // The work must last longer than the limit, or a block of the limit's length
@@ -59,7 +75,8 @@ async function check(name: string, work: () => Promise<unknown>, minWorkMs = LIM
   // One retry tells a scheduling hiccup (GC, the OS) from a real block, which repeats every time.
   let r = await measure(work);
   if (r.blockedMs >= LIMIT_MS) r = await measure(work);
-  report.push(`${name}: work ${r.tookMs.toFixed(0)} ms, loop blocked at most ${r.blockedMs.toFixed(1)} ms; ` +
+  report.push(`${name}: work ${r.tookMs.toFixed(0)} ms, loop blocked at most ${r.blockedMs.toFixed(1)} ms of main-thread CPU ` +
+    `(busy ${r.busyMs.toFixed(1)} ms); ` +
     `wall gap max ${r.gapMs.toFixed(1)} ms, monitorEventLoopDelay max ${r.histMaxMs.toFixed(1)} ms p99 ${r.p99Ms.toFixed(1)} ms`);
   // The work must be long enough for the measurement to mean something.
   expect(r.tookMs).toBeGreaterThan(minWorkMs);
