@@ -6,7 +6,9 @@ import { promises as fs, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StoreFormatError, StoreLockedError, VectorStore } from '../src/index.js';
+import { crc32 } from 'node:zlib';
+import { StoreCorruptError, StoreFormatError, StoreLockedError, VectorStore } from '../src/index.js';
+import { canonical } from '../src/store/persistence/layout.js';
 import { DIM, recordFor } from './fixtures/store-durability-data.js';
 import { rng } from './helpers/reference.js';
 
@@ -235,10 +237,18 @@ describe('options and versions', () => {
     await store.close();
     const manifestPath = join(dir, 'quiver.json');
     const manifest = JSON.parse(await fs.readFile(manifestPath, 'utf8'));
-    await fs.writeFile(manifestPath, JSON.stringify({ ...manifest, version: 99 }));
+    // As a newer quiverdb would write it: its own checksum over its own fields.
+    const newer = { ...manifest, version: 99 };
+    newer.checksum = crc32(canonical(newer));
+    await fs.writeFile(manifestPath, JSON.stringify(newer));
     const err = await VectorStore.open(dir).catch((e) => e);
     expect(err).toBeInstanceOf(StoreFormatError);
     expect(err.message).toMatch(/newer quiverdb \(store format version 99; this version reads up to \d+\)/);
+    // The version field alone changed (checksum left as it was) is damage, not a newer format.
+    await fs.writeFile(manifestPath, JSON.stringify({ ...manifest, version: 99 }));
+    const damaged = await VectorStore.open(dir).catch((e) => e);
+    expect(damaged).toBeInstanceOf(StoreCorruptError);
+    expect(damaged.message).toMatch(/damaged format version/);
     // A refused open leaves the directory unlocked.
     await fs.writeFile(manifestPath, JSON.stringify(manifest));
     const again = await VectorStore.open(dir);
