@@ -19,7 +19,7 @@ import {
   appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -41,6 +41,8 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     seed: { type: 'string', default: '11' },
     // internal: the reopen child
+    // reopen an existing store (kept with --keep) --reopens times, without loading it again
+    'reopen-dir': { type: 'string' },
     'child-reopen': { type: 'string' },
     'child-out': { type: 'string' },
     'gt-file': { type: 'string' },
@@ -263,10 +265,12 @@ if (args['child-reopen']) {
   const rss = new RssSampler().start();
   const mem0 = process.memoryUsage();
   const c0 = process.cpuUsage();
+  const m0 = mainThreadCpuMs();
   const t0 = now();
   const store = await VectorStore.open(dir);
   out.openMs = now() - t0;
   out.openCpuMs = cpuMs(process.cpuUsage(c0));
+  out.openMainThreadCpuMs = mainThreadCpuMs() - m0;
   out.openStall = stall.stop();
   out.openPeakRssSampled = rss.stop();
   out.openVmHWM = vmHwm();
@@ -323,6 +327,9 @@ if (args['child-reopen']) {
   out.settleMsAfterQueries = now() - ts;
   out.settledAfterOpenMs = now() - t0 - out.openMs;
   out.rssSettled = process.memoryUsage.rss();
+  // Stop here: the forced gc() below is the benchmark's own, not the store's.
+  out.afterOpenStall = after.stop();
+  out.afterOpenPeakRssSampled = rss2.stop();
   if (globalThis.gc) { globalThis.gc(); await sleep(200); globalThis.gc(); }
   const m = process.memoryUsage();
   out.rssFinal = m.rss;
@@ -332,6 +339,7 @@ if (args['child-reopen']) {
   out.arrayBuffers = m.arrayBuffers;
 
   const flat = [];
+  const filterProbe = new StallProbe().start();
   t = now();
   const fcount = await store.count({ doc: 7 });
   out.filterCountMs = now() - t;
@@ -346,8 +354,7 @@ if (args['child-reopen']) {
   flat.sort((a, b) => a - b);
   out.filteredP50Ms = pct(flat, 50);
   out.filteredP99Ms = pct(flat, 99);
-  out.afterOpenStall = after.stop();
-  out.afterOpenPeakRssSampled = rss2.stop();
+  out.filterStall = filterProbe.stop();
   out.endVmHWM = vmHwm();
   const tc = now();
   await store.close(); // nothing logged: no snapshot
@@ -379,7 +386,9 @@ function runChild(dir, label) {
 
 function gitInfo() {
   const git = (...a) => { try { return execFileSync('git', a, { cwd: ROOT, encoding: 'utf8' }).trim(); } catch { return '?'; } };
-  return { commit: git('rev-parse', '--short', 'HEAD'), subject: git('log', '-1', '--format=%s').slice(0, 100), dirtySrc: git('status', '--porcelain', '--', 'src', 'native').split('\n').filter(Boolean) };
+  // A copy of a build (QUIVER_DIST=<copy>/dist/index.js) may name its commit in <copy>/commit.txt.
+  const distCommit = process.env.QUIVER_DIST ? (() => { try { return readFileSync(join(dirname(dirname(resolve(process.env.QUIVER_DIST))), 'commit.txt'), 'utf8').trim(); } catch { return undefined; } })() : undefined;
+  return { distCommit, nativePath: process.env.QUIVER_NATIVE_PATH, commit: git('rev-parse', '--short', 'HEAD'), subject: git('log', '-1', '--format=%s').slice(0, 100), dirtySrc: git('status', '--porcelain', '--', 'src', 'native').split('\n').filter(Boolean) };
 }
 
 /** Bulk-loads `n` records into a new store at `dir`. */
@@ -469,6 +478,18 @@ async function main() {
   };
   console.error(`store-scale ${name}: ${command} (commit ${result.git.commit}${result.git.dirtySrc.length ? `, src dirty: ${result.git.dirtySrc.length} files` : ''})`);
 
+  if (args['reopen-dir']) {
+    result.reopenOnly = args['reopen-dir'];
+    result.reopen = [];
+    for (let i = 0; i < Number(args.reopens); i++) {
+      console.error(`reopen ${i + 1} of ${args['reopen-dir']} (child process)`);
+      result.reopen.push(await runChild(args['reopen-dir'], `reopen${i}`));
+    }
+    result.machine.loadavgEnd = loadavg();
+    result.problems = result.reopen.filter((r) => r.size !== N).map((r) => `reopen: size ${r.size}, expected ${N}`);
+    return report(result);
+  }
+
   // 1. bulk load
   const gt = INDEX === 'hnsw' ? new FlatIndex({ dim: DIM, metric: 'cosine' }) : undefined;
   gt?.reserve(N);
@@ -537,10 +558,12 @@ async function main() {
 }
 
 function report(res) {
-  const L = res.load, C = res.close;
+  const L = res.load ?? { n: N }, C = res.close;
   const rows = [];
   const row = (what, value, target = '') => rows.push([what, value, target]);
-  row('records', `${L.n} x ${DIM} float32, ${META_BYTES} B text metadata, index ${INDEX} (active: ${L.activeIndex})`);
+  if (res.reopenOnly) row('reopen only', `existing store ${res.reopenOnly} (no load, no close in this run)`);
+  else row('records', `${L.n} x ${DIM} float32, ${META_BYTES} B text metadata, index ${INDEX} (active: ${L.activeIndex})`);
+  if (!res.reopenOnly) {
   row('bulk upsert', `${fmt(L.recordsPerS, 0)} records/s, ${fmt(L.MBPerS, 1)} MB/s (${fmt(L.dataMB, 0)} MB in ${fmt(L.wallMs / 1000, 1)} s, CPU ${fmt(L.cpuMs / 1000, 1)} s)`);
   row('upsert batch latency', `p50 ${fmt(L.batchP50Ms, 0)} ms, p99 ${fmt(L.batchP99Ms, 0)} ms, max ${fmt(L.batchMaxMs, 0)} ms; background snapshots during load: ${L.backgroundSnapshots}`);
   row('stall during upserts', stallText(L.stall));
@@ -548,11 +571,13 @@ function report(res) {
   row('log before close', `${fmt(C.logBytesBefore / MB, 0)} MB`);
   row('close (snapshot)', `${fmt(C.closeMs / 1000, 2)} s wall, CPU ${fmt(C.closeCpuMs / 1000, 2)} s; snapshot ${fmt(C.snapshotBytes / MB, 0)} MB -> ${fmt(C.snapshotMBPerS, 0)} MB/s`, '>= 500 MB/s');
   row('stall during close', stallText(C.stall), '<= 50 ms');
+  }
   res.reopen.forEach((r, i) => {
     const tag = res.reopen.length > 1 ? ` #${i + 1}` : '';
-    row(`reopen${tag}`, `${fmt(r.openMs / 1000, 2)} s wall, CPU ${fmt(r.openCpuMs / 1000, 2)} s, size ${r.size}`, DIM === 384 && L.n >= 2e6 && INDEX === 'flat' ? '< 10 s' : '');
+    row(`reopen${tag}`, `${fmt(r.openMs / 1000, 2)} s wall, CPU ${fmt(r.openCpuMs / 1000, 2)} s (main thread ${fmt(r.openMainThreadCpuMs / 1000, 2)} s), size ${r.size}`, DIM === 384 && L.n >= 2e6 && INDEX === 'flat' ? '< 10 s' : '');
     row(`stall during open${tag}`, stallText(r.openStall), '<= 50 ms');
-    row(`stall after open${tag} (queries, field-index build, filters)`, stallText(r.afterOpenStall), '<= 50 ms');
+    row(`stall after open${tag} (queries while the field indexes build, until idle)`, stallText(r.afterOpenStall), '<= 50 ms');
+    if (r.filterStall) row(`stall during filtered count + queries${tag}`, stallText(r.filterStall), '<= 50 ms');
     row(`peak RSS during open${tag}`, `VmHWM ${gib(r.openVmHWM)}, sampled ${gib(r.openPeakRssSampled)}; whole child VmHWM ${gib(r.endVmHWM)}`);
     row(`RSS once open${tag}`, `${gib(r.rssFinal)} after settle + gc (${gib(r.rssSettled)} before gc, ${gib(r.rssAtOpen)} as open resolved); heap used ${gib(r.heapUsed)}, external ${gib(r.external)}`);
     row(`peak / final${tag}`, `${fmt(r.openVmHWM / r.rssFinal, 2)}x (open VmHWM / RSS once open); whole child ${fmt(r.endVmHWM / r.rssFinal, 2)}x`, '<= 1.3x');
@@ -562,7 +587,7 @@ function report(res) {
   });
   if (res.replay) {
     const r = res.replay;
-    row('crash recovery', `${r.n} records, log ${fmt(r.logBytes / MB, 0)} MB, no snapshot (${r.snapshotsInCopy.length} in the copy): replay open ${fmt(r.openMs / 1000, 2)} s, CPU ${fmt(r.openCpuMs / 1000, 2)} s, size ${r.size}`);
+    row('crash recovery', `${r.n} records, log ${fmt(r.logBytes / MB, 0)} MB, no snapshot (${r.snapshotsInCopy.length} in the copy): replay open ${fmt(r.openMs / 1000, 2)} s, CPU ${fmt(r.openCpuMs / 1000, 2)} s (main thread ${fmt(r.openMainThreadCpuMs / 1000, 2)} s), size ${r.size}`);
     row('stall during replay', stallText(r.openStall), '<= 50 ms');
     row('replay RSS', `peak ${gib(r.openVmHWM)}, once open ${gib(r.rssFinal)}; first query ${fmt(r.firstQueryMs, 1)} ms`);
   }
@@ -577,7 +602,8 @@ function report(res) {
   if (!existsSync(md)) writeFileSync(md, '# VectorStore at scale (`bench/store-scale.mjs`)\n\nEach section is one run, appended by the script. The machine is shared with other engineers\' work: wall times can carry their load; CPU times are this process\'s own.\n');
   const g = res.git;
   appendFileSync(md, `\n## ${res.name} (${res.date.slice(0, 16).replace('T', ' ')} UTC)\n\n` +
-    `\`${res.command}\` at commit ${g.commit} (${g.subject})${g.dirtySrc.length ? `, with uncommitted changes in ${g.dirtySrc.length} src/native files` : ''}; ` +
+    (g.distCommit ? `\`QUIVER_DIST=<build of ${g.distCommit}>${g.nativePath ? ` QUIVER_NATIVE_PATH=<addon built from the same commit>` : ''} ${res.command}\` (the code of commit ${g.distCommit}; the working tree was at ${g.commit}); `
+      : `\`${res.command}\` at commit ${g.commit} (${g.subject})${g.dirtySrc.length ? `, with uncommitted changes in ${g.dirtySrc.length} src/native files` : ''}; `) +
     `node ${res.node}, ${res.machine.cpus} x ${res.machine.cpu}, ${fmt(res.machine.memGiB, 0)} GiB, load average ${res.machine.loadavgStart.map((x) => x.toFixed(1)).join('/')} at start, ` +
     `${res.machine.loadavgEnd.map((x) => x.toFixed(1)).join('/')} at end. Data in \`${res.name}.json\`.\n\n${table}\n`);
 }
