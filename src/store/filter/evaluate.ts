@@ -3,7 +3,7 @@
 // array or object operand, which no index covers, scans the slots having the path.
 import type { JsonValue, Metadata } from '../metadata.js';
 import { BitSet } from './bitset.js';
-import type { FieldIndexes } from './field-index.js';
+import { LONG_STRING, forEachSlot, type FieldIndexes } from './field-index.js';
 import type { FilterNode } from './types.js';
 
 export interface FilterContext {
@@ -49,11 +49,13 @@ function boundsMetSeparately(values: JsonValue[], node: Extract<FilterNode, { ki
   return elements.some((e) => (node.loInclusive ? e >= lo : e > lo)) && elements.some((e) => (node.hiInclusive ? e <= hi : e < hi));
 }
 
-function scanEqual(ctx: FilterContext, path: string, operand: JsonValue, out: BitSet): void {
+/** Adds the slots (of `candidates`, or all having the path) where some value at `path` equals `operand`. */
+function scanEqual(ctx: FilterContext, path: string, operand: JsonValue, out: BitSet, candidates?: Parameters<typeof forEachSlot>[0]): void {
   const field = ctx.fields.fields.get(path);
   if (!field) return;
   const segments = path.split('.');
-  field.present.forEach((slot) => {
+  const each = candidates === undefined ? (fn: (slot: number) => void) => field.present.forEach(fn) : (fn: (slot: number) => void) => forEachSlot(candidates, fn);
+  each((slot) => {
     const meta = ctx.metadataOf(slot);
     if (!meta) return;
     for (const v of valuesAt(meta, segments)) {
@@ -90,6 +92,18 @@ function evaluateNode(node: FilterNode, ctx: FilterContext): BitSet {
       const field = ctx.fields.fields.get(node.path);
       if (!field) return out;
       field.range(node.type, node.lo, node.loInclusive, node.hi, node.hiInclusive, out);
+      if (node.type === 'string' && field.long !== undefined) {
+        // Long strings are not in the sorted keys: check the slots holding one.
+        const segments = node.path.split('.');
+        const inRange = (e: JsonValue) => typeof e === 'string' &&
+          (node.lo === undefined || (node.loInclusive ? e >= node.lo : e > node.lo)) &&
+          (node.hi === undefined || (node.hiInclusive ? e <= node.hi : e < node.hi));
+        forEachSlot(field.long, (slot) => {
+          if (out.has(slot)) return;
+          const meta = ctx.metadataOf(slot);
+          if (meta && valuesAt(meta, segments).some((v) => (Array.isArray(v) ? v.some(inRange) : inRange(v)))) out.add(slot);
+        });
+      }
       if (node.lo !== undefined && node.hi !== undefined && field.multiCount > 0) {
         // An array may meet each bound with a different element.
         const segments = node.path.split('.');
@@ -111,6 +125,8 @@ function evaluateNode(node: FilterNode, ctx: FilterContext): BitSet {
           const missing = ctx.live.clone();
           if (field) missing.andNot(field.present);
           out.or(missing);
+        } else if (typeof v === 'string' && v.length > LONG_STRING) {
+          if (field?.long !== undefined) scanEqual(ctx, node.path, v, out, field.long);
         } else if (typeof v !== 'object') field?.equal(v, out);
         else scanEqual(ctx, node.path, v, out);
       }

@@ -67,6 +67,17 @@ interface PostingMap<K> {
   delete(key: K): boolean;
 }
 
+/** Strings longer than this are not indexed by value (see FieldIndex.long). */
+export const LONG_STRING = 256;
+
+/** The slots of a posting, one by one. */
+export function forEachSlot(p: Posting | undefined, fn: (slot: number) => void): void {
+  if (p === undefined) return;
+  if (typeof p === 'number') fn(p);
+  else if (p instanceof Set) p.forEach(fn);
+  else p.bits.forEach(fn);
+}
+
 /** Elements handled between two yields of a rebuild, and the length of its sorted runs. */
 const REBUILD_STEP = 4096;
 
@@ -190,6 +201,12 @@ export class FieldIndex {
    */
   readonly multi = new BitSet();
   multiCount = 0;
+  /**
+   * Slots holding a string longer than LONG_STRING at this path. Such strings (a chunk's text,
+   * say) are not keys of the equality and range indexes, which would hold a second copy of every
+   * one of them; an equality or range that can reach them checks these slots one by one.
+   */
+  long: Posting | undefined;
 
   /** Steps that sort the distinct values for ranges (run at the end of a background build, so the first range query does not). */
   *prepareRanges(): Generator<void> {
@@ -201,6 +218,7 @@ export class FieldIndex {
 
   addValue(value: string | number | boolean | null, slot: number): void {
     if (value === null) this.nulls = postingAdd(this.nulls, slot);
+    else if (typeof value === 'string' && value.length > LONG_STRING) this.long = postingAdd(this.long, slot);
     else if (typeof value === 'string') {
       const p = this.strings.get(value);
       const next = postingAdd(p, slot);
@@ -221,6 +239,11 @@ export class FieldIndex {
   removeValue(value: string | number | boolean | null, slot: number): void {
     if (value === null) {
       if (this.nulls !== undefined) this.nulls = postingDelete(this.nulls, slot);
+      return;
+    }
+    if (typeof value === 'string' && value.length > LONG_STRING) {
+      // A record's values are removed all together, so one long string gone means all of them.
+      if (this.long !== undefined) this.long = postingDelete(this.long, slot);
       return;
     }
     const map = (typeof value === 'string' ? this.strings : typeof value === 'number' ? this.numbers : this.booleans) as PostingMap<
