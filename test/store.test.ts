@@ -403,3 +403,27 @@ describe('random operations against brute force', () => {
     }
   });
 });
+
+describe('queries on a large flat store run off the JS thread', () => {
+  it('racing writes that free and reuse slots never pair an id with another record\'s distance', async () => {
+    const dim = 128, n = 40_000; // 5.1M floats: past the size at which query() scans asynchronously
+    const store = new VectorStore({ dim, metric: 'euclidean', index: { type: 'flat' } });
+    const vecs = randomVectors(n, dim, 77);
+    await store.upsert({ ids: Array.from({ length: n }, (_, i) => `r${i}`), vectors: vecs });
+    const r = rng(5);
+    const pending: Promise<unknown>[] = [];
+    const queries: Promise<void>[] = [];
+    for (let round = 0; round < 30; round++) {
+      const q = randomVectors(1, dim, 1000 + round);
+      queries.push(store.query(q, { topK: 5, includeVectors: true }).then(async (hits) => {
+        expect(hits.length).toBe(5);
+        for (const h of hits) expect(h.distance).toBeCloseTo(distance64('euclidean', q, h.vector!), 3);
+      }));
+      // Delete some records and insert others at once: their slots are freed and reused.
+      const victims = Array.from({ length: 20 }, () => `r${Math.floor(r() * n)}`);
+      pending.push(store.delete(victims));
+      pending.push(store.upsert(victims.map((id, i) => ({ id: `${id}-new${round}-${i}`, vector: randomVectors(1, dim, round * 100 + i) }))));
+    }
+    await Promise.all([...pending, ...queries]);
+  }, 60_000);
+});

@@ -53,6 +53,9 @@ export class StoreState implements FilterContext {
   /** Vectors being inserted into the graph by an upsert in progress (not yet visible). */
   pendingInserts = 0;
 
+  /** Bumped by every change of what a slot holds (a search run off the JS thread checks it did not move). */
+  version = 0;
+
   /** Upserts a validated batch (unique ids). The native add runs first: if it throws, nothing changed. */
   applyUpsert(batch: RecordBatch): void {
     const slots = this.#assignSlots(batch);
@@ -136,6 +139,7 @@ export class StoreState implements FilterContext {
 
   /** Takes the slots chosen by #assignSlots (the vectors are in the index) and records ids and metadata. */
   #commit(batch: RecordBatch, slots: Float64Array): void {
+    this.version++;
     this.#free.length -= this.#pendingFreeTaken;
     this.#holeCursor = this.#pendingCursor;
     for (let i = 0; i < slots.length; i++) {
@@ -163,6 +167,7 @@ export class StoreState implements FilterContext {
       deleted.push(id);
     }
     if (slots.length === 0) return deleted;
+    this.version++;
     this.index.remove(Float64Array.from(slots));
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i];

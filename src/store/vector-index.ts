@@ -45,6 +45,15 @@ export const DEFAULT_THRESHOLD = 10_000;
  */
 const POST_FILTER_SHARE = 0.25;
 
+/** A flat index of at least this many floats (~4 ms of scanning) is searched off the JS thread by query(). */
+const ASYNC_SCAN_FLOATS = 1 << 22;
+
+/** One search a filtered-search plan asks for: k hits, optionally among allowed labels. */
+interface SearchStep {
+  k: number;
+  filter?: Float64Array;
+}
+
 function positiveInt(value: unknown, name: string, fallback: number, max: number, min = 1): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
@@ -173,26 +182,52 @@ export class SlotIndex {
    * filter is selective (HnswIndex decides by cost), so selective filters are exact.
    */
   search(query: Float32Array, k: number, allow: BitSet | undefined, allowCount: number, ef: number | undefined): SearchResult {
-    const n = this.size;
-    let run: (kk: number, filter?: Float64Array) => SearchResult;
-    if (this.#ann) {
-      const ann = this.#ann;
-      let beam = Math.max(ef ?? this.options.efSearch, k);
-      // An 'auto' store that shrank below the threshold keeps its graph; searching it with a beam as
-      // wide as the store keeps small stores (near) exact.
-      if (this.options.type === 'auto' && n < this.options.threshold) beam = Math.max(beam, n);
-      run = (kk, filter) => ann.search(query, kk, { ef: Math.max(beam, kk), ...(filter ? { filter } : {}) });
-    } else {
-      const flat = this.#flat!;
-      run = (kk, filter) => flat.search(query, kk, filter ? { filter } : {});
+    const plan = this.#plan(k, allow, allowCount);
+    let step = plan.next();
+    while (!step.done) step = plan.next(this.#run(query, step.value, k, ef));
+    return step.value;
+  }
+
+  /** Whether an exact scan of this index takes long enough to belong off the JS thread. */
+  get scanIsLong(): boolean {
+    return !this.#ann && this.size * this.dim >= ASYNC_SCAN_FLOATS;
+  }
+
+  /** search() with exact scans of the flat index run off the JS thread. */
+  async searchAsync(query: Float32Array, k: number, allow: BitSet | undefined, allowCount: number, ef: number | undefined): Promise<SearchResult> {
+    const plan = this.#plan(k, allow, allowCount);
+    let step = plan.next();
+    while (!step.done) {
+      const r = this.#ann ? this.#run(query, step.value, k, ef) : await this.#flat!.searchAsync(query, step.value.k, step.value.filter ? { filter: step.value.filter } : {});
+      step = plan.next(r);
     }
-    if (!allow) return run(k);
+    return step.value;
+  }
+
+  /** One search of the index holding the vectors. */
+  #run(query: Float32Array, { k: kk, filter }: SearchStep, k: number, ef: number | undefined): SearchResult {
+    if (!this.#ann) return this.#flat!.search(query, kk, filter ? { filter } : {});
+    const n = this.size;
+    let beam = Math.max(ef ?? this.options.efSearch, k);
+    // An 'auto' store that shrank below the threshold keeps its graph; searching it with a beam as
+    // wide as the store keeps small stores (near) exact.
+    if (this.options.type === 'auto' && n < this.options.threshold) beam = Math.max(beam, n);
+    return this.#ann.search(query, kk, { ef: Math.max(beam, kk), ...(filter ? { filter } : {}) });
+  }
+
+  /**
+   * The filtered-search strategy, as the searches it needs (yielded) and the result (returned),
+   * so the sync and async searches share it.
+   */
+  *#plan(k: number, allow: BitSet | undefined, allowCount: number): Generator<SearchStep, SearchResult, SearchResult> {
+    const n = this.size;
+    if (!allow) return yield { k };
     if (allowCount >= n * POST_FILTER_SHARE) {
       let wanted = Math.min(n, Math.ceil((k * n) / allowCount * 1.5) + 8);
       // An exact scan costs about the same for a larger k, so the flat index retries
       // once with 8x more hits (for filters correlated with the query) before the allow-list.
       for (let attempt = 0; attempt < (this.#ann ? 1 : 2); attempt++, wanted = Math.min(n, wanted * 8)) {
-        const r = run(wanted);
+        const r = yield { k: wanted };
         let m = 0;
         for (let i = 0; i < r.labels.length && m < k; i++) {
           if (!allow.has(r.labels[i])) continue;
@@ -204,6 +239,6 @@ export class SlotIndex {
         if (m >= k || r.labels.length >= n) return { labels: r.labels.subarray(0, m), distances: r.distances.subarray(0, m) };
       }
     }
-    return run(k, allow.toLabels(allowCount));
+    return yield { k, filter: allow.toLabels(allowCount) };
   }
 }

@@ -7,6 +7,7 @@ import { checkMetric, checkDim, describe, toQuery, type Metric, type VectorLike 
 import { annFactory } from './ann-factory.js';
 import { compileFilter } from './filter/compile.js';
 import type { BitSet } from './filter/bitset.js';
+import type { SearchResult } from '../indexes/results.js';
 import type { FilterNode } from './filter/types.js';
 import { Storage } from './persistence/storage.js';
 import { toIdList, toRecordBatch, type RecordBatch } from './records.js';
@@ -286,7 +287,24 @@ export class VectorStore {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#filterable(prepared.filter).then(() => this.#runQuery(prepared));
+    return this.#filterable(prepared.filter).then(() => (this.#state.index.scanIsLong ? this.#runQueryAsync(prepared) : this.#runQuery(prepared)));
+  }
+
+  /**
+   * A query whose exact scan runs off the JS thread (a large flat index). Writes may commit
+   * meanwhile, so the scan is repeated if the store changed under it (a slot could have been
+   * freed and reused), and answered on the JS thread after a few tries.
+   */
+  async #runQueryAsync(p: PreparedQuery): Promise<QueryHit[]> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const start = this.#beginQuery(p);
+      if (Array.isArray(start)) return start;
+      const version = this.#state.version;
+      const r = await this.#state.index.searchAsync(p.q, start.k, start.allow, start.allowCount, p.ef);
+      this.#checkOpen('query');
+      if (this.#state.version === version) return this.#hits(p, r);
+    }
+    return this.#runQuery(p);
   }
 
   /** query() without the promise (it never waits: a filter right after open completes the field indexes first). */
@@ -308,7 +326,8 @@ export class VectorStore {
     };
   }
 
-  #runQuery({ q, topK, ef, filter, withMetadata, withVectors }: PreparedQuery): QueryHit[] {
+  /** The allow-list and k of a query, or its (empty) answer. */
+  #beginQuery({ topK, filter }: PreparedQuery): { allow: BitSet | undefined; allowCount: number; k: number } | QueryHit[] {
     this.#checkOpen('query');
     const state = this.#state;
     let allow = state.match(filter);
@@ -320,20 +339,33 @@ export class VectorStore {
       if (allowCount === state.size) allow = undefined;
     }
     // topK may be any positive safe integer; no search returns more than the matching records.
-    const k = Math.min(topK, allowCount);
-    let r = state.index.search(q, k, allow, allowCount, ef);
+    return { allow, allowCount, k: Math.min(topK, allowCount) };
+  }
+
+  #runQuery(p: PreparedQuery): QueryHit[] {
+    const start = this.#beginQuery(p);
+    if (Array.isArray(start)) return start;
+    const { allow, allowCount, k } = start;
+    const state = this.#state;
+    let r = state.index.search(p.q, k, allow, allowCount, p.ef);
     // While an upsert inserts into the graph off the JS thread, its new slots can
     // come back before they hold a record: skip them, searching deeper if needed.
-    const visible = (slot: number) => state.idAt[slot] !== undefined;
-    if (state.pendingInserts > 0 && !r.labels.every(visible))
-      r = state.index.search(q, Math.min(k + state.pendingInserts, state.index.size), allow, allowCount, ef);
+    if (state.pendingInserts > 0 && !r.labels.every((slot) => state.idAt[slot] !== undefined))
+      r = state.index.search(p.q, Math.min(k + state.pendingInserts, state.index.size), allow, allowCount, p.ef);
+    return this.#hits(p, r);
+  }
+
+  /** Hits from search results: slots become ids (slots holding no record yet are skipped). */
+  #hits({ topK, withMetadata, withVectors }: PreparedQuery, r: SearchResult): QueryHit[] {
+    const state = this.#state;
     const hits: QueryHit[] = [];
     for (let i = 0; i < r.labels.length && hits.length < topK; i++) {
       const slot = r.labels[i];
-      if (!visible(slot)) continue;
+      const id = state.idAt[slot];
+      if (id === undefined) continue;
       const distance = r.distances[i];
       const hit: QueryHit = {
-        id: state.idAt[slot]!,
+        id,
         score: scoreOf(this.metric, distance),
         distance,
         metadata: withMetadata ? state.metadataOf(slot)! : {},

@@ -11,6 +11,7 @@
 // An upsert is its record parts followed by the parts of the ids it deletes in
 // the same atomic write (upsert(records, { deleteIds })); a delete (and a
 // deleteWhere, logged as the ids it resolved to) is delete parts only.
+import { isAscii } from 'node:buffer';
 import type { Metadata } from '../metadata.js';
 import { metadataJsonAt, type RecordBatch } from '../records.js';
 import { jsonAfter } from './json-lines.js';
@@ -113,7 +114,9 @@ export function decodePart(payload: Buffer, dim: number): DecodedPart {
   if (kind !== RECORDS && kind !== DELETES) damaged(`unknown part kind ${kind}`);
   if (payload[1] !== 0 || payload[2] !== 0 || payload[3] !== 0) damaged('reserved bytes are not zero');
   if (PART_HEADER_BYTES + textBytes > payload.length) damaged(`text of ${textBytes} bytes runs past the part`);
-  const lines = count === 0 ? [] : payload.toString('utf8', PART_HEADER_BYTES, PART_HEADER_BYTES + textBytes).split('\n');
+  const text = payload.subarray(PART_HEADER_BYTES, PART_HEADER_BYTES + textBytes);
+  // ASCII text (the usual case) decodes as latin1: a plain copy, several times faster than UTF-8.
+  const lines = count === 0 ? [] : text.toString(isAscii(text) ? 'latin1' : 'utf8').split('\n');
   if (lines.length !== count || count === 0) damaged(`expected ${count} lines, found ${lines.length}`);
   const ids: string[] = [];
   if (kind === DELETES) {

@@ -15,6 +15,7 @@
 //                 too, and open() loads it instead of vectors.qvec, whose checksums it still verifies.
 //
 // `lsn` is the log sequence number the snapshot reflects: the next log starts after it.
+import { isAscii } from 'node:buffer';
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -222,7 +223,8 @@ export async function openSnapshot(dir: string, gen: number, dim: number, metric
         let seq = 0;
         for (let f = await frames.next(); f; f = await frames.next()) {
           if (f.type !== FrameType.FULL || f.seq !== seq++) throw new StoreCorruptError(recordsPath, f.offset, 'records frame out of sequence');
-          const lines = f.payload.toString('utf8').split('\n');
+          // ASCII text (the usual case) decodes as latin1: a plain copy, several times faster than UTF-8.
+          const lines = f.payload.toString(isAscii(f.payload) ? 'latin1' : 'utf8').split('\n');
           for (const line of lines) {
             const bad = (why: string) => new StoreCorruptError(recordsPath, f!.offset, `record ${row}: ${why}`);
             let rec: unknown;
