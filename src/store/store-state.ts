@@ -202,11 +202,12 @@ export class StoreState implements FilterContext {
 
   /** Places one snapshot record at its saved slot (its vector is added to the index separately). */
   placeRecord(id: string, slot: number, metadataJson: string): void {
-    if (this.slotOf.has(id)) throw new Error(`id ${JSON.stringify(id)} appears twice`);
     if (this.live.has(slot)) throw new Error(`slot ${slot} appears twice`);
+    const before = this.slotOf.size;
+    this.slotOf.set(id, slot); // one lookup: a repeated id leaves the size unchanged (and fails the load)
+    if (this.slotOf.size === before) throw new Error(`id ${JSON.stringify(id)} appears twice`);
     this.idAt[slot] = id;
     this.metaJson[slot] = metadataJson;
-    this.slotOf.set(id, slot);
     this.live.add(slot);
   }
 
