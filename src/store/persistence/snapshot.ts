@@ -102,6 +102,26 @@ async function writeAll(fh: FileHandle, data: Uint8Array, pos: number): Promise<
   }
 }
 
+/**
+ * One write in flight per file: the next piece is prepared while the previous one is written
+ * (the caller must not touch a buffer until the write after it has been issued).
+ */
+class PipelinedWriter {
+  #pending: Promise<void> = Promise.resolve();
+
+  constructor(readonly fh: FileHandle) {}
+
+  async write(data: Uint8Array, pos: number): Promise<void> {
+    await this.#pending;
+    this.#pending = writeAll(this.fh, data, pos);
+    this.#pending.catch(() => undefined); // rethrown by the next write() or drain()
+  }
+
+  drain(): Promise<void> {
+    return this.#pending;
+  }
+}
+
 /** Writes the state into `tmpDir` (created fresh) and fsyncs every file and the folder. */
 export async function writeSnapshot(tmpDir: string, gen: number, lsn: number, state: StoreState, y: Yielder): Promise<void> {
   await fs.rm(tmpDir, { recursive: true, force: true });
@@ -114,16 +134,20 @@ export async function writeSnapshot(tmpDir: string, gen: number, lsn: number, st
 
   const recordsFh = await fs.open(join(tmpDir, RECORDS_FILE), 'w', 0o644);
   const vectorsFh = await fs.open(join(tmpDir, VECTORS_FILE), 'w', 0o644);
+  const recordsOut = new PipelinedWriter(recordsFh);
+  const vectorsOut = new PipelinedWriter(vectorsFh);
   try {
-    await writeAll(recordsFh, recordsHeader(header), 0);
-    await writeAll(vectorsFh, vectorsHeader(gen, dim, count), 0);
+    await recordsOut.write(recordsHeader(header), 0);
+    await vectorsOut.write(vectorsHeader(gen, dim, count), 0);
     let recordsPos = RECORDS_HEADER_BYTES;
     let frameSeq = 0;
     const layout = vectorsLayout(dim, count);
     const table = Buffer.alloc(4 * layout.chunks + 4);
     // Rows go out a checksum chunk at a time (a chunk boundary may fall inside a row).
     const rowsPerPass = Math.max(1, Math.floor(CHUNK_BYTES / (dim * 4)));
-    const rowBuffer = new Float32Array(rowsPerPass * dim);
+    // Two buffers: one is filled while the other may still be being written.
+    const rowBuffers = [new Float32Array(rowsPerPass * dim), new Float32Array(rowsPerPass * dim)];
+    let pass = 0;
     let dataPos = 0; // bytes of vector data written
     let chunkCrc = 0;
     let lines: string[] = [];
@@ -131,7 +155,7 @@ export async function writeSnapshot(tmpDir: string, gen: number, lsn: number, st
     const flushLines = async () => {
       if (lines.length === 0) return;
       const frame = encodeFrame(FrameType.FULL, frameSeq++, Buffer.from(lines.join('\n')));
-      await writeAll(recordsFh, frame, recordsPos);
+      await recordsOut.write(frame, recordsPos);
       recordsPos += frame.length;
       lines = [];
       lineBytes = 0;
@@ -139,7 +163,7 @@ export async function writeSnapshot(tmpDir: string, gen: number, lsn: number, st
     for (let first = 0; first < count; first += rowsPerPass) {
       const rows = Math.min(rowsPerPass, count - first);
       const passSlots = slots.subarray(first, first + rows);
-      const vectors = rowBuffer.subarray(0, rows * dim);
+      const vectors = rowBuffers[pass++ & 1].subarray(0, rows * dim);
       state.index.readVectors(passSlots, vectors);
       const bytes = new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength);
       for (let off = 0; off < bytes.length; ) {
@@ -152,7 +176,7 @@ export async function writeSnapshot(tmpDir: string, gen: number, lsn: number, st
           chunkCrc = 0;
         }
       }
-      await writeAll(vectorsFh, bytes, VECTORS_DATA_OFFSET + first * dim * 4);
+      await vectorsOut.write(bytes, VECTORS_DATA_OFFSET + first * dim * 4);
       for (let r = 0; r < rows; r++) {
         const slot = passSlots[r];
         // The same text as JSON.stringify([id, slot, metadata]), from the JSON the state keeps.
@@ -167,10 +191,13 @@ export async function writeSnapshot(tmpDir: string, gen: number, lsn: number, st
     await flushLines();
     if (dataPos % CHUNK_BYTES !== 0) table.writeUInt32LE(chunkCrc, 4 * (layout.chunks - 1));
     table.writeUInt32LE(crc32(table.subarray(0, 4 * layout.chunks)), 4 * layout.chunks);
-    await writeAll(vectorsFh, table, layout.tableAt);
+    await vectorsOut.write(table, layout.tableAt);
+    await Promise.all([recordsOut.drain(), vectorsOut.drain()]);
     await vectorsFh.truncate(layout.size); // zero padding before the table, if any
     await Promise.all([recordsFh.sync(), vectorsFh.sync()]);
   } finally {
+    // No write may still be running when the files close (their errors were already thrown, or are moot).
+    await Promise.allSettled([recordsOut.drain(), vectorsOut.drain()]);
     await Promise.all([recordsFh.close(), vectorsFh.close()]);
   }
   if (ann) {
