@@ -23,6 +23,7 @@ import { LOCK_FILE } from './lock.js';
 import { decodeEntry, type LogEntry } from './log-entries.js';
 import {
   ANN_FILE, CHUNK_BYTES, MAX_SLOTS, RECORDS_FILE, RECORDS_HEADER_BYTES, VECTORS_DATA_OFFSET, VECTORS_FILE, VECTORS_MAGIC, parseRecordsHeader,
+  type SnapshotHeader,
 } from './snapshot.js';
 import { WAL_HEADER_BYTES, WAL_MAGIC } from './wal.js';
 import { Yielder } from './yielder.js';
@@ -225,16 +226,8 @@ export async function inspectManifest(dir: string): Promise<ManifestInspection> 
 // ---------------------------------------------------------------------------
 // Snapshots
 
-export interface RecordsHeaderV2 {
-  version: number;
-  generation: number;
-  lsn: number;
-  count: number;
-  slotCount: number;
-  dim: number;
-  metric: Metric;
-  ann: boolean;
-}
+/** A version-2 records header, as snapshot.ts parses it. */
+export type RecordsHeaderV2 = SnapshotHeader & { version: number };
 
 /** A record found in a snapshot's records file. `row` is undefined when damage before it hides its row. */
 export interface SnapshotRecord {
