@@ -16,7 +16,6 @@ import { resolveIndexOptions, type ResolvedIndexOptions } from '../vector-index.
 import { StoreCorruptError, StoreFormatError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 
-
 export const FORMAT_NAME = 'quiverdb-store';
 /** Bumped on any incompatible change; a store with a higher version is refused, a lower one is read and rewritten. */
 export const FORMAT_VERSION = 2;
