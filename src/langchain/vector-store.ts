@@ -7,10 +7,9 @@ import { resolve } from 'node:path';
 import { Document, type DocumentInterface } from '@langchain/core/documents';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { SaveableVectorStore, type MaxMarginalRelevanceSearchOptions } from '@langchain/core/vectorstores';
-import { VectorStore as QuiverStore } from '../store/vector-store.js';
-import type { Filter, Metadata, QueryHit } from '../store/types.js';
-import type { Metric } from '../indexes/input.js';
-import { maximalMarginalRelevance } from '../rag/mmr.js';
+// Everything from quiverdb's core comes through its one entry, so that the built
+// adapter shares the core module (and its classes) with `quiverdb` itself.
+import { VectorStore as QuiverStore, maximalMarginalRelevance, type Filter, type Metadata, type QueryHit, type Metric } from '../index.js';
 
 /** Metadata key holding the document text in the quiverdb store. */
 export const PAGE_CONTENT_KEY = '_lc_pageContent';
