@@ -1,16 +1,44 @@
-import { defineConfig } from 'tsup';
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { defineConfig, type Options } from 'tsup';
+import type { Plugin } from 'esbuild';
 
-// ESM and CommonJS builds with .d.ts; shims give the CJS build import.meta.url.
-export default defineConfig({
-  entry: { index: 'src/index.ts', langchain: 'src/langchain/index.ts' },
+// One core per process: the library is built once, as CommonJS (dist/index.cjs).
+// Every other file (the ESM entry, both LangChain entries) imports that file
+// instead of bundling a copy of its own, so `instanceof VectorStore` or
+// `StoreLockedError` holds whichever entry and module system made the object.
+const core = resolve('src/index.ts');
+const shareCore: Plugin = {
+  name: 'share-core',
+  setup(build) {
+    build.onResolve({ filter: /(^|\/)index\.js$/ }, (args) => {
+      const target = resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
+      if (target !== core || args.kind === 'entry-point') return undefined;
+      return { path: './index.cjs', external: true };
+    });
+  },
+};
+
+const common: Options = {
   // Optional peers stay external; stemmer is ESM-only, so it is bundled for the CommonJS build.
   external: ['@langchain/core', '@huggingface/transformers'],
   noExternal: ['stemmer'],
-  format: ['esm', 'cjs'],
   dts: true,
   shims: true,
   sourcemap: true,
-  clean: true,
   target: 'node20',
   outDir: 'dist',
+  esbuildPlugins: [shareCore],
+};
+
+export default defineConfig(() => {
+  // The three builds run in parallel, so none of them may clean dist/ itself.
+  rmSync('dist', { recursive: true, force: true });
+  return [
+  // The core, and the npm install hook's view of the platform names.
+  { ...common, entry: { index: 'src/index.ts', 'native-target': 'src/native/target.ts' }, format: ['cjs'] },
+  // ESM entries and the CommonJS LangChain entry: thin files over dist/index.cjs.
+  { ...common, entry: { index: 'src/esm/index.ts', langchain: 'src/langchain/index.ts' }, format: ['esm'] },
+  { ...common, entry: { langchain: 'src/langchain/index.ts' }, format: ['cjs'] },
+  ];
 });

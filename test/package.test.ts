@@ -1,7 +1,7 @@
 // The package as users load it: ESM import, CommonJS require, types, and the
 // error users see when the native addon is missing or unloadable.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -42,13 +42,16 @@ describe.skipIf(!distBuilt)('package entry points (run `npm run build:ts` first)
     cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
     cpSync(join(root, 'package.json'), join(dir, 'package.json'));
     cpSync(join(root, 'CMakeLists.txt'), join(dir, 'CMakeLists.txt'));
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
     const r = node(['--input-type=module', '-e', `import * as q from '${join(dir, 'dist', 'index.js')}'; q.simdLevel();`], dir, {
       ...process.env,
       QUIVER_NATIVE_PATH: '',
     });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/native addon is not built/);
-    expect(r.stderr).toMatch(/npm rebuild quiverdb/);
+    expect(r.stderr).toMatch(/no usable native addon for (linux|darwin|win32)-/);
+    expect(r.stderr).toMatch(/prebuilt package quiverdb-[a-z0-9-]+: not installed/);
+    expect(r.stderr).toMatch(/build[/\\]Release[/\\]quiverdb\.node: not built/);
+    expect(r.stderr).toMatch(/QUIVER_BUILD_FROM_SOURCE=1 npm rebuild quiverdb/);
   });
 
   it('says the addon was built for another platform or ABI when it cannot be loaded', () => {
@@ -60,6 +63,7 @@ describe.skipIf(!distBuilt)('package entry points (run `npm run build:ts` first)
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/could not be loaded/);
     expect(r.stderr).toMatch(/another platform or Node ABI/);
+    expect(r.stderr).toContain(fake);
   });
 });
 
