@@ -20,7 +20,7 @@ const shareCore: Plugin = {
 };
 
 const common: Options = {
-  // Optional peers stay external; stemmer is ESM-only, so it is bundled for the CommonJS build.
+  // Optional peers stay external; stemmer (ESM-only, a devDependency) is bundled.
   external: ['@langchain/core', '@huggingface/transformers'],
   noExternal: ['stemmer'],
   dts: true,
