@@ -17,9 +17,8 @@ const RATIO = 6;
 const SLACK_MS = 0.5; // timer and GC noise on sub-millisecond timings
 
 /**
- * Offsets exact and every non-whitespace character in some chunk. (Not the
- * budget: a small final chunk is merged into the previous one regardless, as
- * 'a' + 20k spaces + 'b' shows.)
+ * Offsets exact and every non-whitespace character in some chunk. (The token
+ * budget is checked by test/chunk-budget.test.ts.)
  */
 function coversText(text: string, chunks: Chunk[]): boolean {
   const covered = new Uint8Array(text.length);

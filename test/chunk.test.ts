@@ -78,14 +78,19 @@ describe('chunkText', () => {
     expectCovered(text, chunks);
   });
 
-  it('merges a final piece below minChunkSize into the previous chunk', () => {
+  it('rebalances a final piece below minChunkSize with the previous chunk, within chunkSize', () => {
     const text = prose(22) + ' Tail.';
     const plain = chunkText(text, { chunkSize: 100, overlap: 0, minChunkSize: 0 });
-    const merged = chunkText(text, { chunkSize: 100, overlap: 0, minChunkSize: 30 });
+    const balanced = chunkText(text, { chunkSize: 100, overlap: 0, minChunkSize: 30 });
     expect(plain[plain.length - 1].tokens).toBeLessThan(30);
-    expect(merged.length).toBe(plain.length - 1);
-    expect(merged[merged.length - 1].end).toBe(text.length);
-    expectCovered(text, merged);
+    // Merging the tail into a full previous chunk would overrun chunkSize:
+    // the previous chunk gives up trailing sentences instead.
+    expect(balanced.length).toBe(plain.length);
+    expect(balanced[balanced.length - 1].tokens).toBeGreaterThanOrEqual(30);
+    expect(balanced[balanced.length - 1].end).toBe(text.length);
+    for (const c of balanced) expect(c.tokens).toBeLessThanOrEqual(100);
+    expectExact(text, balanced);
+    expectCovered(text, balanced);
   });
 
   it('splits a sentence longer than chunkSize at word boundaries (and a giant word by characters)', () => {

@@ -1,6 +1,9 @@
 // Sentence-aware chunking with exact offsets. Sentences are packed greedily up
 // to chunkSize tokens; the next chunk repeats whole trailing sentences worth at
-// most `overlap` tokens; a too-small final chunk is merged into the previous.
+// most `overlap` tokens; a too-small final chunk is merged into the previous
+// one when that fits chunkSize, else rebalanced with it. No chunk ever counts
+// more than chunkSize tokens, unless it is one character the counter counts
+// over chunkSize by itself.
 import { checkSource, resolveChunkOptions, type Chunk, type ChunkOptions, type ResolvedChunkOptions } from './options.js';
 import { estimateTokens, type TokenCounter } from '../tokens.js';
 import { forEachSentence, isSpace, type Span } from './sentences.js';
@@ -19,37 +22,77 @@ export function chunkText(text: string, options?: ChunkOptions): Chunk[] {
   }));
 }
 
-/** Chunk spans of source[from, to). Used by the markdown chunker per section. */
+/**
+ * Chunk spans of source[from, to). Used by the markdown chunker per section.
+ *
+ * The budget: no span counts more than chunkSize tokens (by the counter given),
+ * unless it is a single token the counter cannot fit (a lone character that
+ * counts over chunkSize): that piece then forms a chunk by itself. The overlap
+ * a span repeats from the previous one counts at most `overlap` tokens.
+ */
 export function chunkSpans(source: string, from: number, to: number, opts: ResolvedChunkOptions): Span[] {
   const { chunkSize, overlap, minChunkSize, counter } = opts;
   const tokensOf = tokensOfFor(source, counter);
   const units = sentenceUnits(source, from, to, chunkSize, tokensOf);
   const { s: us, e: ue, n } = units;
-  const chunks: Span[] = [];
+  // Chunks as unit ranges [a, b).
+  const ca: number[] = [];
+  const cb: number[] = [];
+  /**
+   * Where the chunk after units [a, b) starts: trailing whole units of [a, b)
+   * worth at most `overlap` tokens, as long as they still leave room for unit
+   * `b`; never all of [a, b), so every step makes progress.
+   */
+  const nextStart = (a: number, b: number): number => {
+    let next = b;
+    for (let j = b - 1; j > a && overlap > 0; j--) {
+      if (tokensOf(us[j], ue[b - 1]) > overlap) break;
+      if (b < n && tokensOf(us[j], ue[b]) > chunkSize) break;
+      next = j;
+    }
+    return next;
+  };
   let a = 0;
   while (a < n) {
     let b = a + 1; // every unit fits on its own
     while (b < n && tokensOf(us[a], ue[b]) <= chunkSize) b++;
-    chunks.push({ start: us[a], end: ue[b - 1] });
+    ca.push(a);
+    cb.push(b);
     if (b === n) break;
-    // Carry trailing whole sentences of this chunk, as long as they fit the
-    // overlap budget and still leave room for the next sentence; never all of
-    // the chunk, so every step makes progress.
-    let next = b;
-    for (let j = b - 1; j > a && overlap > 0; j--) {
-      if (tokensOf(us[j], ue[b - 1]) > overlap) break;
-      if (tokensOf(us[j], ue[b]) > chunkSize) break;
-      next = j;
-    }
-    a = next;
+    a = nextStart(a, b);
   }
-  if (chunks.length >= 2) {
-    const last = chunks[chunks.length - 1];
-    if (tokensOf(last.start, last.end) < minChunkSize) {
-      chunks.pop();
-      chunks[chunks.length - 1].end = last.end;
+  const m = ca.length;
+  if (m >= 2 && tokensOf(us[ca[m - 1]], ue[n - 1]) < minChunkSize) {
+    // A small final chunk. Merged into the previous one only when the result
+    // still fits chunkSize (merging regardless was how chunks overran their
+    // budget: by up to minChunkSize - 1 tokens, 99 with the defaults).
+    // Otherwise the previous chunk gives up trailing units, one at a time,
+    // until the final chunk (rebuilt with the usual overlap) reaches
+    // minChunkSize without exceeding chunkSize; if none does, the small
+    // final chunk stays as it is.
+    const pa = ca[m - 2];
+    if (tokensOf(us[pa], ue[n - 1]) <= chunkSize) {
+      ca.pop();
+      cb.pop();
+      cb[m - 2] = n;
+    } else {
+      // The previous chunk keeps at least one unit that the chunk before it does not have.
+      const floor = m >= 3 ? Math.max(pa, cb[m - 3]) : pa;
+      for (let b = cb[m - 2] - 1; b > floor; b--) {
+        let next = nextStart(pa, b);
+        while (next < b && tokensOf(us[next], ue[n - 1]) > chunkSize) next++;
+        const t = tokensOf(us[next], ue[n - 1]);
+        if (t > chunkSize) break; // the tail only grows from here
+        if (t >= minChunkSize) {
+          cb[m - 2] = b;
+          ca[m - 1] = next;
+          break;
+        }
+      }
     }
   }
+  const chunks: Span[] = new Array(ca.length);
+  for (let i = 0; i < ca.length; i++) chunks[i] = { start: us[ca[i]], end: ue[cb[i] - 1] };
   return chunks;
 }
 
@@ -172,7 +215,9 @@ function splitWord(
       else hi = mid - 1;
     }
     let end = lo;
-    if (end < wordEnd && isLowSurrogate(source.charCodeAt(end)) && end - 1 > start) end--;
+    // Never cut a surrogate pair: step back, or, when the piece is the pair's
+    // first half alone, take the whole pair (one code point, the least a piece can be).
+    if (end < wordEnd && isLowSurrogate(source.charCodeAt(end))) end = end - 1 > start ? end - 1 : end + 1;
     out.add(start, end);
     start = end;
   }

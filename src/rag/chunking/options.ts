@@ -14,16 +14,24 @@ export interface Chunk {
 }
 
 export interface ChunkOptions {
-  /** Target chunk size in tokens (default 512). */
+  /**
+   * Most tokens in a chunk (default 512), counted by `tokenCounter` on the
+   * chunk's text (a markdown chunk's heading line included, when it is in the
+   * chunk). No chunk exceeds it, except a single character (or surrogate
+   * pair) that the counter alone counts over chunkSize: it forms a chunk by itself.
+   */
   chunkSize?: number;
   /**
-   * Tokens of trailing whole sentences repeated at the start of the next chunk
-   * (default 50, or a quarter of chunkSize when that is smaller).
+   * Most tokens of trailing whole sentences repeated at the start of the next
+   * chunk (default 50, or a quarter of chunkSize when that is smaller).
    */
   overlap?: number;
   /**
-   * A final chunk smaller than this is merged into the previous one, never
-   * dropped (default 100, or a quarter of chunkSize when that is smaller).
+   * A final chunk smaller than this takes trailing sentences from the previous
+   * chunk until it reaches this size (or is merged into it, when the two fit
+   * chunkSize together); never dropped, and never at the cost of exceeding
+   * chunkSize: when no rebalancing fits, the small chunk stays (default 100,
+   * or a quarter of chunkSize when that is smaller).
    */
   minChunkSize?: number;
   /** Token counter (default: about 4 characters per token). */
