@@ -6,15 +6,34 @@ import { InvalidArgumentError } from 'commander';
 // The benchmark's own packages are devDependencies of quiverdb (a library install
 // does not bring them): name the missing ones and the command that adds them.
 const BENCH_PACKAGES = ['vega', 'vega-lite', 'cli-progress'];
+// The peers it compares against; an engine whose package is missing is skipped.
+const PEER_PACKAGES = ['hnswlib-node', 'usearch', 'faiss-node'];
+const INSTALLABLE = [...BENCH_PACKAGES, 'hnswlib-node', 'usearch'];
+const INSTALL_HINT = `npm install --no-save ${INSTALLABLE.join(' ')}`;
+
+const packageMissing = (name, resolve) => {
+  try { resolve(name); return false; } catch { return true; }
+};
 
 /** Throws naming the packages `quiver bench` needs that cannot be resolved from here. */
 export function checkBenchPackages(resolve = createRequire(import.meta.url).resolve) {
-  const missing = BENCH_PACKAGES.filter((name) => {
-    try { resolve(name); return false; } catch { return true; }
-  });
+  const missing = BENCH_PACKAGES.filter((name) => packageMissing(name, resolve));
   if (missing.length > 0)
     throw new Error(`quiver bench needs ${missing.join(', ')} (devDependencies of quiverdb, not installed with the library): ` +
-      `run it from a quiverdb checkout after \`npm install\`, or \`npm install --no-save ${BENCH_PACKAGES.join(' ')} hnswlib-node usearch\``);
+      `run it from a quiverdb checkout after \`npm install\`, or \`${INSTALL_HINT}\``);
+}
+
+/** The `--help` section that says which packages the benchmark needs and which are missing here. */
+export function benchPackagesHelp(resolve = createRequire(import.meta.url).resolve) {
+  const line = (name, missingNote) => `  ${name.padEnd(14)} ${packageMissing(name, resolve) ? missingNote : 'installed'}`;
+  const missing = INSTALLABLE.filter((name) => packageMissing(name, resolve));
+  return [
+    '',
+    'Packages (devDependencies of quiverdb; a library install does not bring them):',
+    ...BENCH_PACKAGES.map((name) => line(name, 'MISSING (required)')),
+    ...PEER_PACKAGES.map((name) => line(name, 'missing (its engine is skipped)')),
+    ...(missing.length > 0 ? ['', `Install them with: ${INSTALL_HINT}`] : []),
+  ].join('\n');
 }
 
 const DEFAULT_EFS = [10, 16, 32, 64, 128, 256, 512];
@@ -73,6 +92,7 @@ export function addBenchCommand(program) {
     .option('--png', 'also render each plot to PNG (with @resvg/resvg-js)')
     .option('--from-results <file>', 'measure nothing: re-render report.md, plots and tables from a results.json into --out')
     .option('--no-progress', 'no progress output on stderr')
+    .addHelpText('after', () => benchPackagesHelp())
     .action(async (opts, command) => {
       checkBenchPackages();
       if (opts.fromResults) {

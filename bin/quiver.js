@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // The quiver command line. Subcommands load their code lazily so `quiver --help` is instant.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { addBenchCommand } from '../bench/cli.mjs';
 
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const program = new Command('quiver')
   .description('quiverdb command line')
+  .version(version, '-v, --version', 'print the quiverdb version')
   .showHelpAfterError();
 addBenchCommand(program);
 program.command('eval').description('retrieval quality on a BEIR dataset: nDCG@10, Recall@100, MRR@10 (see quiver eval --help)').helpOption(false).allowUnknownOption().allowExcessArguments().action(async (_options, command) => { process.exitCode = await (await import('../dist/index.js')).evalCommand(command.args); });

@@ -11,7 +11,7 @@ import * as datasets from '../bench/lib/datasets.mjs';
 // @ts-expect-error plain .mjs modules without type declarations
 import { qpsAtRecall, recallAtK } from '../bench/lib/stats.mjs';
 // @ts-expect-error plain .mjs modules without type declarations
-import { checkBenchPackages } from '../bench/cli.mjs';
+import { benchPackagesHelp, checkBenchPackages } from '../bench/cli.mjs';
 
 const root = resolve(__dirname, '..');
 const distBuilt = existsSync(join(root, 'dist', 'index.js'));
@@ -109,6 +109,29 @@ describe('quiver bench option errors', () => {
     expect(() => checkBenchPackages(resolveWithout([]))).not.toThrow();
     expect(() => checkBenchPackages(resolveWithout(['vega', 'cli-progress'])))
       .toThrow(/quiver bench needs vega, cli-progress .*npm install --no-save vega vega-lite cli-progress/);
+  });
+
+  it('says in `quiver bench --help` which packages it needs and which are missing', () => {
+    const resolveWithout = (absent: string[]) => (name: string) => {
+      if (absent.includes(name)) throw new Error(`Cannot find module '${name}'`);
+      return name;
+    };
+    const none = benchPackagesHelp(resolveWithout(['vega', 'usearch', 'faiss-node']));
+    expect(none).toMatch(/vega +MISSING \(required\)/);
+    expect(none).toMatch(/vega-lite +installed/);
+    expect(none).toMatch(/usearch +missing \(its engine is skipped\)/);
+    expect(none).toMatch(/Install them with: npm install --no-save vega vega-lite cli-progress hnswlib-node usearch/);
+    expect(benchPackagesHelp(resolveWithout(['faiss-node']))).not.toMatch(/Install them with/);
+    const r = quiver(['bench', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Packages \(devDependencies of quiverdb/);
+  });
+
+  it('prints its version with `quiver --version`', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    const r = quiver(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
   });
 
   it('runs `quiver --help` with only runtime dependencies (commander is one)', () => {
