@@ -175,14 +175,19 @@ describe('labels at and beyond the limits', () => {
 });
 
 describe('prototype pollution through options objects', () => {
-  it('JSON options carrying __proto__ / constructor keys are treated as data', () => {
+  it('JSON options carrying __proto__ / constructor keys are refused as unknown options, never followed', () => {
+    // Unknown option keys are errors (issue 12): the own key '__proto__' is named, and nothing
+    // is read through it (its metric) or written through it (afterEach checks Object.prototype).
     const opts = JSON.parse('{"dim": 4, "__proto__": {"polluted": true, "metric": "ip"}, "constructor": {"prototype": {"isAdmin": true}}}');
-    const f = new FlatIndex(opts);
-    expect(f.metric).toBe('cosine');
-    const h = new HnswIndex(opts);
-    expect(h.metric).toBe('cosine');
-    const s = new VectorStore(opts);
-    expect(s.metric).toBe('cosine');
+    expect(() => new FlatIndex(opts)).toThrow(/FlatIndex options: unknown option '__proto__'/);
+    expect(() => new HnswIndex(opts)).toThrow(/HnswIndex options: unknown option '__proto__'/);
+    expect(() => new VectorStore(opts)).toThrow(/VectorStore options: unknown option '__proto__'/);
+    const withConstructor = JSON.parse('{"dim": 4, "constructor": {"prototype": {"isAdmin": true}}}');
+    expect(() => new VectorStore(withConstructor)).toThrow(/unknown option 'constructor'/);
+    const plain = JSON.parse('{"dim": 4}');
+    expect(new FlatIndex(plain).metric).toBe('cosine');
+    expect(new HnswIndex(plain).metric).toBe('cosine');
+    expect(new VectorStore(plain).metric).toBe('cosine');
   });
 });
 

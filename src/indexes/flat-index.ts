@@ -6,18 +6,26 @@ import {
   type LabelsLike, type Metric, type VectorLike, type VectorsLike,
 } from './input.js';
 import { toAllowList, type LabelFilter } from './filter.js';
-import type { BatchOptions, BatchSearchResult, SearchResult } from './results.js';
+import { BATCH_OPTION_KEYS, type BatchOptions, type BatchSearchResult, type SearchResult } from './results.js';
+import type { AssertKeys, KeysMatch } from './option-keys.js';
+import { assertKnownKeys } from '../util/options.js';
 
 export interface FlatSearchOptions {
   /** Only these labels (or labels for which the predicate returns true) can be returned. */
   filter?: LabelFilter;
 }
+export const FLAT_SEARCH_OPTION_KEYS = ['filter'] as const;
+type _FlatSearchKeys = AssertKeys<KeysMatch<FlatSearchOptions, typeof FLAT_SEARCH_OPTION_KEYS>>;
+const FLAT_BATCH_OPTION_KEYS = [...BATCH_OPTION_KEYS, ...FLAT_SEARCH_OPTION_KEYS] as const;
+type _FlatBatchKeys = AssertKeys<KeysMatch<BatchOptions & FlatSearchOptions, typeof FLAT_BATCH_OPTION_KEYS>>;
 
 export interface FlatIndexOptions {
   dim: number;
   /** 'cosine' (1 - cosine similarity), 'euclidean' (L2, not squared) or 'ip' (1 - dot product). */
   metric?: Metric;
 }
+export const FLAT_INDEX_OPTION_KEYS = ['dim', 'metric'] as const;
+type _FlatIndexKeys = AssertKeys<KeysMatch<FlatIndexOptions, typeof FLAT_INDEX_OPTION_KEYS>>;
 
 export class FlatIndex {
   readonly dim: number;
@@ -31,6 +39,7 @@ export class FlatIndex {
   constructor(options: FlatIndexOptions) {
     if (typeof options !== 'object' || options === null)
       throw new TypeError(`options: expected { dim, metric }, got ${describe(options)}`);
+    assertKnownKeys(options, FLAT_INDEX_OPTION_KEYS, 'FlatIndex options');
     this.dim = checkDim(options.dim);
     this.metric = checkMetric(options.metric ?? 'cosine');
     this.#native = new (native().NativeFlatIndex)(this.dim, this.metric);
@@ -97,6 +106,7 @@ export class FlatIndex {
 
   /** The k nearest stored vectors to `query`, nearest first (ties by label). */
   search(query: VectorLike, k: number, options: FlatSearchOptions = {}): SearchResult {
+    assertKnownKeys(options, FLAT_SEARCH_OPTION_KEYS, 'FlatIndex.search options');
     checkK(k);
     // The filter first: a predicate may itself search this index (re-entrantly),
     // which reuses the query and result buffers below. Nothing runs between
@@ -114,6 +124,7 @@ export class FlatIndex {
 
   /** Top-k for many queries at once, blocked GEMM-style and spread over native threads. */
   searchBatch(queries: VectorsLike, k: number, options: BatchOptions & FlatSearchOptions = {}): BatchSearchResult {
+    assertKnownKeys(options, FLAT_BATCH_OPTION_KEYS, 'FlatIndex.searchBatch options');
     const q = toVectors(queries, this.dim, 'queries');
     checkK(k);
     const cap = Math.min(k, this.#native.size());
@@ -128,6 +139,7 @@ export class FlatIndex {
 
   /** Same as search(), computed on a worker thread. */
   async searchAsync(query: VectorLike, k: number, options: FlatSearchOptions = {}): Promise<SearchResult> {
+    assertKnownKeys(options, FLAT_SEARCH_OPTION_KEYS, 'FlatIndex.searchAsync options');
     const q = toQuery(query, this.dim);
     checkK(k);
     const r = await this.#native.searchAsync(q, 1, k, 1, this.#allow(options));
@@ -138,6 +150,7 @@ export class FlatIndex {
   async searchBatchAsync(
     queries: VectorsLike, k: number, options: BatchOptions & FlatSearchOptions = {},
   ): Promise<BatchSearchResult> {
+    assertKnownKeys(options, FLAT_BATCH_OPTION_KEYS, 'FlatIndex.searchBatchAsync options');
     const q = toVectors(queries, this.dim, 'queries');
     checkK(k);
     const r = await this.#native.searchAsync(q.data, q.count, k, checkThreads(options.threads), this.#allow(options));

@@ -7,7 +7,9 @@ import {
   type LabelsLike, type Metric, type VectorLike, type VectorsLike,
 } from './input.js';
 import { toAllowList, type LabelFilter } from './filter.js';
-import type { BatchOptions, BatchSearchResult, SearchResult } from './results.js';
+import { BATCH_OPTION_KEYS, type BatchOptions, type BatchSearchResult, type SearchResult } from './results.js';
+import type { AssertKeys, KeysMatch } from './option-keys.js';
+import { assertKnownKeys } from '../util/options.js';
 
 export interface HnswIndexOptions {
   dim: number;
@@ -31,6 +33,9 @@ export interface HnswIndexOptions {
    */
   quantization?: HnswQuantization;
 }
+// Order matters for suggestions (the first of equally close names wins): `m` gets M, `ef` efSearch.
+export const HNSW_INDEX_OPTION_KEYS = ['M', 'dim', 'metric', 'efSearch', 'efConstruction', 'seed', 'quantization'] as const;
+type _HnswIndexKeys = AssertKeys<KeysMatch<HnswIndexOptions, typeof HNSW_INDEX_OPTION_KEYS>>;
 
 export type HnswQuantization = 'none' | 'int8';
 
@@ -40,11 +45,17 @@ export interface HnswSearchOptions {
   /** Only these labels (or labels for which the predicate returns true) can be returned. */
   filter?: LabelFilter;
 }
+export const HNSW_SEARCH_OPTION_KEYS = ['ef', 'filter'] as const;
+type _HnswSearchKeys = AssertKeys<KeysMatch<HnswSearchOptions, typeof HNSW_SEARCH_OPTION_KEYS>>;
+const HNSW_BATCH_OPTION_KEYS = [...BATCH_OPTION_KEYS, ...HNSW_SEARCH_OPTION_KEYS] as const;
+type _HnswBatchKeys = AssertKeys<KeysMatch<BatchOptions & HnswSearchOptions, typeof HNSW_BATCH_OPTION_KEYS>>;
 
 export interface HnswAddOptions {
   /** Native threads to build with (default: all cores). */
   threads?: number;
 }
+export const HNSW_ADD_OPTION_KEYS = ['threads'] as const;
+type _HnswAddKeys = AssertKeys<KeysMatch<HnswAddOptions, typeof HNSW_ADD_OPTION_KEYS>>;
 
 const MAX_EF = 1 << 24;
 const ADOPT = Symbol('adopt');
@@ -93,6 +104,7 @@ export class HnswIndex {
     }
     if (typeof options !== 'object' || options === null)
       throw new TypeError(`options: expected { dim, metric, M, efConstruction, efSearch }, got ${describe(options)}`);
+    assertKnownKeys(options, HNSW_INDEX_OPTION_KEYS, 'HnswIndex options');
     this.dim = checkDim(options.dim);
     this.metric = checkMetric(options.metric ?? 'cosine');
     this.M = checkPositiveInt(options.M ?? 16, 'M', 2048, 2);
@@ -140,12 +152,14 @@ export class HnswIndex {
 
   /** Adds vectors; an existing label has its vector replaced. Built on native threads. */
   add(labels: LabelsLike, vectors: VectorsLike, options: HnswAddOptions = {}): void {
+    assertKnownKeys(options, HNSW_ADD_OPTION_KEYS, 'HnswIndex.add options');
     const batch = toBatch(labels, vectors, this.dim);
     this.#native.add(batch.labels, batch.vectors, checkThreads(options?.threads));
   }
 
   /** Same as add(), off the JS thread. Searches may run meanwhile. */
   async addAsync(labels: LabelsLike, vectors: VectorsLike, options: HnswAddOptions = {}): Promise<void> {
+    assertKnownKeys(options, HNSW_ADD_OPTION_KEYS, 'HnswIndex.addAsync options');
     const batch = toBatch(labels, vectors, this.dim);
     await this.#native.addAsync(batch.labels, batch.vectors, checkThreads(options?.threads));
   }
@@ -157,6 +171,7 @@ export class HnswIndex {
 
   /** Relinks the graph around removed vectors and frees their slots; returns the slots freed. */
   compact(options: HnswAddOptions = {}): number {
+    assertKnownKeys(options, HNSW_ADD_OPTION_KEYS, 'HnswIndex.compact options');
     return this.#native.compact(checkThreads(options?.threads));
   }
 
@@ -194,6 +209,7 @@ export class HnswIndex {
 
   /** The k approximate nearest neighbours of `query`, nearest first (ties by label). */
   search(query: VectorLike, k: number, options: HnswSearchOptions = {}): SearchResult {
+    assertKnownKeys(options, HNSW_SEARCH_OPTION_KEYS, 'HnswIndex.search options');
     const q = toQuery(query, this.dim);
     checkK(k);
     const ef = this.#ef(options);
@@ -213,6 +229,7 @@ export class HnswIndex {
 
   /** Top-k for many queries, spread over native threads. */
   searchBatch(queries: VectorsLike, k: number, options: BatchOptions & HnswSearchOptions = {}): BatchSearchResult {
+    assertKnownKeys(options, HNSW_BATCH_OPTION_KEYS, 'HnswIndex.searchBatch options');
     const q = toVectors(queries, this.dim, 'queries');
     checkK(k);
     const ef = this.#ef(options);
@@ -222,6 +239,7 @@ export class HnswIndex {
 
   /** Same as search(), computed on a worker thread. */
   async searchAsync(query: VectorLike, k: number, options: HnswSearchOptions = {}): Promise<SearchResult> {
+    assertKnownKeys(options, HNSW_SEARCH_OPTION_KEYS, 'HnswIndex.searchAsync options');
     const q = toQuery(query, this.dim);
     checkK(k);
     const ef = this.#ef(options);
@@ -233,6 +251,7 @@ export class HnswIndex {
   async searchBatchAsync(
     queries: VectorsLike, k: number, options: BatchOptions & HnswSearchOptions = {},
   ): Promise<BatchSearchResult> {
+    assertKnownKeys(options, HNSW_BATCH_OPTION_KEYS, 'HnswIndex.searchBatchAsync options');
     const q = toVectors(queries, this.dim, 'queries');
     checkK(k);
     const ef = this.#ef(options);

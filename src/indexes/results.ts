@@ -1,4 +1,5 @@
 // Result shapes shared by every index.
+import type { AssertKeys, KeysMatch } from './option-keys.js';
 
 export interface SearchResult {
   /** Labels, nearest first. */
@@ -18,3 +19,5 @@ export interface BatchOptions {
   /** Native threads to spread the batch over (default: all cores). */
   threads?: number;
 }
+export const BATCH_OPTION_KEYS = ['threads'] as const;
+type _BatchKeys = AssertKeys<KeysMatch<BatchOptions, typeof BATCH_OPTION_KEYS>>;

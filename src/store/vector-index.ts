@@ -6,7 +6,8 @@ import { FlatIndex } from '../indexes/flat-index.js';
 import type { Metric } from '../indexes/input.js';
 import type { SearchResult } from '../indexes/results.js';
 import type { BitSet } from './filter/bitset.js';
-import type { IndexOptions } from './types.js';
+import { INDEX_OPTION_KEYS, type IndexOptions } from './types.js';
+import { assertKnownKeys } from '../util/options.js';
 
 /** What the store needs from an approximate index (HnswIndex satisfies it). */
 export interface AnnIndex {
@@ -61,9 +62,11 @@ function positiveInt(value: unknown, name: string, fallback: number, max: number
   return value;
 }
 
-export function resolveIndexOptions(options: IndexOptions | undefined): ResolvedIndexOptions {
+/** `where` names the options for an unknown key, e.g. 'VectorStore.open options.index'. */
+export function resolveIndexOptions(options: IndexOptions | undefined, where = 'index options'): ResolvedIndexOptions {
   if (options !== undefined && (typeof options !== 'object' || options === null))
     throw new TypeError(`index: expected { type, M, efConstruction, efSearch, threshold }, got ${String(options)}`);
+  assertKnownKeys(options, INDEX_OPTION_KEYS, where);
   const o = options ?? {};
   const type = o.type ?? 'auto';
   if (type !== 'auto' && type !== 'flat' && type !== 'hnsw')

@@ -13,9 +13,12 @@ import { Storage } from './persistence/storage.js';
 import { toIdList, toRecordBatch, type RecordBatch } from './records.js';
 import { SerialQueue } from './queue.js';
 import { StoreState } from './store-state.js';
-import type {
-  Filter, IndexOptions, ListedRecord, ListOptions, OpenOptions, QueryHit, QueryOptions, StoredRecord, UpsertInput, UpsertOptions, VectorStoreOptions,
+import {
+  LIST_OPTION_KEYS, OPEN_OPTION_KEYS, QUERY_OPTION_KEYS, UPSERT_OPTION_KEYS, VECTOR_STORE_OPTION_KEYS,
+  type Filter, type IndexOptions, type ListedRecord, type ListOptions, type OpenOptions, type QueryHit, type QueryOptions, type StoredRecord,
+  type UpsertInput, type UpsertOptions, type VectorStoreOptions,
 } from './types.js';
+import { assertKnownKeys } from '../util/options.js';
 import { resolveIndexOptions, type ResolvedIndexOptions } from './vector-index.js';
 
 const DEFAULT_SNAPSHOT_BYTES = 64 * 1024 * 1024;
@@ -69,9 +72,10 @@ export class VectorStore {
   /** An in-memory store. Use VectorStore.open(dir, options) for a durable one. */
   constructor(options: VectorStoreOptions) {
     checkOptionsObject(options, 'VectorStore');
+    assertKnownKeys(options, VECTOR_STORE_OPTION_KEYS, 'VectorStore options');
     this.dim = checkDim(options.dim);
     this.metric = checkMetric(options.metric ?? 'cosine');
-    const index = resolveIndexOptions(options.index);
+    const index = resolveIndexOptions(options.index, 'VectorStore options.index');
     this.#efSearch = index.efSearch;
     this.#state = new StoreState(this.dim, this.metric, index, annFactory);
   }
@@ -84,9 +88,10 @@ export class VectorStore {
   static async open(dir: string, options: OpenOptions = {}): Promise<VectorStore> {
     if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`VectorStore.open: dir: expected a directory path, got ${describe(dir)}`);
     checkOptionsObject(options, 'VectorStore.open');
+    assertKnownKeys(options, OPEN_OPTION_KEYS, 'VectorStore.open options');
     const dim = options.dim === undefined ? undefined : checkDim(options.dim);
     const metric = options.metric === undefined ? undefined : checkMetric(options.metric);
-    const resolvedIndex = resolveIndexOptions(options.index);
+    const resolvedIndex = resolveIndexOptions(options.index, 'VectorStore.open options.index');
     const durability = options.durability ?? 'fsync';
     if (durability !== 'fsync' && durability !== 'none')
       throw new RangeError(`VectorStore.open: durability: expected 'fsync' or 'none', got ${describe(durability)}`);
@@ -210,6 +215,7 @@ export class VectorStore {
   /** options.deleteIds, checked (a list of strings, none upserted by `batch`) and copied, without repeats. */
   #deletionsWith(batch: RecordBatch, options: UpsertOptions): string[] {
     if (typeof options !== 'object' || options === null) throw new TypeError(`upsert: options: expected an object, got ${describe(options)}`);
+    assertKnownKeys(options, UPSERT_OPTION_KEYS, 'VectorStore.upsert options');
     if (options.deleteIds === undefined) return [];
     if (!Array.isArray(options.deleteIds)) throw new TypeError(`upsert: deleteIds: expected an array of strings, got ${describe(options.deleteIds)}`);
     const list = toIdList(options.deleteIds, 'upsert: deleteIds');
@@ -283,7 +289,7 @@ export class VectorStore {
   query(vector: VectorLike, options: QueryOptions = {}): Promise<QueryHit[]> {
     let prepared: PreparedQuery;
     try {
-      prepared = this.#prepareQuery(vector, options, true);
+      prepared = this.#prepareQuery(vector, options, true, 'VectorStore.query options');
     } catch (err) {
       return Promise.reject(err);
     }
@@ -309,12 +315,13 @@ export class VectorStore {
 
   /** query() without the promise (it never waits: a filter right after open completes the field indexes first). */
   querySync(vector: VectorLike, options: QueryOptions = {}): QueryHit[] {
-    return this.#runQuery(this.#prepareQuery(vector, options, false));
+    return this.#runQuery(this.#prepareQuery(vector, options, false, 'VectorStore.querySync options'));
   }
 
-  #prepareQuery(vector: VectorLike, options: QueryOptions, copy: boolean): PreparedQuery {
+  #prepareQuery(vector: VectorLike, options: QueryOptions, copy: boolean, where: string): PreparedQuery {
     this.#checkOpen('query');
     if (typeof options !== 'object' || options === null) throw new TypeError(`query: options: expected an object, got ${describe(options)}`);
+    assertKnownKeys(options, QUERY_OPTION_KEYS, where);
     const q = toQuery(vector, this.dim, 'query: vector', copy ? new Float32Array(this.dim) : undefined);
     const topK = checkTopK(options.topK);
     const ef = options.efSearch;
@@ -418,6 +425,7 @@ export class VectorStore {
     try {
       this.#checkOpen('list');
       if (typeof options !== 'object' || options === null) throw new TypeError(`list: options: expected an object, got ${describe(options)}`);
+      assertKnownKeys(options, LIST_OPTION_KEYS, 'VectorStore.list options');
       const batchSize = options.batchSize ?? 1000;
       if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1)
         throw new RangeError(`list: batchSize: expected a positive integer, got ${describe(batchSize)}`);
