@@ -128,9 +128,36 @@ async function loadSnapshot(
   return { lsn: snap.header.lsn, version: v1 ? 1 : FORMAT_VERSION };
 }
 
+/** The files a Storage holds open for its lifetime: the log being appended to and the directory lock. */
+interface OpenFiles {
+  wal: WalWriter | undefined;
+  lock: DirectoryLock;
+}
+
+/**
+ * Closes the files of a store that became unreachable without close(). Node closes a
+ * FileHandle that is garbage collected while open with a warning ("Closing file descriptor
+ * N on garbage collection", and DEP0137); the registry holds each open store's handles
+ * strongly, so they are never collected open, and closes them explicitly here once the store
+ * is gone. Nothing acknowledged depends on this: every acknowledged write was already written
+ * (and fsync'd with durability 'fsync'), and the log is synced once more as it closes.
+ */
+const unclosed = new FinalizationRegistry<OpenFiles>((files) => {
+  void (async () => {
+    try {
+      await files.wal?.close();
+    } catch {
+      // Nobody is left to report to; the log keeps every write that reached it.
+    } finally {
+      await files.lock.release().catch(() => undefined);
+    }
+  })();
+});
+
 export class Storage {
   #gen: number;
-  #wal: WalWriter | undefined;
+  /** Also reachable from `unclosed` until close() or abandon() (see there). */
+  #files: OpenFiles;
   #manifest: Manifest;
 
   private constructor(
@@ -143,7 +170,16 @@ export class Storage {
   ) {
     this.#manifest = manifest;
     this.#gen = gen;
-    this.#wal = wal;
+    this.#files = { wal, lock };
+    unclosed.register(this, this.#files, this);
+  }
+
+  get #wal(): WalWriter | undefined {
+    return this.#files.wal;
+  }
+
+  set #wal(wal: WalWriter | undefined) {
+    this.#files.wal = wal;
   }
 
   get manifest(): Manifest {
@@ -378,6 +414,7 @@ export class Storage {
 
   /** Closes the log and releases the directory without a snapshot (an open that failed after the files loaded). */
   async abandon(): Promise<void> {
+    unclosed.unregister(this);
     try {
       await this.#wal?.close();
     } finally {
@@ -391,6 +428,7 @@ export class Storage {
    * snapshot fails (the log still holds every write); the first error is the one thrown.
    */
   async close(state: StoreState): Promise<void> {
+    unclosed.unregister(this);
     let error: unknown;
     try {
       if (this.hasLoggedWrites) await this.snapshot(state);
