@@ -479,4 +479,12 @@ export class VectorStore {
       await this.#storage?.close(this.#state);
     });
   }
+
+  /**
+   * close(), for `await using store = await VectorStore.open(dir)`: the store is closed
+   * (its directory released) when the block exits, also when it throws. Idempotent.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }
