@@ -55,7 +55,7 @@ export function parseDynamicSymbols(text) {
       name = parts[0];
     }
     if (version === 'Base') version = null;
-    symbols.push({ name, version, undefined: section === '*UND*', weak: flags[1] === 'w' });
+    symbols.push({ name, version, undefined: section === '*UND*', weak: flags[1] === 'w', local: flags[0] === 'l' });
   }
   return symbols;
 }
@@ -77,7 +77,7 @@ export function checkGlibc(file, { maxGlibc = '2.17', maxGcc = null, objdump = '
     maxCxxabi: highest(byPrefix('CXXABI_').map((s) => s.v)),
     maxGcc: highest(gcc.map((s) => s.v)),
     napiImports: symbols.filter((s) => s.undefined && NODE_API.test(s.name)).length,
-    exports: symbols.filter((s) => !s.undefined && !s.weak && s.version === null).map((s) => s.name).filter((n) => !/^(_init|_fini|_end|_edata|__bss_start|__bss_start__|__bss_end__|__end__)$/.test(n)),
+    exports: symbols.filter((s) => !s.undefined && !s.local && s.version === null).map((s) => s.name).filter((n) => !/^(_init|_fini|_end|_edata|__bss_start|__bss_start__|__bss_end__|_bss_end__|__end__)$/.test(n)),
     weakUnversioned: symbols.filter((s) => s.undefined && s.weak && s.version === null).map((s) => s.name),
     errors: [],
   };
