@@ -154,7 +154,8 @@ describe('OpenAICompatibleEmbedder (real HTTP on 127.0.0.1)', () => {
   });
 
   it('validates options', () => {
-    expect(() => new OpenAICompatibleEmbedder({ model: 'custom-model' })).toThrow(/dimensions: required/);
+    expect(() => new OpenAICompatibleEmbedder({ model: 'custom-model', sendDimensions: true })).toThrow(/sendDimensions: needs dimensions/);
+    expect(() => new OpenAICompatibleEmbedder({ model: 'custom-model', dimensions: 0 })).toThrow(/dimensions/);
     expect(new OpenAICompatibleEmbedder({ model: 'text-embedding-3-small', apiKey: 'x' }).dim).toBe(1536);
     expect(() => make({ batchSize: 0 })).toThrow(/batchSize/);
     expect(() => make({ baseURL: 'not a url' })).toThrow(/baseURL/);

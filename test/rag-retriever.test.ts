@@ -130,7 +130,7 @@ describe('Retriever', () => {
     expect(reranked[0].score).toBe(10);
     const strict = await rag.retrieve('password', {
       rerank: async (_q, cands) => cands.map((c) => (c.docId === 'faq' ? 0.9 : 0.1)),
-      minScore: 0.5,
+      minRerankScore: 0.5,
     });
     expect(strict.map((h) => h.docId)).toEqual(['faq']);
     await expect(rag.retrieve('password', { rerank: async () => [1] })).rejects.toThrow(/rerank: expected an array of \d+ numbers/);

@@ -10,6 +10,8 @@ import { SaveableVectorStore, type MaxMarginalRelevanceSearchOptions } from '@la
 // Everything from quiverdb's core comes through its one entry, so that the built
 // adapter shares the core module (and its classes) with `quiverdb` itself.
 import { VectorStore as QuiverStore, maximalMarginalRelevance, type Filter, type Metadata, type QueryHit, type Metric } from '../index.js';
+// A stateless helper (no classes, nothing that must be one instance per process): a bundled copy is harmless.
+import { assertKnownKeys } from '../util/options.js';
 
 /** Metadata key holding the document text in the quiverdb store. */
 export const PAGE_CONTENT_KEY = '_lc_pageContent';
@@ -21,6 +23,25 @@ export interface QuiverVectorStoreArgs {
   metric?: Metric;
 }
 
+/** Key lists of the adapter's options bags; `KeysOf<T, K>` fails to compile when a list and its type drift apart. */
+type KeysOf<T, K extends PropertyKey> = [Exclude<keyof T, K>, Exclude<K, keyof T>] extends [never, never] ? readonly K[] : never;
+const keyList = <T>() => <const K extends readonly PropertyKey[]>(keys: K & KeysOf<T, K[number]>): readonly string[] => keys as readonly string[];
+
+export const QUIVER_VECTOR_STORE_ARGS_KEYS = keyList<QuiverVectorStoreArgs>()(['store', 'metric']);
+/** Options of addVectors/addDocuments. */
+export interface QuiverAddOptions {
+  /** One id per document (default: Document.id, else a random UUID). */
+  ids?: string[];
+}
+export const QUIVER_ADD_OPTION_KEYS = keyList<QuiverAddOptions>()(['ids']);
+/** Parameters of delete: ids or a filter. */
+export interface QuiverDeleteParams {
+  ids?: string[];
+  filter?: Filter;
+}
+export const QUIVER_DELETE_KEYS = keyList<QuiverDeleteParams>()(['ids', 'filter']);
+export const QUIVER_MMR_OPTION_KEYS = keyList<MaxMarginalRelevanceSearchOptions<Filter>>()(['k', 'fetchK', 'lambda', 'filter']);
+
 export class QuiverVectorStore extends SaveableVectorStore {
   declare FilterType: Filter;
   private quiver: QuiverStore | undefined;
@@ -31,6 +52,7 @@ export class QuiverVectorStore extends SaveableVectorStore {
   }
 
   constructor(embeddings: EmbeddingsInterface, args: QuiverVectorStoreArgs = {}) {
+    assertKnownKeys(args, QUIVER_VECTOR_STORE_ARGS_KEYS, 'QuiverVectorStore args');
     super(embeddings, args as Record<string, unknown>);
     this.quiver = args.store;
     this.metric = args.store?.metric ?? args.metric ?? 'cosine';
@@ -41,7 +63,8 @@ export class QuiverVectorStore extends SaveableVectorStore {
     return this.quiver;
   }
 
-  async addVectors(vectors: number[][], documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
+  async addVectors(vectors: number[][], documents: DocumentInterface[], options?: QuiverAddOptions): Promise<string[]> {
+    assertKnownKeys(options, QUIVER_ADD_OPTION_KEYS, 'QuiverVectorStore.addVectors options');
     if (!Array.isArray(vectors) || !Array.isArray(documents) || vectors.length !== documents.length) {
       throw new TypeError(`addVectors: expected as many vectors as documents, got ${vectors?.length} and ${documents?.length}`);
     }
@@ -57,7 +80,8 @@ export class QuiverVectorStore extends SaveableVectorStore {
     return ids;
   }
 
-  async addDocuments(documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
+  async addDocuments(documents: DocumentInterface[], options?: QuiverAddOptions): Promise<string[]> {
+    assertKnownKeys(options, QUIVER_ADD_OPTION_KEYS, 'QuiverVectorStore.addDocuments options');
     const vectors = await this.embeddings.embedDocuments(documents.map((d) => d.pageContent));
     return this.addVectors(vectors, documents, options);
   }
@@ -69,7 +93,8 @@ export class QuiverVectorStore extends SaveableVectorStore {
   }
 
   /** Deletes by ids (missing ids are ignored) or by a filter. */
-  async delete(params?: { ids?: string[]; filter?: Filter }): Promise<void> {
+  async delete(params?: QuiverDeleteParams): Promise<void> {
+    assertKnownKeys(params, QUIVER_DELETE_KEYS, 'QuiverVectorStore.delete params');
     if (!this.quiver) return;
     if (params?.ids) await this.quiver.delete(params.ids);
     else if (params?.filter) await this.quiver.deleteWhere(params.filter);
@@ -77,6 +102,7 @@ export class QuiverVectorStore extends SaveableVectorStore {
   }
 
   async maxMarginalRelevanceSearch(query: string, options: MaxMarginalRelevanceSearchOptions<Filter>): Promise<DocumentInterface[]> {
+    assertKnownKeys(options, QUIVER_MMR_OPTION_KEYS, 'QuiverVectorStore.maxMarginalRelevanceSearch options');
     if (!this.quiver || this.quiver.size === 0) return [];
     const queryVector = await this.embeddings.embedQuery(query);
     const hits = await this.quiver.query(queryVector, { topK: options.fetchK ?? 20, filter: options.filter, includeVectors: true });

@@ -1,5 +1,6 @@
 // Turning retrieved hits into the context of a prompt: ordering against
 // "lost in the middle" and packing under a token budget with citations.
+import { assertKnownKeys, optionKeys } from './option-keys.js';
 import { estimateTokens, toTokenCounter, type TokenCounter } from './tokens.js';
 
 export interface ContextHit {
@@ -33,6 +34,7 @@ export interface BuildContextOptions {
   label?: (ref: number, hit: ContextHit) => string;
   tokenCounter?: TokenCounter;
 }
+export const BUILD_CONTEXT_OPTION_KEYS = optionKeys<BuildContextOptions>()('maxTokens', 'separator', 'label', 'tokenCounter');
 
 /**
  * Orders hits (given best first) so the strongest sit at the edges of the
@@ -54,6 +56,8 @@ export function reorderForContext<T>(hits: readonly T[]): T[] {
  */
 export function buildContext(hits: readonly ContextHit[], options: BuildContextOptions = {}): { text: string; citations: Citation[]; tokens: number } {
   if (!Array.isArray(hits)) throw new TypeError('hits: expected an array of { id, text }');
+  if (options === null || typeof options !== 'object') throw new TypeError('buildContext options: expected an object');
+  assertKnownKeys(options, BUILD_CONTEXT_OPTION_KEYS, 'buildContext options');
   const maxTokens = options.maxTokens ?? 3000;
   if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new RangeError(`maxTokens: expected a non-negative integer, got ${String(maxTokens)}`);
   const counter = options.tokenCounter === undefined ? estimateTokens : toTokenCounter(options.tokenCounter);

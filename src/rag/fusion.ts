@@ -1,11 +1,24 @@
 // Fusing ranked lists from different retrievers (vector, keyword) into one.
+import { assertKnownKeys, optionKeys } from './option-keys.js';
 
 export interface ScoredId {
   id: string;
   score: number;
 }
 
-export type FusionSpec = 'rrf' | { rrfK?: number } | { weights: Record<string, number> };
+export type FusionSpec = 'rrf' | RrfFusionOptions | WeightedFusionOptions;
+
+/** Reciprocal Rank Fusion with its constant (default 60). */
+export interface RrfFusionOptions {
+  rrfK?: number;
+}
+export const RRF_FUSION_KEYS = optionKeys<RrfFusionOptions>()('rrfK');
+
+/** Weighted fusion of min-max normalised scores, a weight per list name (e.g. { vector: 0.6, keyword: 0.4 }). */
+export interface WeightedFusionOptions {
+  weights: Record<string, number>;
+}
+export const WEIGHTED_FUSION_KEYS = optionKeys<WeightedFusionOptions>()('weights');
 
 /**
  * Reciprocal Rank Fusion: score(d) = sum over lists of 1 / (k + rank), ranks
@@ -34,11 +47,14 @@ export function reciprocalRankFusion(lists: Record<string, ScoredId[]>, k = 60):
  * that the list did return with the same contribution from the other lists.
  */
 export function weightedFusion(lists: Record<string, ScoredId[]>, weights: Record<string, number>): ScoredId[] {
+  if (weights === null || typeof weights !== 'object') throw new TypeError('fusion.weights: expected an object like { vector: 0.6, keyword: 0.4 }');
   for (const [name, w] of Object.entries(weights)) {
     if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
       throw new RangeError(`fusion.weights.${name}: expected a non-negative number, got ${String(w)}`);
     }
   }
+  // A weight for a list that is not there (a misspelt 'vectors') would silently count for nothing.
+  assertKnownKeys(weights, Object.keys(lists), 'fusion.weights (list names)');
   const fused = new Map<string, number>();
   for (const [name, list] of Object.entries(lists)) {
     const w = weights[name] ?? 0;
@@ -64,7 +80,9 @@ export function weightedFusion(lists: Record<string, ScoredId[]>, weights: Recor
 export function fuse(lists: Record<string, ScoredId[]>, spec: FusionSpec | undefined): ScoredId[] {
   if (spec === undefined || spec === 'rrf') return reciprocalRankFusion(lists);
   if (typeof spec === 'object' && spec !== null) {
+    assertKnownKeys(spec, [...RRF_FUSION_KEYS, ...WEIGHTED_FUSION_KEYS], 'fusion options');
     if ('weights' in spec) {
+      if ('rrfK' in spec) throw new TypeError('fusion options: give { rrfK } (RRF) or { weights } (weighted fusion), not both');
       if (spec.weights === null || typeof spec.weights !== 'object') {
         throw new TypeError('fusion.weights: expected an object like { vector: 0.6, keyword: 0.4 }');
       }

@@ -7,13 +7,14 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chunkMarkdown } from './chunking/chunk-markdown.js';
 import { chunkText } from './chunking/chunk-text.js';
-import { resolveChunkOptions, type Chunk, type ChunkOptions } from './chunking/options.js';
+import { CHUNK_OPTION_KEYS, resolveChunkOptions, type Chunk, type ChunkOptions } from './chunking/options.js';
 import { chunkId, chunkMetadata, coveringSpan, F, isReservedKey, paragraphSpans, userMetadata } from './chunk-records.js';
 import { CachedEmbedder } from './embedders/cache.js';
-import { checkEmbedder, type Embedder } from './embedders/types.js';
+import { checkEmbedder, knownDim, type Embedder } from './embedders/types.js';
 import { fuse, type FusionSpec, type ScoredId } from './fusion.js';
-import { BM25Index, type BM25Options, type PreparedDocuments } from './keyword/bm25.js';
-import { maximalMarginalRelevance } from './mmr.js';
+import { BM25_OPTION_KEYS, BM25Index, type BM25Options, type PreparedDocuments } from './keyword/bm25.js';
+import { cosineSimilarity, maximalMarginalRelevance } from './mmr.js';
+import { assertKnownKeys, optionKeys } from './option-keys.js';
 import { describeValue } from './tokens.js';
 import type { VectorStore } from '../store/vector-store.js';
 import type { Filter, Metadata } from '../store/types.js';
@@ -26,20 +27,42 @@ export type RetrieverStore = Pick<VectorStore, 'dim' | 'metric' | 'size' | 'dire
 };
 
 export interface RetrieverOptions {
+  /**
+   * Where chunks live; its `dim` must be the embedder's. An embedder that
+   * learns its dimension from its first response (OpenAICompatibleEmbedder
+   * without `dimensions`) is checked against store.dim at its first response;
+   * to size a new store for it, `new VectorStore({ dim: await embedder.probe() })`.
+   */
   store: RetrieverStore;
   embedder: Embedder;
   /** Keep a BM25 index for keyword and hybrid search (default true), or its options. */
   keyword?: boolean | BM25Options;
-  chunking?: ChunkOptions & { format?: 'text' | 'markdown' };
+  chunking?: RetrieverChunking;
   /**
    * Cache embeddings (LRU by sha256(embedder id + text), default true with
    * 10,000 entries). With { persist: true } and a durable store, save() writes
    * the cache beside the store and the next Retriever on it reloads it.
    */
-  embeddingCache?: boolean | { maxEntries?: number; persist?: boolean };
+  embeddingCache?: boolean | RetrieverEmbeddingCacheOptions;
   /** Texts per embed() call while ingesting (default 256). */
   embedBatchSize?: number;
 }
+export const RETRIEVER_OPTION_KEYS = optionKeys<RetrieverOptions>()('store', 'embedder', 'keyword', 'chunking', 'embeddingCache', 'embedBatchSize');
+
+/** Chunking options of a Retriever: chunkText/chunkMarkdown's, and which of the two. */
+export interface RetrieverChunking extends ChunkOptions {
+  /** 'text' (default) or 'markdown' (split at headers first). */
+  format?: 'text' | 'markdown';
+}
+export const RETRIEVER_CHUNKING_KEYS = optionKeys<RetrieverChunking>()(...(CHUNK_OPTION_KEYS as readonly (keyof ChunkOptions)[]), 'format');
+
+export interface RetrieverEmbeddingCacheOptions {
+  /** Most vectors kept (default 10,000). */
+  maxEntries?: number;
+  /** Save the cache beside a durable store on save(), reload it on open (default false). */
+  persist?: boolean;
+}
+export const RETRIEVER_EMBEDDING_CACHE_KEYS = optionKeys<RetrieverEmbeddingCacheOptions>()('maxEntries', 'persist');
 
 export interface RetrieverDocument {
   id: string;
@@ -48,6 +71,7 @@ export interface RetrieverDocument {
   /** Overrides chunking.format for this document. */
   format?: 'text' | 'markdown';
 }
+export const RETRIEVER_DOCUMENT_KEYS = optionKeys<RetrieverDocument>()('id', 'text', 'metadata', 'format');
 
 export interface RerankCandidate {
   id: string;
@@ -70,16 +94,42 @@ export interface RetrieveOptions {
   /** Candidates each retriever contributes before fusion/rerank/MMR (default max(20, 4k)). */
   fetchK?: number;
   /** Diversify the final hits by their stored vectors. */
-  mmr?: { lambda?: number; fetchK?: number };
+  mmr?: RetrieveMmrOptions;
   /** Rescoring of the fused candidates; returns one score per candidate (higher is better). */
   rerank?: (query: string, candidates: RerankCandidate[]) => Promise<number[]> | number[];
-  /** Drop hits scoring below this (on the scale of the final score: cosine, BM25, fused or reranked). */
+  /**
+   * A relevance floor with one meaning in every mode: drops hits whose VECTOR
+   * SIMILARITY to the query is below it, i.e. the store's score (cosine
+   * similarity for a cosine store, the dot product for 'ip', minus the
+   * Euclidean distance for 'euclidean'), the number vector mode reports as
+   * `score`. In hybrid mode it is compared with each candidate's similarity
+   * (computed from its stored vector for hits only the keyword side found),
+   * not with the fused score (RRF scores are at most ~0.033); in keyword mode
+   * the query is embedded for it. Applied before `k` hits are taken, so up to
+   * k hits that pass are returned. Every hit carries the value compared as
+   * `similarity`. A floor no hit can reach (above 1 for cosine, above 0 for
+   * euclidean) is a RangeError. To threshold a reranker's scores, use
+   * minRerankScore.
+   */
   minScore?: number;
+  /** With `rerank`: drops hits whose reranker score is below this. */
+  minRerankScore?: number;
   /** Return the matched chunk (default), its section, or its whole document. */
   expand?: 'chunk' | 'section' | 'document';
   /** A precomputed query embedding (skips embedding the query). */
   queryVector?: Float32Array | number[];
 }
+export const RETRIEVE_OPTION_KEYS = optionKeys<RetrieveOptions>()(
+  'k', 'mode', 'filter', 'fusion', 'fetchK', 'mmr', 'rerank', 'minScore', 'minRerankScore', 'expand', 'queryVector',
+);
+
+export interface RetrieveMmrOptions {
+  /** 1 keeps the relevance order, 0 only diversifies (default 0.5). */
+  lambda?: number;
+  /** Candidates MMR picks from (default: the retrieve's fetchK). */
+  fetchK?: number;
+}
+export const RETRIEVE_MMR_KEYS = optionKeys<RetrieveMmrOptions>()('lambda', 'fetchK');
 
 export interface RetrievedHit {
   /** Chunk id `${docId}#${chunkIndex}`; for expanded hits the document id or `${docId}@start-end`. */
@@ -87,7 +137,18 @@ export interface RetrievedHit {
   docId: string;
   chunkIndex: number;
   text: string;
+  /**
+   * The ranking score: in vector mode the vector similarity, in keyword mode
+   * BM25, in hybrid mode the fused score (RRF by default), after `rerank` the
+   * reranker's score.
+   */
   score: number;
+  /**
+   * Vector similarity of the chunk to the query (what minScore compares): in
+   * vector and hybrid mode always, in keyword mode when minScore or
+   * queryVector is given.
+   */
+  similarity?: number;
   /** The document's metadata (plus `headers` for markdown). */
   metadata: Meta;
   start: number;
@@ -99,6 +160,7 @@ export interface RetrievedHit {
 interface Candidate {
   id: string;
   score: number;
+  similarity?: number;
   meta?: Meta;
   vector?: Float32Array;
 }
@@ -109,7 +171,7 @@ const CACHE_FILE = 'quiver-rag-embeddings.cache';
 export class Retriever {
   readonly store: RetrieverStore;
   readonly embedder: Embedder;
-  private readonly chunking: ChunkOptions & { format?: 'text' | 'markdown' };
+  private readonly chunking: RetrieverChunking;
   private readonly keywordOptions: BM25Options | null;
   private readonly embedBatchSize: number;
   private keyword: BM25Index | null = null;
@@ -119,15 +181,19 @@ export class Retriever {
 
   constructor(options: RetrieverOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError(`options: expected { store, embedder }, got ${describeValue(options)}`);
+    assertKnownKeys(options, RETRIEVER_OPTION_KEYS, 'Retriever options');
     const store = options.store;
     if (store === null || typeof store !== 'object' || typeof store.query !== 'function' || typeof store.upsert !== 'function') {
       throw new TypeError(`store: expected a VectorStore, got ${describeValue(store)}`);
     }
     let embedder = checkEmbedder(options.embedder);
-    if (store.dim !== embedder.dim) {
-      throw new RangeError(`embedder.dim (${embedder.dim}) must equal store.dim (${store.dim})`);
+    // An embedder that learns its dimension is checked at its first response (embedAll, retrieve).
+    const dim = knownDim(embedder);
+    if (dim !== undefined && store.dim !== dim) {
+      throw new RangeError(`embedder.dim (${dim}) must equal store.dim (${store.dim})`);
     }
     const cacheOption = options.embeddingCache ?? true;
+    if (typeof cacheOption === 'object' && cacheOption !== null) assertKnownKeys(cacheOption, RETRIEVER_EMBEDDING_CACHE_KEYS, 'Retriever options.embeddingCache');
     if (cacheOption) {
       const max = typeof cacheOption === 'object' ? cacheOption.maxEntries : undefined;
       const persist = typeof cacheOption === 'object' && cacheOption.persist === true;
@@ -136,13 +202,16 @@ export class Retriever {
     }
     this.store = store;
     this.embedder = embedder;
-    resolveChunkOptions(options.chunking); // validate now, not at the first add
+    assertKnownKeys(options.chunking, RETRIEVER_CHUNKING_KEYS, 'Retriever options.chunking');
+    const { format: _format, ...chunkOptions } = options.chunking ?? {};
+    resolveChunkOptions(chunkOptions, 'Retriever options.chunking'); // validate now, not at the first add
     const format = options.chunking?.format;
     if (format !== undefined && format !== 'text' && format !== 'markdown') {
       throw new TypeError(`chunking.format: expected 'text' or 'markdown', got ${describeValue(format)}`);
     }
     this.chunking = options.chunking ?? {};
     const kw = options.keyword ?? true;
+    if (typeof kw === 'object' && kw !== null) assertKnownKeys(kw, BM25_OPTION_KEYS, 'Retriever options.keyword');
     this.keywordOptions = kw === false ? null : kw === true ? {} : kw;
     if (this.keywordOptions) new BM25Index(this.keywordOptions); // validate
     this.embedBatchSize = options.embedBatchSize ?? 256;
@@ -167,6 +236,7 @@ export class Retriever {
     const prepared = docs.map((d, i) => {
       if (d === null || typeof d !== 'object') throw new TypeError(`docs[${i}]: expected { id, text, metadata? }, got ${describeValue(d)}`);
       if (typeof d.id !== 'string' || d.id === '') throw new TypeError(`docs[${i}].id: expected a non-empty string, got ${describeValue(d.id)}`);
+      assertKnownKeys(d, RETRIEVER_DOCUMENT_KEYS, `Retriever.addDocuments docs[${i}]`);
       if (typeof d.text !== 'string') throw new TypeError(`docs[${i}].text: expected a string, got ${describeValue(d.text)}`);
       if (seen.has(d.id)) throw new RangeError(`docs[${i}].id: ${JSON.stringify(d.id)} appears twice in this call`);
       seen.add(d.id);
@@ -246,35 +316,55 @@ export class Retriever {
   /** The best passages for `query`; [] when nothing matches (never padded). */
   async retrieve(query: string, options: RetrieveOptions = {}): Promise<RetrievedHit[]> {
     if (typeof query !== 'string') throw new TypeError(`query: expected a string, got ${describeValue(query)}`);
-    const o = checkRetrieveOptions(options, this.keywordOptions !== null);
+    const o = checkRetrieveOptions(options, this.keywordOptions !== null, this.store.metric);
     await this.ready();
     if (this.store.size === 0 || o.k === 0) return [];
     const lists: Record<string, ScoredId[]> = {};
     const known = new Map<string, Candidate>();
-    if (o.mode !== 'keyword') {
-      const qv = o.queryVector ?? (await this.embedder.embed([query]))[0];
+    // The query vector: for vector search, and for the similarity that minScore compares.
+    let qv: Float32Array | undefined;
+    if (o.mode !== 'keyword' || o.minScore !== undefined || o.queryVector !== undefined) {
+      qv = o.queryVector ?? (await this.embedder.embed([query]))[0];
       if (qv.length !== this.store.dim) throw new RangeError(`queryVector: expected length ${this.store.dim}, got ${qv.length}`);
-      const hits = await this.store.query(qv, { topK: o.fetchK, filter: o.filter, includeVectors: o.mmr !== undefined });
+    }
+    if (o.mode !== 'keyword') {
+      const hits = await this.store.query(qv as Float32Array, { topK: o.fetchK, filter: o.filter, includeVectors: o.mmr !== undefined });
       // For similarity metrics, no positive similarity means nothing in common with the query.
       const relevant = this.store.metric === 'euclidean' ? hits : hits.filter((h) => h.score > 0);
-      for (const h of relevant) known.set(h.id, { id: h.id, score: h.score, meta: h.metadata, vector: h.vector });
+      for (const h of relevant) known.set(h.id, { id: h.id, score: h.score, similarity: h.score, meta: h.metadata, vector: h.vector });
       lists.vector = relevant.map((h) => ({ id: h.id, score: h.score }));
     }
     if (o.mode !== 'vector') lists.keyword = await this.keywordSearch(query, o.fetchK, o.filter);
     let ranked: Candidate[] =
       o.mode === 'hybrid' ? fuse(lists, o.fusion) : (o.mode === 'vector' ? lists.vector : lists.keyword);
     ranked = ranked.map((c) => ({ ...known.get(c.id), id: c.id, score: c.score }));
+    if (o.minScore !== undefined) {
+      // The floor is on vector similarity, in every mode, before the top k are taken.
+      await this.fill(ranked, (c) => c.similarity === undefined && c.vector === undefined);
+      this.addSimilarity(ranked, qv as Float32Array);
+      ranked = ranked.filter((c) => (c.similarity as number) >= (o.minScore as number));
+    }
     const depth = Math.max(o.k, o.mmr?.fetchK ?? 0, o.rerank ? o.fetchK : 0);
     ranked = ranked.slice(0, depth);
-    await this.fill(ranked, o.mmr !== undefined);
+    await this.fill(ranked, (c) => o.mmr !== undefined && c.vector === undefined);
+    if (qv) this.addSimilarity(ranked, qv);
     if (o.rerank) ranked = await this.rerank(query, ranked, o.rerank);
-    if (o.minScore !== undefined) ranked = ranked.filter((c) => c.score >= (o.minScore as number));
+    if (o.minRerankScore !== undefined) ranked = ranked.filter((c) => c.score >= (o.minRerankScore as number));
     if (o.mmr) {
       const picks = maximalMarginalRelevance(ranked.map((c) => ({ score: c.score, vector: c.vector as Float32Array })), o.k, o.mmr.lambda ?? 0.5);
       ranked = picks.map((i) => ranked[i]);
     } else ranked = ranked.slice(0, o.k);
     const hits = ranked.map(toHit);
     return o.expand === 'chunk' ? hits : this.expand(hits, o.expand);
+  }
+
+  /** Sets `similarity` (the store's score for the query) on candidates that have a vector and no similarity yet. */
+  private addSimilarity(candidates: Candidate[], qv: Float32Array): void {
+    const metric = this.store.metric;
+    for (const c of candidates) {
+      if (c.similarity !== undefined || c.vector === undefined) continue;
+      c.similarity = metric === 'cosine' ? cosineSimilarity(qv, c.vector) : metric === 'euclidean' ? -euclidean(qv, c.vector) : dot(qv, c.vector);
+    }
   }
 
   /**
@@ -391,9 +481,12 @@ export class Retriever {
     return wide.filter((h) => allowed.has(h.id)).slice(0, k);
   }
 
-  /** Loads metadata (and vectors when needed) for candidates that only the keyword side found. */
-  private async fill(candidates: Candidate[], needVectors: boolean): Promise<void> {
-    const missing = candidates.filter((c) => c.meta === undefined || (needVectors && c.vector === undefined));
+  /**
+   * Loads metadata and vectors for candidates that lack their metadata (only
+   * the keyword side found them) or for which `needVector` says so.
+   */
+  private async fill(candidates: Candidate[], needVector: (c: Candidate) => boolean): Promise<void> {
+    const missing = candidates.filter((c) => c.meta === undefined || needVector(c));
     if (missing.length === 0) return;
     const records = await this.store.get(missing.map((c) => c.id));
     missing.forEach((c, i) => {
@@ -449,6 +542,7 @@ export class Retriever {
         chunkIndex: g.hit.chunkIndex,
         text: doc.text.slice(from - doc.start, to - doc.start),
         score: g.hit.score,
+        ...(g.hit.similarity !== undefined ? { similarity: g.hit.similarity } : {}),
         metadata: g.hit.metadata,
         start: from,
         end: to,
@@ -484,6 +578,18 @@ export class Retriever {
   }
 }
 
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+function euclidean(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return Math.sqrt(s);
+}
+
 function docIdOf(chunkIdValue: string): string {
   return chunkIdValue.slice(0, chunkIdValue.lastIndexOf('#'));
 }
@@ -496,6 +602,7 @@ function toHit(c: Candidate): RetrievedHit {
     chunkIndex: m[F.chunk] as number,
     text: m[F.text] as string,
     score: c.score,
+    ...(c.similarity !== undefined ? { similarity: c.similarity } : {}),
     metadata: userMetadata(m),
     start: m[F.start] as number,
     end: m[F.end] as number,
@@ -515,12 +622,14 @@ interface CheckedRetrieveOptions {
   mmr?: { lambda?: number; fetchK?: number };
   rerank?: RetrieveOptions['rerank'];
   minScore?: number;
+  minRerankScore?: number;
   expand: 'chunk' | 'section' | 'document';
   queryVector?: Float32Array;
 }
 
-function checkRetrieveOptions(o: RetrieveOptions, hasKeyword: boolean): CheckedRetrieveOptions {
+function checkRetrieveOptions(o: RetrieveOptions, hasKeyword: boolean, metric: RetrieverStore['metric']): CheckedRetrieveOptions {
   if (o === null || typeof o !== 'object') throw new TypeError(`options: expected an object, got ${describeValue(o)}`);
+  assertKnownKeys(o, RETRIEVE_OPTION_KEYS, 'Retriever.retrieve options');
   const k = o.k ?? 5;
   if (!Number.isInteger(k) || k < 0) throw new RangeError(`k: expected a non-negative integer, got ${describeValue(o.k)}`);
   const mode = o.mode ?? (hasKeyword ? 'hybrid' : 'vector');
@@ -533,6 +642,7 @@ function checkRetrieveOptions(o: RetrieveOptions, hasKeyword: boolean): CheckedR
   }
   if (o.mmr !== undefined) {
     if (o.mmr === null || typeof o.mmr !== 'object') throw new TypeError(`mmr: expected { lambda?, fetchK? }, got ${describeValue(o.mmr)}`);
+    assertKnownKeys(o.mmr, RETRIEVE_MMR_KEYS, 'Retriever.retrieve options.mmr');
     const l = o.mmr.lambda ?? 0.5;
     if (typeof l !== 'number' || !(l >= 0 && l <= 1)) throw new RangeError(`mmr.lambda: expected a number in [0, 1], got ${describeValue(l)}`);
     if (o.mmr.fetchK !== undefined && (!Number.isInteger(o.mmr.fetchK) || o.mmr.fetchK < 1)) {
@@ -545,6 +655,17 @@ function checkRetrieveOptions(o: RetrieveOptions, hasKeyword: boolean): CheckedR
   if (o.minScore !== undefined && (typeof o.minScore !== 'number' || Number.isNaN(o.minScore))) {
     throw new TypeError(`minScore: expected a number, got ${describeValue(o.minScore)}`);
   }
+  // minScore is a vector similarity in every mode: refuse a floor that no hit can reach.
+  if (o.minScore !== undefined && metric === 'cosine' && o.minScore > 1) {
+    throw new RangeError(`minScore: compared with the cosine similarity of each hit to the query (at most 1, in every mode), got ${o.minScore}`);
+  }
+  if (o.minScore !== undefined && metric === 'euclidean' && o.minScore > 0) {
+    throw new RangeError(`minScore: compared with minus the Euclidean distance of each hit to the query (at most 0, in every mode), got ${o.minScore}`);
+  }
+  if (o.minRerankScore !== undefined) {
+    if (typeof o.minRerankScore !== 'number' || Number.isNaN(o.minRerankScore)) throw new TypeError(`minRerankScore: expected a number, got ${describeValue(o.minRerankScore)}`);
+    if (o.rerank === undefined) throw new TypeError('minRerankScore: applies to the scores of `rerank`, which is not given (for a vector-similarity floor, use minScore)');
+  }
   const expand = o.expand ?? 'chunk';
   if (expand !== 'chunk' && expand !== 'section' && expand !== 'document') {
     throw new TypeError(`expand: expected 'chunk', 'section' or 'document', got ${describeValue(o.expand)}`);
@@ -556,5 +677,5 @@ function checkRetrieveOptions(o: RetrieveOptions, hasKeyword: boolean): CheckedR
     }
     queryVector = o.queryVector instanceof Float32Array ? o.queryVector : Float32Array.from(o.queryVector);
   }
-  return { k, mode, filter: o.filter, fusion: o.fusion, fetchK, mmr: o.mmr, rerank: o.rerank, minScore: o.minScore, expand, queryVector };
+  return { k, mode, filter: o.filter, fusion: o.fusion, fetchK, mmr: o.mmr, rerank: o.rerank, minScore: o.minScore, minRerankScore: o.minRerankScore, expand, queryVector };
 }

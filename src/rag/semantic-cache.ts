@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import { VectorStore } from '../store/vector-store.js';
 import type { JsonValue } from '../store/metadata.js';
-import { checkEmbedder, type Embedder } from './embedders/types.js';
+import { checkEmbedder, knownDim, type Embedder } from './embedders/types.js';
+import { assertKnownKeys, optionKeys } from './option-keys.js';
 import { describeValue } from './tokens.js';
 
 export interface SemanticCacheOptions {
@@ -13,9 +14,28 @@ export interface SemanticCacheOptions {
   threshold?: number;
   /** Entries expire this long after set() (default: never). */
   ttlMs?: number;
-  /** Where entries live (default: a new in-memory cosine store). Must use the cosine metric. */
+  /**
+   * Where entries live (default: a new in-memory cosine store, created at
+   * once, or at the first set() for an embedder that learns its dimension
+   * from its first response). Must use the cosine metric.
+   */
   store?: VectorStore;
 }
+export const SEMANTIC_CACHE_OPTION_KEYS = optionKeys<SemanticCacheOptions>()('embedder', 'threshold', 'ttlMs', 'store');
+
+export interface SemanticCacheLookupOptions {
+  /** Only prompts cached for this model (default ''). */
+  model?: string;
+}
+export const SEMANTIC_CACHE_LOOKUP_KEYS = optionKeys<SemanticCacheLookupOptions>()('model');
+
+export interface SemanticCacheSetOptions {
+  /** The model the response is for (default ''). */
+  model?: string;
+  /** Overrides the cache's ttlMs for this entry. */
+  ttlMs?: number;
+}
+export const SEMANTIC_CACHE_SET_KEYS = optionKeys<SemanticCacheSetOptions>()('model', 'ttlMs');
 
 export interface SemanticCacheHit<T> {
   response: T;
@@ -25,7 +45,7 @@ export interface SemanticCacheHit<T> {
 }
 
 export class SemanticCache<T extends JsonValue = JsonValue> {
-  readonly store: VectorStore;
+  private storeValue: VectorStore | undefined;
   readonly threshold: number;
   readonly ttlMs: number | undefined;
   private readonly embedder: Embedder;
@@ -34,6 +54,7 @@ export class SemanticCache<T extends JsonValue = JsonValue> {
 
   constructor(options: SemanticCacheOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError(`options: expected { embedder, threshold?, ttlMs? }, got ${describeValue(options)}`);
+    assertKnownKeys(options, SEMANTIC_CACHE_OPTION_KEYS, 'SemanticCache options');
     this.embedder = checkEmbedder(options.embedder);
     const t = options.threshold ?? 0.95;
     if (typeof t !== 'number' || !(t >= -1 && t <= 1)) throw new RangeError(`threshold: expected a cosine similarity in [-1, 1], got ${describeValue(t)}`);
@@ -42,26 +63,38 @@ export class SemanticCache<T extends JsonValue = JsonValue> {
       throw new RangeError(`ttlMs: expected a positive number of milliseconds, got ${describeValue(options.ttlMs)}`);
     }
     this.ttlMs = options.ttlMs;
-    this.store = options.store ?? new VectorStore({ dim: this.embedder.dim, metric: 'cosine' });
-    if (this.store.dim !== this.embedder.dim) throw new RangeError(`store.dim (${this.store.dim}) must equal embedder.dim (${this.embedder.dim})`);
-    if (this.store.metric !== 'cosine') throw new RangeError(`store: expected a cosine store, got metric ${JSON.stringify(this.store.metric)}`);
+    const dim = knownDim(this.embedder);
+    this.storeValue = options.store ?? (dim === undefined ? undefined : new VectorStore({ dim, metric: 'cosine' }));
+    if (this.storeValue && dim !== undefined && this.storeValue.dim !== dim) throw new RangeError(`store.dim (${this.storeValue.dim}) must equal embedder.dim (${dim})`);
+    if (this.storeValue && this.storeValue.metric !== 'cosine') throw new RangeError(`store: expected a cosine store, got metric ${JSON.stringify(this.storeValue.metric)}`);
+  }
+
+  /**
+   * Where entries live. With an embedder that learns its dimension and no
+   * store given, the store is created at the first set(); reading it before
+   * that throws.
+   */
+  get store(): VectorStore {
+    if (!this.storeValue) throw new Error('SemanticCache.store: not created yet (the embedder learns its dimension at the first set())');
+    return this.storeValue;
   }
 
   /** The cached response for a similar enough prompt, or undefined. */
-  async get(prompt: string, options: { model?: string } = {}): Promise<T | undefined> {
+  async get(prompt: string, options: SemanticCacheLookupOptions = {}): Promise<T | undefined> {
     return (await this.lookup(prompt, options))?.response;
   }
 
   /** Like get(), with the matched prompt and its similarity. */
-  async lookup(prompt: string, options: { model?: string } = {}): Promise<SemanticCacheHit<T> | undefined> {
-    const model = checkArgs(prompt, options);
-    if (this.store.size === 0) {
+  async lookup(prompt: string, options: SemanticCacheLookupOptions = {}): Promise<SemanticCacheHit<T> | undefined> {
+    const model = checkArgs(prompt, options, SEMANTIC_CACHE_LOOKUP_KEYS, 'SemanticCache.lookup options');
+    if (!this.storeValue || this.storeValue.size === 0) {
       this.misses++;
       return undefined;
     }
     const [vector] = await this.embedder.embed([prompt]);
+    if (vector.length !== this.storeValue.dim) throw new RangeError(`embedder ${this.embedder.id}: returned a vector of length ${vector.length}, store.dim is ${this.storeValue.dim}`);
     const now = Date.now();
-    const [best] = await this.store.query(vector, {
+    const [best] = await this.storeValue.query(vector, {
       topK: 1,
       filter: { model, $or: [{ expiresAt: { $gt: now } }, { expiresAt: { $exists: false } }] },
     });
@@ -74,8 +107,8 @@ export class SemanticCache<T extends JsonValue = JsonValue> {
   }
 
   /** Stores a response (replacing one for the identical prompt and model). */
-  async set(prompt: string, response: T, options: { model?: string; ttlMs?: number } = {}): Promise<void> {
-    const model = checkArgs(prompt, options);
+  async set(prompt: string, response: T, options: SemanticCacheSetOptions = {}): Promise<void> {
+    const model = checkArgs(prompt, options, SEMANTIC_CACHE_SET_KEYS, 'SemanticCache.set options');
     const ttl = options.ttlMs ?? this.ttlMs;
     if (ttl !== undefined && (typeof ttl !== 'number' || !(ttl > 0))) throw new RangeError(`ttlMs: expected a positive number, got ${describeValue(ttl)}`);
     const [vector] = await this.embedder.embed([prompt]);
@@ -83,22 +116,27 @@ export class SemanticCache<T extends JsonValue = JsonValue> {
     const metadata: Record<string, JsonValue> = { model, prompt, response, createdAt: now };
     if (ttl !== undefined) metadata.expiresAt = now + ttl;
     const id = createHash('sha256').update(model).update('\u0000').update(prompt).digest('hex');
-    await this.store.upsert([{ id, vector, metadata }]);
+    // An embedder that learns its dimension sizes the default store with its first vector.
+    this.storeValue ??= new VectorStore({ dim: vector.length, metric: 'cosine' });
+    if (vector.length !== this.storeValue.dim) throw new RangeError(`embedder ${this.embedder.id}: returned a vector of length ${vector.length}, store.dim is ${this.storeValue.dim}`);
+    await this.storeValue.upsert([{ id, vector, metadata }]);
   }
 
   /** Deletes expired entries; returns how many. */
   async prune(): Promise<number> {
-    return this.store.deleteWhere({ expiresAt: { $lte: Date.now() } });
+    if (!this.storeValue) return 0;
+    return this.storeValue.deleteWhere({ expiresAt: { $lte: Date.now() } });
   }
 
   stats(): { hits: number; misses: number; size: number } {
-    return { hits: this.hits, misses: this.misses, size: this.store.size };
+    return { hits: this.hits, misses: this.misses, size: this.storeValue?.size ?? 0 };
   }
 }
 
-function checkArgs(prompt: unknown, options: { model?: string }): string {
+function checkArgs(prompt: unknown, options: { model?: string }, keys: readonly string[], where: string): string {
   if (typeof prompt !== 'string') throw new TypeError(`prompt: expected a string, got ${describeValue(prompt)}`);
   if (options === null || typeof options !== 'object') throw new TypeError(`options: expected { model? }, got ${describeValue(options)}`);
+  assertKnownKeys(options, keys, where);
   const model = options.model ?? '';
   if (typeof model !== 'string') throw new TypeError(`model: expected a string, got ${describeValue(model)}`);
   return model;

@@ -100,7 +100,7 @@ export function markdownSections(source: string): MarkdownSection[] {
  */
 export function chunkMarkdown(markdown: string, options?: ChunkOptions): Chunk[] {
   checkSource(markdown, 'markdown');
-  const opts = resolveChunkOptions(options);
+  const opts = resolveChunkOptions(options, 'chunkMarkdown options');
   const chunks: Chunk[] = [];
   for (const section of markdownSections(markdown)) {
     for (const s of chunkSpans(markdown, section.start, section.end, opts)) {

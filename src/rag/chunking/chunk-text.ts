@@ -11,7 +11,7 @@ import { forEachSentence, isSpace, type Span } from './sentences.js';
 /** Splits plain text into chunks; `text.slice(c.start, c.end) === c.text`. */
 export function chunkText(text: string, options?: ChunkOptions): Chunk[] {
   checkSource(text);
-  const opts = resolveChunkOptions(options);
+  const opts = resolveChunkOptions(options, 'chunkText options');
   return chunkSpans(text, 0, text.length, opts).map((s, index) => ({
     text: text.slice(s.start, s.end),
     index,

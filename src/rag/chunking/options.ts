@@ -1,4 +1,5 @@
 // Chunk shape and option validation shared by the text and markdown chunkers.
+import { assertKnownKeys, optionKeys } from '../option-keys.js';
 import { toTokenCounter, describeValue, type TokenCounter } from '../tokens.js';
 
 export interface Chunk {
@@ -39,6 +40,7 @@ export interface ChunkOptions {
   /** Copied into every chunk's metadata. */
   metadata?: Record<string, unknown>;
 }
+export const CHUNK_OPTION_KEYS = optionKeys<ChunkOptions>()('chunkSize', 'overlap', 'minChunkSize', 'tokenCounter', 'metadata');
 
 export interface ResolvedChunkOptions {
   chunkSize: number;
@@ -56,10 +58,12 @@ function checkInt(value: unknown, name: string, min: number): number {
   return value;
 }
 
-export function resolveChunkOptions(options: ChunkOptions | undefined): ResolvedChunkOptions {
+/** Validates chunking options; `where` names the call in unknown-key errors. */
+export function resolveChunkOptions(options: ChunkOptions | undefined, where = 'chunk options'): ResolvedChunkOptions {
   if (options !== undefined && (options === null || typeof options !== 'object')) {
     throw new TypeError(`options: expected an object, got ${describeValue(options)}`);
   }
+  assertKnownKeys(options, CHUNK_OPTION_KEYS, where);
   const o = options ?? {};
   const chunkSize = o.chunkSize === undefined ? 512 : checkInt(o.chunkSize, 'chunkSize', 1);
   const overlap = o.overlap === undefined ? Math.min(50, Math.floor(chunkSize / 4)) : checkInt(o.overlap, 'overlap', 0);

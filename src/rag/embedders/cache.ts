@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { checkEmbedder, checkTexts, type Embedder } from './types.js';
+import { assertKnownKeys, optionKeys } from '../option-keys.js';
+import { checkEmbedder, checkTexts, knownDim, resolveDim, type Embedder } from './types.js';
 
 export interface EmbeddingCacheOptions {
   /** Most vectors kept (default 10 000); the least recently used go first. */
@@ -12,6 +13,8 @@ export interface EmbeddingCacheOptions {
   /** File for save()/CachedEmbedder.open(). */
   path?: string;
 }
+
+export const EMBEDDING_CACHE_OPTION_KEYS = optionKeys<EmbeddingCacheOptions>()('maxEntries', 'path');
 
 export interface EmbeddingCacheStats {
   hits: number;
@@ -25,7 +28,6 @@ const MAGIC = 'QVEMBC01';
 
 export class CachedEmbedder implements Embedder {
   readonly id: string;
-  readonly dim: number;
   readonly inner: Embedder;
   readonly maxEntries: number;
   readonly path: string | undefined;
@@ -35,12 +37,28 @@ export class CachedEmbedder implements Embedder {
 
   constructor(embedder: Embedder, options: EmbeddingCacheOptions = {}) {
     this.inner = checkEmbedder(embedder);
+    if (options === null || typeof options !== 'object') throw new TypeError('CachedEmbedder options: expected an object');
+    assertKnownKeys(options, EMBEDDING_CACHE_OPTION_KEYS, 'CachedEmbedder options');
     this.id = embedder.id;
-    this.dim = embedder.dim;
     const max = options.maxEntries ?? 10_000;
     if (!Number.isInteger(max) || max < 0) throw new RangeError(`maxEntries: expected a non-negative integer, got ${String(max)}`);
     this.maxEntries = max;
     this.path = options.path;
+  }
+
+  /** The inner embedder's dimension (for one that learns it: throws until its first response). */
+  get dim(): number {
+    return this.inner.dim;
+  }
+
+  /** The inner embedder's dimension if known, else undefined. */
+  get dimension(): number | undefined {
+    return knownDim(this.inner);
+  }
+
+  /** The inner embedder's dimension, probing it if it is not known yet. */
+  probe(): Promise<number> {
+    return resolveDim(this.inner);
   }
 
   /** A cache pre-filled from `options.path` when that file exists (and was written for the same embedder). */
@@ -56,7 +74,12 @@ export class CachedEmbedder implements Embedder {
     const out: (Float32Array | undefined)[] = new Array(texts.length);
     const missing = new Map<string, number[]>(); // key -> positions needing it
     keys.forEach((k, i) => {
-      const v = this.entries.get(k);
+      let v = this.entries.get(k);
+      // Entries loaded before the inner embedder learned its dimension, of another length: not used.
+      if (v !== undefined && v.length !== (this.dimension ?? v.length)) {
+        this.entries.delete(k);
+        v = undefined;
+      }
       if (v !== undefined) {
         this.entries.delete(k); // refresh recency
         this.entries.set(k, v);
@@ -77,8 +100,9 @@ export class CachedEmbedder implements Embedder {
       }
       todo.forEach((positions, j) => {
         const v = vectors[j];
-        if (!(v instanceof Float32Array) || v.length !== this.dim) {
-          throw new Error(`embedder ${this.id}: vector ${j} has length ${v?.length}, expected ${this.dim}`);
+        const dim = this.inner.dim; // known once the inner embedder has answered
+        if (!(v instanceof Float32Array) || v.length !== dim) {
+          throw new Error(`embedder ${this.id}: vector ${j} has length ${v?.length}, expected ${dim}`);
         }
         for (const p of positions) out[p] = v.slice();
         this.remember(keys[positions[0]], v.slice());
@@ -101,7 +125,8 @@ export class CachedEmbedder implements Embedder {
   /** Writes the cached vectors (most recent last) to `path` or the configured path, atomically. */
   async save(path = this.path): Promise<void> {
     if (!path) throw new TypeError('path: no path given and none configured');
-    const header = Buffer.from(JSON.stringify({ id: this.id, dim: this.dim, count: this.entries.size }));
+    const first = this.entries.values().next().value as Float32Array | undefined;
+    const header = Buffer.from(JSON.stringify({ id: this.id, dim: this.dimension ?? first?.length ?? 0, count: this.entries.size }));
     const parts: Buffer[] = [Buffer.from(MAGIC), u32(header.length), header];
     for (const [k, v] of this.entries) {
       parts.push(Buffer.from(k, 'hex'), Buffer.from(v.buffer, v.byteOffset, v.byteLength));
@@ -118,15 +143,17 @@ export class CachedEmbedder implements Embedder {
     if (buf.subarray(0, 8).toString() !== MAGIC) throw new Error(`${path}: not an embedding cache file`);
     const hlen = buf.readUInt32LE(8);
     const header = JSON.parse(buf.subarray(12, 12 + hlen).toString()) as { id: string; dim: number; count: number };
-    if (header.id !== this.id || header.dim !== this.dim) {
-      throw new Error(`${path}: cache was written for embedder ${header.id} (dim ${header.dim}), not ${this.id} (dim ${this.dim})`);
+    // An inner embedder that has not learned its dimension yet takes the file's (same id: same model).
+    const dim = this.dimension ?? header.dim;
+    if (header.id !== this.id || header.dim !== dim) {
+      throw new Error(`${path}: cache was written for embedder ${header.id} (dim ${header.dim}), not ${this.id} (dim ${dim})`);
     }
-    const rec = 32 + 4 * this.dim;
+    const rec = 32 + 4 * dim;
     if (buf.length !== 12 + hlen + header.count * rec) throw new Error(`${path}: truncated embedding cache file`);
     let off = 12 + hlen;
     for (let i = 0; i < header.count; i++, off += rec) {
       const key = buf.subarray(off, off + 32).toString('hex');
-      const v = new Float32Array(this.dim);
+      const v = new Float32Array(dim);
       new Uint8Array(v.buffer).set(buf.subarray(off + 32, off + rec));
       this.remember(key, v);
     }

@@ -3,6 +3,7 @@
 // (after stemming), never because they mean the same thing. Meant for demos,
 // tests and as a cheap baseline; use a model embedder for semantic search.
 import { createTokenizer, type Tokenize } from '../keyword/tokenize.js';
+import { assertKnownKeys, optionKeys } from '../option-keys.js';
 import { checkTexts, type Embedder } from './types.js';
 
 export interface HashingEmbedderOptions {
@@ -15,6 +16,7 @@ export interface HashingEmbedderOptions {
   /** Drop English stop words first (default true). */
   stopWords?: boolean;
 }
+export const HASHING_EMBEDDER_OPTION_KEYS = optionKeys<HashingEmbedderOptions>()('dim', 'ngrams', 'stem', 'stopWords');
 
 export class HashingEmbedder implements Embedder {
   readonly id: string;
@@ -23,6 +25,8 @@ export class HashingEmbedder implements Embedder {
   private readonly tokenize: Tokenize;
 
   constructor(options: HashingEmbedderOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('HashingEmbedder options: expected an object');
+    assertKnownKeys(options, HASHING_EMBEDDER_OPTION_KEYS, 'HashingEmbedder options');
     const dim = options.dim ?? 384;
     if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`dim: expected a positive integer, got ${String(dim)}`);
     const ngrams = options.ngrams ?? 2;

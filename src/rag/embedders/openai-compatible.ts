@@ -3,6 +3,7 @@
 // runs a bounded number of requests at once, retries 429/5xx/network errors and
 // timeouts with exponential backoff + jitter (honouring Retry-After), and checks
 // what comes back (count, dimension, finite numbers).
+import { assertKnownKeys, optionKeys } from '../option-keys.js';
 import { checkTexts, type Embedder } from './types.js';
 
 export interface OpenAICompatibleEmbedderOptions {
@@ -12,8 +13,10 @@ export interface OpenAICompatibleEmbedderOptions {
   apiKey?: string;
   model: string;
   /**
-   * Vector length. Required unless the model is a known OpenAI model. Also sent
-   * as the `dimensions` request field when `sendDimensions` is true.
+   * Vector length. Optional: for a model it does not know (and without
+   * `dimensions`), the embedder learns the length from its first response,
+   * and every later response must match it. Also sent as the `dimensions`
+   * request field when `sendDimensions` is true.
    */
   dimensions?: number;
   /** Send `dimensions` in the request (default: true for text-embedding-3-* models only). */
@@ -34,6 +37,11 @@ export interface OpenAICompatibleEmbedderOptions {
   headers?: Record<string, string>;
 }
 
+export const OPENAI_COMPATIBLE_EMBEDDER_OPTION_KEYS = optionKeys<OpenAICompatibleEmbedderOptions>()(
+  'baseURL', 'apiKey', 'model', 'dimensions', 'sendDimensions', 'batchSize', 'concurrency',
+  'timeoutMs', 'maxRetries', 'retryBaseMs', 'maxRetryDelayMs', 'headers',
+);
+
 const KNOWN_DIMENSIONS: Record<string, number> = {
   'text-embedding-3-small': 1536,
   'text-embedding-3-large': 3072,
@@ -53,14 +61,19 @@ export class EmbeddingRequestError extends Error {
 
 export class OpenAICompatibleEmbedder implements Embedder {
   readonly id: string;
-  readonly dim: number;
+  /** The vector length: given, known for the model, or learned from the first response. */
+  private learnedDim: number | undefined;
+  private probing: Promise<number> | undefined;
   private readonly url: string;
   private readonly o: Required<Omit<OpenAICompatibleEmbedderOptions, 'apiKey' | 'dimensions' | 'baseURL'>> & {
     apiKey: string;
+    /** The dimension given or known for the model (undefined: learned). */
+    givenDim: number | undefined;
   };
 
   constructor(options: OpenAICompatibleEmbedderOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('options: expected an object with at least { model }');
+    assertKnownKeys(options, OPENAI_COMPATIBLE_EMBEDDER_OPTION_KEYS, 'OpenAICompatibleEmbedder options');
     if (typeof options.model !== 'string' || options.model === '') {
       throw new TypeError(`model: expected a non-empty string, got ${JSON.stringify(options.model)}`);
     }
@@ -71,10 +84,10 @@ export class OpenAICompatibleEmbedder implements Embedder {
       throw new TypeError(`baseURL: expected an absolute URL, got ${JSON.stringify(baseURL)}`);
     }
     const dim = options.dimensions ?? KNOWN_DIMENSIONS[options.model];
-    if (dim === undefined) {
-      throw new TypeError(`dimensions: required for model ${JSON.stringify(options.model)} (the vector length it returns)`);
+    if (dim !== undefined) positiveInt(dim, 'dimensions');
+    if (dim === undefined && options.sendDimensions === true) {
+      throw new TypeError(`sendDimensions: needs dimensions (model ${JSON.stringify(options.model)} is not one whose length is known)`);
     }
-    positiveInt(dim, 'dimensions');
     const o = {
       model: options.model,
       apiKey: options.apiKey ?? process.env.OPENAI_API_KEY ?? '',
@@ -86,11 +99,46 @@ export class OpenAICompatibleEmbedder implements Embedder {
       retryBaseMs: nonNegativeInt(options.retryBaseMs ?? 500, 'retryBaseMs'),
       maxRetryDelayMs: nonNegativeInt(options.maxRetryDelayMs ?? 30_000, 'maxRetryDelayMs'),
       headers: options.headers ?? {},
+      givenDim: dim,
     };
     this.o = o;
-    this.dim = dim;
+    this.learnedDim = dim;
     this.url = baseURL.replace(/\/+$/, '') + '/embeddings';
-    this.id = `openai-compatible:${this.url}:${o.model}:${dim}`;
+    // 'auto': the model's own length, learned from its responses.
+    this.id = `openai-compatible:${this.url}:${o.model}:${dim ?? 'auto'}`;
+  }
+
+  /** The vector length once known (given, known for the model, or learned from the first response), else undefined. */
+  get dimension(): number | undefined {
+    return this.learnedDim;
+  }
+
+  /**
+   * The vector length. Throws until it is known: for a model without
+   * `dimensions` that the embedder does not know, it is learned from the first
+   * response (await probe() or embed() first).
+   */
+  get dim(): number {
+    if (this.learnedDim === undefined) {
+      throw new Error(
+        `OpenAICompatibleEmbedder: the dimension of model ${JSON.stringify(this.o.model)} is not known yet; ` +
+          'it is learned from the first response: await embedder.probe() (or embed()) first, or pass { dimensions }',
+      );
+    }
+    return this.learnedDim;
+  }
+
+  /** Resolves to the vector length, embedding one short text to learn it if it is not known yet. */
+  probe(): Promise<number> {
+    if (this.learnedDim !== undefined) return Promise.resolve(this.learnedDim);
+    this.probing ??= this.embed(['dimension probe']).then(
+      () => this.dim,
+      (e) => {
+        this.probing = undefined;
+        throw e;
+      },
+    );
+    return this.probing;
   }
 
   async embed(texts: string[]): Promise<Float32Array[]> {
@@ -139,7 +187,7 @@ export class OpenAICompatibleEmbedder implements Embedder {
 
   private async request(input: string[]): Promise<Float32Array[]> {
     const body: Record<string, unknown> = { model: this.o.model, input, encoding_format: 'float' };
-    if (this.o.sendDimensions) body.dimensions = this.dim;
+    if (this.o.sendDimensions) body.dimensions = this.learnedDim;
     const headers: Record<string, string> = { 'content-type': 'application/json', ...this.o.headers };
     if (this.o.apiKey) headers.authorization = `Bearer ${this.o.apiKey}`;
     let res: Response;
@@ -185,9 +233,16 @@ export class OpenAICompatibleEmbedder implements Embedder {
       if (!Array.isArray(e)) {
         throw new EmbeddingRequestError(`embedding response from ${this.url}: data[${i}].embedding is not an array of numbers (base64 is not supported)`);
       }
-      if (e.length !== this.dim) {
+      if (this.learnedDim === undefined) {
+        if (e.length === 0) throw new EmbeddingRequestError(`embedding response from ${this.url}: data[${i}].embedding is empty`);
+        this.learnedDim = e.length; // the first response sets the dimension
+      } else if (e.length !== this.learnedDim) {
+        const given = this.o.givenDim !== undefined;
         throw new EmbeddingRequestError(
-          `embedding dimension mismatch from ${this.url} (model ${this.o.model}): expected ${this.dim}, got ${e.length}; set dimensions: ${e.length} or use a model that returns ${this.dim}`,
+          `embedding dimension mismatch from ${this.url} (model ${this.o.model}): expected ${this.learnedDim}` +
+            (given ? '' : ' (learned from its first response)') +
+            `, got ${e.length}` +
+            (given ? `; set dimensions: ${e.length} or use a model that returns ${this.learnedDim}` : '; every response of one embedder must have the same length'),
         );
       }
       const v = Float32Array.from(e as number[]);

@@ -4,6 +4,7 @@
 // never downloads.
 import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { assertKnownKeys, optionKeys } from '../option-keys.js';
 import { checkTexts, type Embedder } from './types.js';
 
 export interface TransformersEmbedderOptions {
@@ -18,6 +19,7 @@ export interface TransformersEmbedderOptions {
   /** Texts per forward pass (default 32). */
   batchSize?: number;
 }
+export const TRANSFORMERS_EMBEDDER_OPTION_KEYS = optionKeys<TransformersEmbedderOptions>()('modelPath', 'pooling', 'normalize', 'dtype', 'batchSize');
 
 type FeatureExtractor = (texts: string[], o: { pooling: string; normalize: boolean }) => Promise<{ dims: number[]; data: Float32Array }>;
 
@@ -52,6 +54,7 @@ export class TransformersEmbedder implements Embedder {
     if (options === null || typeof options !== 'object' || typeof options.modelPath !== 'string') {
       throw new TypeError('options.modelPath: expected the path of a local model folder');
     }
+    assertKnownKeys(options, TRANSFORMERS_EMBEDDER_OPTION_KEYS, 'TransformersEmbedder.load options');
     const path = resolve(options.modelPath);
     if (!existsSync(path)) throw new Error(`modelPath: ${path} does not exist`);
     const pooling = options.pooling ?? 'mean';

@@ -2,7 +2,8 @@
 // (title + text per document), run every judged query, and score the
 // document rankings (chunk hits collapsed to their best-ranked document).
 import { VectorStore } from '../../store/vector-store.js';
-import type { Embedder } from '../embedders/types.js';
+import { resolveDim, type Embedder } from '../embedders/types.js';
+import { assertKnownKeys, optionKeys } from '../option-keys.js';
 import { HashingEmbedder } from '../embedders/hashing.js';
 import { Retriever } from '../retriever.js';
 import type { FusionSpec } from '../fusion.js';
@@ -24,6 +25,9 @@ export interface BeirEvalOptions {
   limitQueries?: number;
   onProgress?: (message: string) => void;
 }
+export const BEIR_EVAL_OPTION_KEYS = optionKeys<BeirEvalOptions>()(
+  'dataset', 'mode', 'embedder', 'split', 'chunkSize', 'overlap', 'fusion', 'limitQueries', 'onProgress',
+);
 
 export interface BeirEvalResult extends EvalScores {
   mode: string;
@@ -35,12 +39,15 @@ export interface BeirEvalResult extends EvalScores {
 }
 
 export async function runBeirEval(options: BeirEvalOptions): Promise<BeirEvalResult> {
+  if (options === null || typeof options !== 'object') throw new TypeError('runBeirEval options: expected { dataset, mode, ... }');
+  assertKnownKeys(options, BEIR_EVAL_OPTION_KEYS, 'runBeirEval options');
   const { dataset, mode } = options;
   if (!['keyword', 'vector', 'hybrid'].includes(mode)) throw new TypeError(`mode: expected keyword, vector or hybrid, got ${JSON.stringify(mode)}`);
   const progress = options.onProgress ?? (() => undefined);
   const data = await loadBeir(dataset, options.split ?? 'test');
   const embedder = options.embedder ?? new HashingEmbedder({ dim: 384 });
-  const store = new VectorStore({ dim: embedder.dim, metric: 'cosine' });
+  // An embedder that learns its dimension (OpenAI-compatible without --dimensions) is probed first.
+  const store = new VectorStore({ dim: await resolveDim(embedder), metric: 'cosine' });
   const rag = new Retriever({
     store,
     embedder,

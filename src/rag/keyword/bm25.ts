@@ -5,7 +5,8 @@
 // outnumber live ones. Serialises to JSON for a file beside the store.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { describeValue } from '../tokens.js';
-import { createTokenizer, type Tokenize, type TokenizerOptions } from './tokenize.js';
+import { assertKnownKeys, optionKeys } from '../option-keys.js';
+import { createTokenizer, TOKENIZER_OPTION_KEYS, type Tokenize, type TokenizerOptions } from './tokenize.js';
 
 export interface BM25Options extends TokenizerOptions {
   /** Term-frequency saturation (default 0.9, as in Pyserini). */
@@ -15,6 +16,7 @@ export interface BM25Options extends TokenizerOptions {
   /** Replace the tokenizer entirely (stopWords/stem are then ignored; not serialised). */
   tokenize?: Tokenize;
 }
+export const BM25_OPTION_KEYS = optionKeys<BM25Options>()(...(TOKENIZER_OPTION_KEYS as readonly (keyof TokenizerOptions)[]), 'k1', 'b', 'tokenize');
 
 export interface KeywordHit {
   id: string;
@@ -27,6 +29,7 @@ export interface BM25SearchOptions {
   /** Only documents for which this returns true. */
   filter?: (id: string) => boolean;
 }
+export const BM25_SEARCH_OPTION_KEYS = optionKeys<BM25SearchOptions>()('k', 'filter');
 
 interface Posting {
   slots: number[];
@@ -65,6 +68,7 @@ export class BM25Index {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`options: expected an object, got ${describeValue(options)}`);
     }
+    assertKnownKeys(options, BM25_OPTION_KEYS, 'BM25Index options');
     this.k1 = checkParam(options.k1 ?? 0.9, 'k1', 0, Infinity);
     this.b = checkParam(options.b ?? 0.4, 'b', 0, 1);
     if (options.tokenize !== undefined) {
@@ -74,7 +78,7 @@ export class BM25Index {
       this.tokenize = options.tokenize;
       this.tokenizerConfig = null;
     } else {
-      this.tokenize = createTokenizer(options);
+      this.tokenize = createTokenizer({ stopWords: options.stopWords, stem: options.stem });
       const sw = options.stopWords ?? true;
       this.tokenizerConfig = {
         stopWords: typeof sw === 'boolean' ? sw : [...sw],
@@ -141,6 +145,8 @@ export class BM25Index {
   /** Best-scoring documents for a query, highest score first (ties by insertion order). */
   search(query: string, options: BM25SearchOptions = {}): KeywordHit[] {
     if (typeof query !== 'string') throw new TypeError(`query: expected a string, got ${describeValue(query)}`);
+    if (options === null || typeof options !== 'object') throw new TypeError(`options: expected { k?, filter? }, got ${describeValue(options)}`);
+    assertKnownKeys(options, BM25_SEARCH_OPTION_KEYS, 'BM25Index.search options');
     const k = options.k ?? 10;
     if (!Number.isInteger(k) || k < 0) throw new RangeError(`k: expected a non-negative integer, got ${describeValue(k)}`);
     const filter = options.filter;

@@ -3,6 +3,7 @@
 // and periods: "don't", "u.s.a", "3.5"), possessive "'s" removed, Han and kana
 // as one token per character, optional stop words and Porter stemming.
 import { stemmer } from 'stemmer';
+import { assertKnownKeys, optionKeys } from '../option-keys.js';
 
 export interface TokenizerOptions {
   /**
@@ -13,6 +14,7 @@ export interface TokenizerOptions {
   /** Porter-stem Latin-script words (default true), or your own stemmer. */
   stem?: boolean | ((word: string) => string);
 }
+export const TOKENIZER_OPTION_KEYS = optionKeys<TokenizerOptions>()('stopWords', 'stem');
 
 export type Tokenize = (text: string) => string[];
 
@@ -86,6 +88,7 @@ function porter(w: string): string {
 
 /** A tokenizer with stop words and stemming applied (stems are memoised). */
 export function createTokenizer(options: TokenizerOptions = {}): Tokenize {
+  assertKnownKeys(options, TOKENIZER_OPTION_KEYS, 'createTokenizer options');
   const stopOpt = options.stopWords ?? true;
   const stop = new Set<string>(stopOpt === true ? ENGLISH_STOP_WORDS : stopOpt === false ? [] : stopOpt);
   const stemOpt = options.stem ?? true;
