@@ -162,6 +162,101 @@ describe('OpenAICompatibleEmbedder (real HTTP on 127.0.0.1)', () => {
   });
 });
 
+describe('OpenAICompatibleEmbedder without dimensions: learns the dimension from the first response', () => {
+  const learner = (o: Partial<ConstructorParameters<typeof OpenAICompatibleEmbedder>[0]> = {}) =>
+    new OpenAICompatibleEmbedder({ baseURL, apiKey: 'sk-test', model: 'my-local-model', retryBaseMs: 5, maxRetries: 0, ...o });
+
+  it('has no dimension before the first response, then the response\'s', async () => {
+    handler = ok(6);
+    const e = learner();
+    expect(e.dimension).toBeUndefined();
+    expect(() => e.dim).toThrow(/not known yet.*probe\(\)/);
+    expect(e.id).toMatch(/:my-local-model:auto$/);
+    const [v] = await e.embed(['hello']);
+    expect(v).toHaveLength(6);
+    expect(e.dim).toBe(6);
+    expect(e.dimension).toBe(6);
+    expect(e.id).toMatch(/:auto$/); // stable: caches keyed on it stay valid
+    expect(requests[0].dimensions).toBeUndefined(); // nothing to send
+  });
+
+  it('probe() asks once (concurrent probes share the request) and returns the dimension', async () => {
+    handler = ok(5);
+    const e = learner();
+    expect(await Promise.all([e.probe(), e.probe()])).toEqual([5, 5]);
+    expect(requests).toHaveLength(1);
+    expect(await e.probe()).toBe(5);
+    expect(requests).toHaveLength(1);
+    expect(await learner({ dimensions: 5 }).probe()).toBe(5);
+    expect(requests).toHaveLength(1); // a given dimension needs no request
+  });
+
+  it('a later response of another length is a clear error', async () => {
+    handler = ok(6);
+    const e = learner();
+    await e.embed(['a']);
+    handler = ok(4);
+    await expect(e.embed(['b'])).rejects.toThrow(/dimension mismatch.*expected 6 \(learned from its first response\), got 4/);
+    expect(e.dim).toBe(6);
+  });
+
+  it('the batches of the first call must agree with each other', async () => {
+    let n = 0;
+    handler = (body, req, res) => ok(n++ === 0 ? 3 : 7)(body, req, res);
+    await expect(learner({ batchSize: 1, concurrency: 1 }).embed(['a', 'b'])).rejects.toThrow(/dimension mismatch.*expected 3 \(learned/);
+    handler = (_b, _r, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [{ index: 0, embedding: [0.5, 0.5] }, { index: 1, embedding: [1] }] }));
+    await expect(learner().embed(['a', 'b'])).rejects.toThrow(/expected 2 \(learned from its first response\), got 1/);
+  });
+
+  it('a failed probe can be retried', async () => {
+    handler = (_b, _r, res) => res.writeHead(500).end('down');
+    const e = learner();
+    await expect(e.probe()).rejects.toThrow(/HTTP 500/);
+    handler = ok(3);
+    expect(await e.probe()).toBe(3);
+  });
+
+  it('behind CachedEmbedder: dimension, dim and probe come from the inner embedder', async () => {
+    handler = ok(4);
+    const cached = new CachedEmbedder(learner());
+    expect(cached.dimension).toBeUndefined();
+    expect(() => cached.dim).toThrow(/not known yet/);
+    expect(await cached.probe()).toBe(4);
+    expect(cached.dim).toBe(4);
+    const [v] = await cached.embed(['x']);
+    expect(v).toHaveLength(4);
+  });
+
+  it('a Retriever over a store of the right dimension works without a probe; the wrong one fails at the first embed', async () => {
+    const { VectorStore } = await import('../src/store/vector-store.js');
+    const { Retriever } = await import('../src/rag/retriever.js');
+    handler = ok(6);
+    const rag = new Retriever({ store: new VectorStore({ dim: 6 }), embedder: learner() });
+    await rag.addDocuments([{ id: 'a', text: 'The first document.' }, { id: 'b', text: 'Another one here.' }]);
+    expect(requests).toHaveLength(1); // no separate probe request
+    expect((await rag.retrieve('first document', { mode: 'vector', k: 1 })).length).toBe(1);
+    const wrong = new Retriever({ store: new VectorStore({ dim: 8 }), embedder: learner() });
+    await expect(wrong.addDocuments([{ id: 'a', text: 'text' }])).rejects.toThrow(/returned a vector of length 6, store.dim is 8/);
+    // Sizing a new store for such an embedder: probe first.
+    const e = learner();
+    const store = new VectorStore({ dim: await e.probe() });
+    expect(store.dim).toBe(6);
+  });
+
+  it('a SemanticCache creates its default store at the first set()', async () => {
+    const { SemanticCache } = await import('../src/rag/semantic-cache.js');
+    handler = ok(6);
+    const cache = new SemanticCache({ embedder: learner(), threshold: 0.9 });
+    expect(await cache.get('anything')).toBeUndefined(); // no store yet: a miss, no request
+    expect(requests).toHaveLength(0);
+    expect(() => cache.store).toThrow(/not created yet/);
+    await cache.set('What is HNSW?', 'A graph index.');
+    expect(cache.store.dim).toBe(6);
+    expect(await cache.get('What is HNSW?')).toBe('A graph index.');
+    expect(cache.stats().size).toBe(1);
+  });
+});
+
 describe('CachedEmbedder', () => {
   class CountingEmbedder implements Embedder {
     id = 'counting';

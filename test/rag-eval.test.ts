@@ -26,6 +26,37 @@ describe('quiver eval', () => {
     }
   });
 
+  it('probes an embedder that learns its dimension before sizing the store', async () => {
+    const { HashingEmbedder } = await import('../src/rag/embedders/hashing.js');
+    const inner = new HashingEmbedder({ dim: 384 });
+    let learned: number | undefined;
+    let probes = 0;
+    // Like OpenAICompatibleEmbedder without dimensions: no dim until a response.
+    const embedder = {
+      id: 'learning',
+      get dim(): number {
+        if (learned === undefined) throw new Error('not known yet');
+        return learned;
+      },
+      get dimension() {
+        return learned;
+      },
+      async probe() {
+        probes++;
+        await this.embed(['probe']);
+        return learned as number;
+      },
+      async embed(texts: string[]) {
+        const out = await inner.embed(texts);
+        learned = 384;
+        return out;
+      },
+    };
+    const r = await runBeirEval({ dataset: dir, mode: 'vector', embedder });
+    expect(probes).toBe(1);
+    expect(r).toMatchObject({ ndcg10: 1 });
+  });
+
   it('prints a table with nDCG@10, Recall@100 and MRR@10 (or JSON)', async () => {
     const out: string[] = [];
     const err: string[] = [];
