@@ -235,8 +235,8 @@ export class Retriever {
     const seen = new Set<string>();
     const prepared = docs.map((d, i) => {
       if (d === null || typeof d !== 'object') throw new TypeError(`docs[${i}]: expected { id, text, metadata? }, got ${describeValue(d)}`);
-      if (typeof d.id !== 'string' || d.id === '') throw new TypeError(`docs[${i}].id: expected a non-empty string, got ${describeValue(d.id)}`);
       assertKnownKeys(d, RETRIEVER_DOCUMENT_KEYS, `Retriever.addDocuments docs[${i}]`);
+      if (typeof d.id !== 'string' || d.id === '') throw new TypeError(`docs[${i}].id: expected a non-empty string, got ${describeValue(d.id)}`);
       if (typeof d.text !== 'string') throw new TypeError(`docs[${i}].text: expected a string, got ${describeValue(d.text)}`);
       if (seen.has(d.id)) throw new RangeError(`docs[${i}].id: ${JSON.stringify(d.id)} appears twice in this call`);
       seen.add(d.id);

@@ -51,10 +51,10 @@ export class TransformersEmbedder implements Embedder {
 
   /** Loads the model and probes its output dimension. */
   static async load(options: TransformersEmbedderOptions): Promise<TransformersEmbedder> {
+    assertKnownKeys(options, TRANSFORMERS_EMBEDDER_OPTION_KEYS, 'TransformersEmbedder.load options');
     if (options === null || typeof options !== 'object' || typeof options.modelPath !== 'string') {
       throw new TypeError('options.modelPath: expected the path of a local model folder');
     }
-    assertKnownKeys(options, TRANSFORMERS_EMBEDDER_OPTION_KEYS, 'TransformersEmbedder.load options');
     const path = resolve(options.modelPath);
     if (!existsSync(path)) throw new Error(`modelPath: ${path} does not exist`);
     const pooling = options.pooling ?? 'mean';
