@@ -7,7 +7,7 @@
 // (QUIVER_BUILD_FROM_SOURCE=1) puts the local build first.
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeAddon } from './types.js';
 import { buildFromSourceRequested, currentPlatform, PACKAGE_NAME, platformPackage, targetName, type Platform } from './target.js';
@@ -68,7 +68,7 @@ function candidates(ctx: LoadContext, attempts: Attempt[]): Candidate[] {
     what: `the addon at ${path}`,
     load: () => (existsSync(path) ? ctx.requireFromRoot(path) : undefined),
   });
-  if (fromEnv) return [fileAt(fromEnv)];
+  if (fromEnv) return [fileAt(resolve(fromEnv))]; // relative to the working directory
   const pkg = platformPackage(ctx.platform);
   const prebuilt: Candidate = {
     what: `the prebuilt package ${pkg}`,
