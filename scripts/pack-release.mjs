@@ -4,6 +4,7 @@
 // at release time), and one tarball per npm/<target> that holds its binary.
 //   node scripts/pack-release.mjs [--out build-packages]
 // Run `npm run prebuild` first for the platform packages; prints each tarball and its size.
+// Packing builds dist/ (npm run build:ts).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,11 +37,12 @@ for (const target of readdirSync(join(root, 'npm')).sort()) {
   tarballs.push(pack(dir));
 }
 
-// The root package: packed (prepare builds dist/), unpacked, given its optional
-// dependencies, packed again without scripts.
+// The root package: dist/ built, packed, unpacked, given its optional
+// dependencies, packed again (without scripts: their output would mix with --json).
+execFileSync('npm', ['run', 'build:ts', '--silent'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 const staging = mkdtempSync(join(tmpdir(), 'quiverdb-pack-'));
 try {
-  const first = pack(root);
+  const first = pack(root, ['--ignore-scripts']);
   execFileSync('tar', ['xzf', join(out, first), '-C', staging]);
   rmSync(join(out, first));
   const stagedManifest = join(staging, 'package', 'package.json');

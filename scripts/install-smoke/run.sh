@@ -53,6 +53,19 @@ echo "install smoke: app without @langchain/core: $(sandboxed node app.mjs)"
 sandboxed npm install --no-audit --no-fund --prefer-offline --loglevel=error --no-save @langchain/core@1 >/dev/null
 echo "install smoke: app with @langchain/core: $(sandboxed node app.mjs)"
 
+# Without a matching binary (as on a platform with no prebuilt package, install
+# scripts skipped as pnpm does): one clear error at first use, naming what to do.
+bare=$work/app-no-binary
+make_app "$bare"
+cd "$bare"
+sandboxed npm install --no-audit --no-fund --prefer-offline --loglevel=error --omit=optional --ignore-scripts >/dev/null
+if message=$(sandboxed node -e "require('quiverdb').simdLevel()" 2>&1); then
+  echo "install smoke: quiverdb loaded without its binary" >&2; exit 1
+fi
+echo "$message" | grep -q "QUIVER_BUILD_FROM_SOURCE=1 npm rebuild quiverdb" || { echo "install smoke: unclear error: $message" >&2; exit 1; }
+echo "install smoke: without a binary, first use fails with:"
+echo "$message" | grep -v "^ *at \|^Node.js\|^$\|throw\|^ *^" | sed 's/^/    /'
+
 if [ -n "${QUIVER_SMOKE_ARM64_NODE:-}" ]; then
   arm=$work/app-arm64
   make_app "$arm"

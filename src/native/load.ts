@@ -122,10 +122,7 @@ function noAddonMessage(ctx: LoadContext, attempts: Attempt[]): string {
   if (loadFailed) {
     lines.push('An addon that cannot be loaded was probably built for another platform or Node ABI.');
   }
-  lines.push(
-    'Build from source (needs CMake and a C++17 compiler): QUIVER_BUILD_FROM_SOURCE=1 npm rebuild quiverdb' +
-      ` (or \`npx cmake-js compile --out build\` in ${ctx.root}).`,
-  );
+  lines.push('Build from source (needs CMake and a C++17 compiler): QUIVER_BUILD_FROM_SOURCE=1 npm rebuild quiverdb');
   return lines.join('\n');
 }
 
