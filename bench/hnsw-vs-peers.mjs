@@ -6,22 +6,28 @@
 //   node bench/hnsw-vs-peers.mjs [--datasets mixture,ngt_sift5k,glove_twitter_25d_subset12k,mnist_test10k]
 //        [--ef 10,16,...] [--repeats 3] [--min-time 0.25] [--engines quiverdb,hnswlib,usearch]
 //        (engines: quiverdb, quiverdb-int8 (quantization: 'int8'), hnswlib, usearch)
-//        [--mixture-n 100000] [--out bench/results/hnsw-vs-peers.json]
+//        [--mixture-n 100000] [--mixture-metric euclidean] [--no-build-threads2] [--out bench/results/hnsw-vs-peers.json]
+//   Dataset names (bench/hnsw-datasets.mjs): a folder of ../shared/datasets; `mixture` (--mixture-n x 128,
+//   --mixture-metric); or mixture:N:DIM:METRIC[:norm][:key=value...], a generated Gaussian mixture of
+//   N x DIM, `norm` for unit-length vectors, key=value overriding the generator's parameters, e.g. the
+//   768-d normalized cosine set mixture:20000:768:cosine:norm (harder: ...:clusters=1:rank=128:decay=0).
 //
 // Needs dist/ (npx tsup) and the native addon. Datasets are read from ../shared/datasets.
 // Per ef, engines run interleaved and each point is the median of --repeats timed passes
 // over all queries, so machine noise hits every engine alike; compare ratios.
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { generatedDataset, loadTexmexFolder, ensureGroundTruth, limitQueries } from './lib/datasets.mjs';
+import { ensureGroundTruth, limitQueries } from './lib/datasets.mjs';
+import { datasetsRoot, loadNamedDataset } from './hnsw-datasets.mjs';
 import { median, qpsAtRecall, recallAtK } from './lib/stats.mjs';
 import { loadQuiverdb } from './lib/quiverdb.mjs';
 
 const require = createRequire(import.meta.url);
 const { values: args } = parseArgs({
+  allowNegative: true,
   options: {
     datasets: { type: 'string', default: 'mixture,ngt_sift5k,glove_twitter_25d_subset12k,mnist_test10k' },
     ef: { type: 'string', default: '10,12,16,20,24,32,40,48,64,80,96,128,160,192,256,384,512' },
@@ -39,16 +45,10 @@ const K = 10, M = 16, EFC = 200;
 const efs = args.ef.split(',').map(Number);
 const repeats = Number(args.repeats), minTime = Number(args['min-time']);
 const engineNames = args.engines.split(',');
-const datasetsRoot = new URL('../../shared/datasets/', import.meta.url).pathname;
 const q = await loadQuiverdb();
 
 function loadNamed(name) {
-  if (name === 'mixture') {
-    return generatedDataset({ n: Number(args['mixture-n']), dim: 128, queries: 1000, metric: args['mixture-metric'] });
-  }
-  const dir = join(datasetsRoot, name);
-  if (!existsSync(dir)) return null;
-  return loadTexmexFolder(dir);
+  return loadNamedDataset(name, { mixtureN: Number(args['mixture-n']), mixtureMetric: args['mixture-metric'] });
 }
 
 const rssMiB = () => process.memoryUsage().rss / 2 ** 20;
