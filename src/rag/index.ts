@@ -16,7 +16,7 @@ export {
 } from './embedders/index.js';
 export { BM25Index, type BM25Options, type BM25SearchOptions, type KeywordHit, type PreparedDocuments } from './keyword/bm25.js';
 export { createTokenizer, ENGLISH_STOP_WORDS, type TokenizerOptions, type Tokenize } from './keyword/tokenize.js';
-export { fuse, reciprocalRankFusion, weightedFusion, type FusionSpec, type ScoredId } from './fusion.js';
+export { fuse, reciprocalRankFusion, weightedFusion, type FusionSpec, type RrfFusionOptions, type WeightedFusionOptions, type ScoredId } from './fusion.js';
 export { maximalMarginalRelevance, cosineSimilarity, type MmrCandidate } from './mmr.js';
 export { buildContext, reorderForContext, type BuildContextOptions, type Citation, type ContextHit } from './context.js';
 export { loadBeir, type BeirDataset, type BeirDocument } from './eval/beir.js';
@@ -27,9 +27,12 @@ export {
   type RetrieverStore,
   type RetrieverDocument,
   type RetrieveOptions,
+  type RetrieveMmrOptions,
+  type RetrieverChunking,
+  type RetrieverEmbeddingCacheOptions,
   type RetrievedHit,
   type RerankCandidate,
 } from './retriever.js';
-export { SemanticCache, type SemanticCacheOptions, type SemanticCacheHit } from './semantic-cache.js';
+export { SemanticCache, type SemanticCacheOptions, type SemanticCacheHit, type SemanticCacheLookupOptions, type SemanticCacheSetOptions } from './semantic-cache.js';
 export { runBeirEval, type BeirEvalOptions, type BeirEvalResult } from './eval/run.js';
 export { evalCommand } from './eval/cli.js';
