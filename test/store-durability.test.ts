@@ -2,7 +2,7 @@
 // checks, the directory lock across processes, and SIGKILL at random moments
 // (every acknowledged write survives, the write in flight is all or nothing).
 import { spawn, execFileSync } from 'node:child_process';
-import { promises as fs, existsSync, mkdtempSync } from 'node:fs';
+import { promises as fs, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -272,12 +272,18 @@ beforeAll(async () => {
   } catch {
     return; // vite-node it is
   }
+  // Packages stay external, so the bundles live under the repository's node_modules
+  // (where they resolve): a CommonJS dependency such as detect-libc cannot require
+  // Node built-ins from inside an ESM bundle.
+  const bundleDir = join(process.cwd(), 'node_modules', '.cache', 'quiver-test-bundles');
+  mkdirSync(bundleDir, { recursive: true });
   for (const fixture of ['test/fixtures/store-writer.ts', 'test/fixtures/store-open.ts']) {
-    const outfile = join(root, fixture.replace(/\W/g, '_') + '.mjs');
-    await esbuild.build({ entryPoints: [fixture], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'silent' });
+    const outfile = join(bundleDir, `${process.pid}-${fixture.replace(/\W/g, '_')}.mjs`);
+    await esbuild.build({ entryPoints: [fixture], bundle: true, packages: 'external', platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'silent' });
     bundles.set(fixture, outfile);
   }
 });
+afterAll(() => bundles.forEach((file) => rmSync(file, { force: true })));
 
 function runChild(args: string[]): { lines: Promise<string[]>; child: ReturnType<typeof spawn> } {
   const bundle = bundles.get(args[0]);
