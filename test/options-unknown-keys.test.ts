@@ -16,6 +16,7 @@ import {
 import { FLAT_INDEX_OPTION_KEYS, FLAT_SEARCH_OPTION_KEYS } from '../src/indexes/flat-index.js';
 import { HNSW_ADD_OPTION_KEYS, HNSW_INDEX_OPTION_KEYS, HNSW_SEARCH_OPTION_KEYS } from '../src/indexes/hnsw-index.js';
 import { BATCH_OPTION_KEYS } from '../src/indexes/results.js';
+import { nearestName } from '../src/util/options.js';
 
 const root = mkdtempSync(join(tmpdir(), 'quiver-options-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -257,4 +258,19 @@ describe('regressions (issue 12)', () => {
     expect(() => new HnswIndex({ dim: 3, m: 8 } as never)).toThrow("HnswIndex options: unknown option 'm' (did you mean 'M'?)");
     expect(() => hnsw.search(v3, 1, { efSearch: 10 } as never)).toThrow(/^HnswIndex.search options: unknown option 'efSearch' \((did you mean 'ef'\?|valid options: ef, filter)\)$/);
   });
+});
+
+describe('nearestName: the suggestion in the error', () => {
+  const cases: Array<[string, string[], string | undefined]> = [
+    ['m', ['dim', 'metric', 'M'], 'M'], // a case-only difference wins outright
+    ['tpoK', ['topK', 'filter'], 'topK'], // adjacent characters swapped: one edit
+    ['idm', ['dim', 'metric'], 'dim'],
+    ['k', ['topK', 'filter', 'efSearch'], 'topK'], // an abbreviation
+    ['dimension', ['dim', 'metric', 'index'], 'dim'], // an extension of a short name
+    ['durable', ['dim', 'metric', 'index', 'durability'], 'durability'], // a shared stem
+    ['zzzzzz', ['dim', 'metric'], undefined], // nothing close: the error lists the valid keys
+  ];
+  for (const [key, known, expected] of cases) {
+    it(`${key} -> ${expected ?? 'no suggestion'}`, () => expect(nearestName(key, known)).toBe(expected));
+  }
 });

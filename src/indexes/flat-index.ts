@@ -6,26 +6,23 @@ import {
   type LabelsLike, type Metric, type VectorLike, type VectorsLike,
 } from './input.js';
 import { toAllowList, type LabelFilter } from './filter.js';
-import { BATCH_OPTION_KEYS, type BatchOptions, type BatchSearchResult, type SearchResult } from './results.js';
-import type { AssertKeys, KeysMatch } from './option-keys.js';
+import { type BatchOptions, type BatchSearchResult, type SearchResult } from './results.js';
+import { optionKeys } from '../util/options.js';
 import { assertKnownKeys } from '../util/options.js';
 
 export interface FlatSearchOptions {
   /** Only these labels (or labels for which the predicate returns true) can be returned. */
   filter?: LabelFilter;
 }
-export const FLAT_SEARCH_OPTION_KEYS = ['filter'] as const;
-type _FlatSearchKeys = AssertKeys<KeysMatch<FlatSearchOptions, typeof FLAT_SEARCH_OPTION_KEYS>>;
-const FLAT_BATCH_OPTION_KEYS = [...BATCH_OPTION_KEYS, ...FLAT_SEARCH_OPTION_KEYS] as const;
-type _FlatBatchKeys = AssertKeys<KeysMatch<BatchOptions & FlatSearchOptions, typeof FLAT_BATCH_OPTION_KEYS>>;
+export const FLAT_SEARCH_OPTION_KEYS = optionKeys<FlatSearchOptions>()('filter');
+const FLAT_BATCH_OPTION_KEYS = optionKeys<BatchOptions & FlatSearchOptions>()('threads', 'filter');
 
 export interface FlatIndexOptions {
   dim: number;
   /** 'cosine' (1 - cosine similarity), 'euclidean' (L2, not squared) or 'ip' (1 - dot product). */
   metric?: Metric;
 }
-export const FLAT_INDEX_OPTION_KEYS = ['dim', 'metric'] as const;
-type _FlatIndexKeys = AssertKeys<KeysMatch<FlatIndexOptions, typeof FLAT_INDEX_OPTION_KEYS>>;
+export const FLAT_INDEX_OPTION_KEYS = optionKeys<FlatIndexOptions>()('dim', 'metric');
 
 export class FlatIndex {
   readonly dim: number;

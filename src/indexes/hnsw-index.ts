@@ -7,8 +7,8 @@ import {
   type LabelsLike, type Metric, type VectorLike, type VectorsLike,
 } from './input.js';
 import { toAllowList, type LabelFilter } from './filter.js';
-import { BATCH_OPTION_KEYS, type BatchOptions, type BatchSearchResult, type SearchResult } from './results.js';
-import type { AssertKeys, KeysMatch } from './option-keys.js';
+import { type BatchOptions, type BatchSearchResult, type SearchResult } from './results.js';
+import { optionKeys } from '../util/options.js';
 import { assertKnownKeys } from '../util/options.js';
 
 export interface HnswIndexOptions {
@@ -34,8 +34,7 @@ export interface HnswIndexOptions {
   quantization?: HnswQuantization;
 }
 // Order matters for suggestions (the first of equally close names wins): `m` gets M, `ef` efSearch.
-export const HNSW_INDEX_OPTION_KEYS = ['M', 'dim', 'metric', 'efSearch', 'efConstruction', 'seed', 'quantization'] as const;
-type _HnswIndexKeys = AssertKeys<KeysMatch<HnswIndexOptions, typeof HNSW_INDEX_OPTION_KEYS>>;
+export const HNSW_INDEX_OPTION_KEYS = optionKeys<HnswIndexOptions>()('M', 'dim', 'metric', 'efSearch', 'efConstruction', 'seed', 'quantization');
 
 export type HnswQuantization = 'none' | 'int8';
 
@@ -45,17 +44,14 @@ export interface HnswSearchOptions {
   /** Only these labels (or labels for which the predicate returns true) can be returned. */
   filter?: LabelFilter;
 }
-export const HNSW_SEARCH_OPTION_KEYS = ['ef', 'filter'] as const;
-type _HnswSearchKeys = AssertKeys<KeysMatch<HnswSearchOptions, typeof HNSW_SEARCH_OPTION_KEYS>>;
-const HNSW_BATCH_OPTION_KEYS = [...BATCH_OPTION_KEYS, ...HNSW_SEARCH_OPTION_KEYS] as const;
-type _HnswBatchKeys = AssertKeys<KeysMatch<BatchOptions & HnswSearchOptions, typeof HNSW_BATCH_OPTION_KEYS>>;
+export const HNSW_SEARCH_OPTION_KEYS = optionKeys<HnswSearchOptions>()('ef', 'filter');
+const HNSW_BATCH_OPTION_KEYS = optionKeys<BatchOptions & HnswSearchOptions>()('threads', 'ef', 'filter');
 
 export interface HnswAddOptions {
   /** Native threads to build with (default: all cores). */
   threads?: number;
 }
-export const HNSW_ADD_OPTION_KEYS = ['threads'] as const;
-type _HnswAddKeys = AssertKeys<KeysMatch<HnswAddOptions, typeof HNSW_ADD_OPTION_KEYS>>;
+export const HNSW_ADD_OPTION_KEYS = optionKeys<HnswAddOptions>()('threads');
 
 const MAX_EF = 1 << 24;
 const ADOPT = Symbol('adopt');

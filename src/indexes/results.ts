@@ -1,5 +1,5 @@
 // Result shapes shared by every index.
-import type { AssertKeys, KeysMatch } from './option-keys.js';
+import { optionKeys } from '../util/options.js';
 
 export interface SearchResult {
   /** Labels, nearest first. */
@@ -19,5 +19,4 @@ export interface BatchOptions {
   /** Native threads to spread the batch over (default: all cores). */
   threads?: number;
 }
-export const BATCH_OPTION_KEYS = ['threads'] as const;
-type _BatchKeys = AssertKeys<KeysMatch<BatchOptions, typeof BATCH_OPTION_KEYS>>;
+export const BATCH_OPTION_KEYS = optionKeys<BatchOptions>()('threads');

@@ -1,6 +1,6 @@
 // Turning retrieved hits into the context of a prompt: ordering against
 // "lost in the middle" and packing under a token budget with citations.
-import { assertKnownKeys, optionKeys } from './option-keys.js';
+import { assertKnownKeys, optionKeys } from '../util/options.js';
 import { estimateTokens, toTokenCounter, type TokenCounter } from './tokens.js';
 
 export interface ContextHit {

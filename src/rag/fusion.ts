@@ -1,5 +1,5 @@
 // Fusing ranked lists from different retrievers (vector, keyword) into one.
-import { assertKnownKeys, optionKeys } from './option-keys.js';
+import { assertKnownKeys, optionKeys } from '../util/options.js';
 
 export interface ScoredId {
   id: string;

@@ -14,7 +14,7 @@ import { checkEmbedder, knownDim, type Embedder } from './embedders/types.js';
 import { fuse, type FusionSpec, type ScoredId } from './fusion.js';
 import { BM25_OPTION_KEYS, BM25Index, type BM25Options, type PreparedDocuments } from './keyword/bm25.js';
 import { cosineSimilarity, maximalMarginalRelevance } from './mmr.js';
-import { assertKnownKeys, optionKeys } from './option-keys.js';
+import { assertKnownKeys, optionKeys } from '../util/options.js';
 import { describeValue } from './tokens.js';
 import type { VectorStore } from '../store/vector-store.js';
 import type { Filter, Metadata } from '../store/types.js';

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { VectorStore } from '../store/vector-store.js';
 import type { JsonValue } from '../store/metadata.js';
 import { checkEmbedder, knownDim, type Embedder } from './embedders/types.js';
-import { assertKnownKeys, optionKeys } from './option-keys.js';
+import { assertKnownKeys, optionKeys } from '../util/options.js';
 import { describeValue } from './tokens.js';
 
 export interface SemanticCacheOptions {

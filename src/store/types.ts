@@ -2,7 +2,7 @@
 import type { Metric, VectorLike } from '../indexes/input.js';
 import type { JsonValue, Metadata } from './metadata.js';
 import type { Filter } from './filter/types.js';
-import type { AssertKeys, KeysMatch } from '../indexes/option-keys.js';
+import { optionKeys } from '../util/options.js';
 
 export type { JsonValue, Metadata, Filter };
 
@@ -19,18 +19,16 @@ export interface IndexOptions {
   efSearch?: number;
 }
 // Each options type has the list of its keys next to it (unknown keys are refused);
-// the AssertKeys lines fail to compile when a list and its type differ.
+// optionKeys<T>() fails to compile when a list and its type differ.
 // (Order matters for suggestions: the first of equally close names is suggested, so `ef` gets efSearch.)
-export const INDEX_OPTION_KEYS = ['type', 'threshold', 'M', 'efSearch', 'efConstruction'] as const;
-type _IndexKeys = AssertKeys<KeysMatch<IndexOptions, typeof INDEX_OPTION_KEYS>>;
+export const INDEX_OPTION_KEYS = optionKeys<IndexOptions>()('type', 'threshold', 'M', 'efSearch', 'efConstruction');
 
 export interface VectorStoreOptions {
   dim: number;
   metric?: Metric;
   index?: IndexOptions;
 }
-export const VECTOR_STORE_OPTION_KEYS = ['dim', 'metric', 'index'] as const;
-type _VectorStoreKeys = AssertKeys<KeysMatch<VectorStoreOptions, typeof VECTOR_STORE_OPTION_KEYS>>;
+export const VECTOR_STORE_OPTION_KEYS = optionKeys<VectorStoreOptions>()('dim', 'metric', 'index');
 
 export interface OpenOptions extends Partial<VectorStoreOptions> {
   /**
@@ -42,8 +40,7 @@ export interface OpenOptions extends Partial<VectorStoreOptions> {
   /** Write a snapshot and truncate the log once it grows past this many bytes (default 64 MiB). */
   snapshotBytes?: number;
 }
-export const OPEN_OPTION_KEYS = [...VECTOR_STORE_OPTION_KEYS, 'durability', 'snapshotBytes'] as const;
-type _OpenKeys = AssertKeys<KeysMatch<OpenOptions, typeof OPEN_OPTION_KEYS>>;
+export const OPEN_OPTION_KEYS = optionKeys<OpenOptions>()('dim', 'metric', 'index', 'durability', 'snapshotBytes');
 
 export interface UpsertRecord {
   id: string;
@@ -68,8 +65,7 @@ export interface UpsertOptions {
    */
   deleteIds?: readonly string[];
 }
-export const UPSERT_OPTION_KEYS = ['deleteIds'] as const;
-type _UpsertKeys = AssertKeys<KeysMatch<UpsertOptions, typeof UPSERT_OPTION_KEYS>>;
+export const UPSERT_OPTION_KEYS = optionKeys<UpsertOptions>()('deleteIds');
 
 export interface QueryOptions {
   topK?: number;
@@ -79,8 +75,7 @@ export interface QueryOptions {
   /** HNSW beam width for this query (ignored by exact search). */
   efSearch?: number;
 }
-export const QUERY_OPTION_KEYS = ['topK', 'filter', 'includeVectors', 'includeMetadata', 'efSearch'] as const;
-type _QueryKeys = AssertKeys<KeysMatch<QueryOptions, typeof QUERY_OPTION_KEYS>>;
+export const QUERY_OPTION_KEYS = optionKeys<QueryOptions>()('topK', 'filter', 'includeVectors', 'includeMetadata', 'efSearch');
 
 export interface QueryHit {
   id: string;
@@ -110,5 +105,4 @@ export interface ListOptions {
   batchSize?: number;
   includeVectors?: boolean;
 }
-export const LIST_OPTION_KEYS = ['filter', 'batchSize', 'includeVectors'] as const;
-type _ListKeys = AssertKeys<KeysMatch<ListOptions, typeof LIST_OPTION_KEYS>>;
+export const LIST_OPTION_KEYS = optionKeys<ListOptions>()('filter', 'batchSize', 'includeVectors');

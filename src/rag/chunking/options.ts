@@ -1,5 +1,5 @@
 // Chunk shape and option validation shared by the text and markdown chunkers.
-import { assertKnownKeys, optionKeys } from '../option-keys.js';
+import { assertKnownKeys, optionKeys } from '../../util/options.js';
 import { toTokenCounter, describeValue, type TokenCounter } from '../tokens.js';
 
 export interface Chunk {

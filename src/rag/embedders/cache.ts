@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { assertKnownKeys, optionKeys } from '../option-keys.js';
+import { assertKnownKeys, optionKeys } from '../../util/options.js';
 import { checkEmbedder, checkTexts, knownDim, resolveDim, type Embedder } from './types.js';
 
 export interface EmbeddingCacheOptions {

@@ -3,7 +3,7 @@
 // (after stemming), never because they mean the same thing. Meant for demos,
 // tests and as a cheap baseline; use a model embedder for semantic search.
 import { createTokenizer, type Tokenize } from '../keyword/tokenize.js';
-import { assertKnownKeys, optionKeys } from '../option-keys.js';
+import { assertKnownKeys, optionKeys } from '../../util/options.js';
 import { checkTexts, type Embedder } from './types.js';
 
 export interface HashingEmbedderOptions {

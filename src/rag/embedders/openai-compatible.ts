@@ -3,7 +3,7 @@
 // runs a bounded number of requests at once, retries 429/5xx/network errors and
 // timeouts with exponential backoff + jitter (honouring Retry-After), and checks
 // what comes back (count, dimension, finite numbers).
-import { assertKnownKeys, optionKeys } from '../option-keys.js';
+import { assertKnownKeys, optionKeys } from '../../util/options.js';
 import { checkTexts, type Embedder } from './types.js';
 
 export interface OpenAICompatibleEmbedderOptions {

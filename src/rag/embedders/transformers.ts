@@ -4,7 +4,7 @@
 // never downloads.
 import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { assertKnownKeys, optionKeys } from '../option-keys.js';
+import { assertKnownKeys, optionKeys } from '../../util/options.js';
 import { checkTexts, type Embedder } from './types.js';
 
 export interface TransformersEmbedderOptions {

@@ -3,7 +3,7 @@
 // document rankings (chunk hits collapsed to their best-ranked document).
 import { VectorStore } from '../../store/vector-store.js';
 import { resolveDim, type Embedder } from '../embedders/types.js';
-import { assertKnownKeys, optionKeys } from '../option-keys.js';
+import { assertKnownKeys, optionKeys } from '../../util/options.js';
 import { HashingEmbedder } from '../embedders/hashing.js';
 import { Retriever } from '../retriever.js';
 import type { FusionSpec } from '../fusion.js';

@@ -5,7 +5,7 @@
 // outnumber live ones. Serialises to JSON for a file beside the store.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { describeValue } from '../tokens.js';
-import { assertKnownKeys, optionKeys } from '../option-keys.js';
+import { assertKnownKeys, optionKeys } from '../../util/options.js';
 import { createTokenizer, TOKENIZER_OPTION_KEYS, type Tokenize, type TokenizerOptions } from './tokenize.js';
 
 export interface BM25Options extends TokenizerOptions {

@@ -3,7 +3,7 @@
 // and periods: "don't", "u.s.a", "3.5"), possessive "'s" removed, Han and kana
 // as one token per character, optional stop words and Porter stemming.
 import { stemmer } from 'stemmer';
-import { assertKnownKeys, optionKeys } from '../option-keys.js';
+import { assertKnownKeys, optionKeys } from '../../util/options.js';
 
 export interface TokenizerOptions {
   /**
