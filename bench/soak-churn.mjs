@@ -6,7 +6,7 @@
 // store's queries against exact brute force over the live records.
 // Prints the memory/disk curve as a table and a JSON summary line (SOAK-SUMMARY).
 //   node bench/soak-churn.mjs [--ops 1000000] [--live 10000] [--dim 32] [--batch 1000] [--sample 50000] [--dir path]
-// Needs the built package (npm run build). Checks: the bounded-growth criteria in
+// Needs the built package (npm run build:native, npm run build:ts). Checks: the bounded-growth criteria in
 // the summary (the second half of the run peaks no higher than 1.25x the first
 // half, for RSS and for disk; recall@10 at the end within 0.02 of the start and of a freshly built graph); exits 1 otherwise.
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';

@@ -5,7 +5,7 @@
 // prints "ack <n>" after each acknowledged write. The parent kills it with SIGKILL
 // at a random moment, reopens the store, and checks that every acknowledged write
 // is there and the write in flight is all or nothing. Repeats for --rounds.
-//   node bench/soak-crash.mjs [--rounds 100] [--seed 7]    (needs npm run build)
+//   node bench/soak-crash.mjs [--rounds 100] [--seed 7]    (needs npm run build:native and build:ts)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -13,7 +13,7 @@
 #   CI_FUZZ_SECONDS   per native target, and in total for the TS fuzzers (default 60)
 #   CI_CRASH_ROUNDS   SIGKILL rounds (default 300)
 #   CI_ASAN_FILES     vitest files run under ASan (default: test-asan.sh's full list)
-# Run locally (after npm ci or npm run build): bash scripts/ci-reliability.sh
+# Run locally (after npm ci): bash scripts/ci-reliability.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 

@@ -10,7 +10,7 @@ let loaded = null;
 export async function loadQuiverdb() {
   if (loaded) return loaded;
   if (!existsSync(fileURLToPath(distEntry)))
-    throw new Error(`quiverdb is not built: ${fileURLToPath(distEntry)} is missing (run \`npx tsup\` or \`npm run build\`)`);
+    throw new Error(`quiverdb is not built: ${fileURLToPath(distEntry)} is missing (run \`npm run build:ts\`)`);
   loaded = await import(distEntry.href);
   return loaded;
 }
