@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { misspellings } from './helpers/misspellings.js';
 import { FlatIndex, HnswIndex, VectorStore } from '../src/index.js';
 import {
   INDEX_OPTION_KEYS, LIST_OPTION_KEYS, OPEN_OPTION_KEYS, QUERY_OPTION_KEYS, UPSERT_OPTION_KEYS, VECTOR_STORE_OPTION_KEYS,
@@ -137,19 +138,6 @@ const ABBREVIATIONS: Record<string, string[]> = {
   filter: ['filters', 'fitler'],
 };
 
-/** Misspellings of `key`: one character dropped, two adjacent swapped, case changed, abbreviations. */
-function misspellings(key: string): string[] {
-  const out = new Set<string>();
-  for (let i = 0; i < key.length; i++) out.add(key.slice(0, i) + key.slice(i + 1));
-  for (let i = 0; i + 1 < key.length; i++) out.add(key.slice(0, i) + key[i + 1] + key[i] + key.slice(i + 2));
-  out.add(key.toLowerCase());
-  out.add(key.toUpperCase());
-  out.add((key[0] === key[0].toUpperCase() ? key[0].toLowerCase() : key[0].toUpperCase()) + key.slice(1));
-  for (const a of ABBREVIATIONS[key] ?? []) out.add(a);
-  out.delete(key);
-  out.delete('');
-  return [...out];
-}
 
 /** What the call did with `opts`: 'ok', or the error (and whether an async call threw synchronously instead of rejecting). */
 async function outcome(call: Call, opts: Opts): Promise<{ ok: true } | { ok: false; error: unknown; threwSync: boolean }> {
@@ -188,7 +176,7 @@ describe('every public options object refuses unknown keys', () => {
   it.each(calls.map((c) => [c.where, c] as const))('%s: each misspelling of each key is a TypeError naming it, with a suggestion', async (_, call) => {
     const valid = Object.keys(call.valid);
     for (const key of valid) {
-      for (const bad of misspellings(key)) {
+      for (const bad of misspellings(key, ABBREVIATIONS[key])) {
         if (valid.includes(bad)) continue; // another valid key (none today)
         const r = await outcome(call, { [bad]: call.valid[key] });
         const label = `${call.where}: '${bad}' (from '${key}')`;

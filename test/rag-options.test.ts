@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { misspellings } from './helpers/misspellings.js';
 import { SyntheticEmbeddings } from '@langchain/core/utils/testing';
 import { chunkMarkdown, chunkText } from '../src/rag/chunking/index.js';
 import { CHUNK_OPTION_KEYS } from '../src/rag/chunking/options.js';
@@ -227,22 +228,6 @@ const bags: Bag[] = [
   },
 ];
 
-/** Misspellings of `key`: one character dropped, two adjacent swapped, case changes. */
-function misspellings(key: string): string[] {
-  const out = new Set<string>();
-  for (let i = 0; i < key.length; i++) out.add(key.slice(0, i) + key.slice(i + 1));
-  for (let i = 0; i + 1 < key.length; i++) out.add(key.slice(0, i) + key[i + 1] + key[i] + key.slice(i + 2));
-  out.add(key.toLowerCase());
-  out.add(key.toUpperCase());
-  for (let i = 0; i < key.length; i++) {
-    const c = key[i];
-    const flipped = c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase();
-    out.add(key.slice(0, i) + flipped + key.slice(i + 1));
-  }
-  out.delete(key);
-  out.delete('');
-  return [...out];
-}
 
 /** The error the call throws (synchronously or by rejecting), or undefined. */
 async function errorOf(call: () => unknown): Promise<Error | undefined> {
