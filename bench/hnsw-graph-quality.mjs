@@ -9,7 +9,6 @@
 //        [--ef 16,32,64,128,256,512] [--engines quiverdb,hnswlib] [--sample 2000] [--out file.json]
 //
 // Dataset names: bench/hnsw-datasets.mjs. Needs dist/ and the native addon.
-import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +18,8 @@ import { computeGroundTruth } from './lib/ground-truth.mjs';
 import { recallAtK } from './lib/stats.mjs';
 import { loadQuiverdb } from './lib/quiverdb.mjs';
 import { loadNamedDataset } from './hnsw-datasets.mjs';
+import { buildHnswlib } from './engines/hnswlib-node.mjs';
 
-const require = createRequire(import.meta.url);
 const { values: args } = parseArgs({
   options: {
     datasets: { type: 'string', default: 'ngt_sift5k,glove_twitter_25d_subset12k,mnist_test10k,textemb_ruwiki_minilm384,mixture:40000:96:euclidean,mixture:20000:768:cosine:norm' },
@@ -159,15 +158,11 @@ function quiverEngine(ds) {
 }
 
 function hnswlibEngine(ds) {
-  const { HierarchicalNSW } = require('hnswlib-node');
-  const space = { euclidean: 'l2', cosine: 'cosine', ip: 'ip' }[ds.metric];
   let index;
   return {
     name: 'hnswlib-node',
     build() {
-      index = new HierarchicalNSW(space, ds.dim);
-      index.initIndex(ds.n, M, EFC, 1);
-      for (let i = 0; i < ds.n; i++) index.addPoint(Array.from(ds.base.subarray(i * ds.dim, (i + 1) * ds.dim)), i);
+      index = buildHnswlib(ds.dim, ds.metric, ds.base.subarray(0, ds.n * ds.dim), { M, efConstruction: EFC, seed: 1 });
     },
     search(query, ef) { index.setEf(ef); return index.searchKnn(Array.from(query), K).neighbors; },
     graph() { const p = join(tmp, 'h.bin'); index.writeIndexSync(p); return readHnswlibGraph(p); },

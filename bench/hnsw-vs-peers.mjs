@@ -24,6 +24,7 @@ import { ensureGroundTruth, limitQueries } from './lib/datasets.mjs';
 import { datasetsRoot, loadNamedDataset } from './hnsw-datasets.mjs';
 import { median, qpsAtRecall, recallAtK } from './lib/stats.mjs';
 import { loadQuiverdb } from './lib/quiverdb.mjs';
+import { buildHnswlib } from './engines/hnswlib-node.mjs';
 
 const require = createRequire(import.meta.url);
 const { values: args } = parseArgs({
@@ -77,15 +78,11 @@ function quiverdbEngine(ds, quantization = 'none') {
 }
 
 function hnswlibEngine(ds) {
-  const { HierarchicalNSW } = require('hnswlib-node');
-  const space = { euclidean: 'l2', cosine: 'cosine', ip: 'ip' }[ds.metric];
   let index;
   return {
     name: 'hnswlib-node',
     build() {
-      index = new HierarchicalNSW(space, ds.dim);
-      index.initIndex(ds.n, M, EFC, 1);
-      for (let i = 0; i < ds.n; i++) index.addPoint(Array.from(ds.base.subarray(i * ds.dim, (i + 1) * ds.dim)), i);
+      index = buildHnswlib(ds.dim, ds.metric, ds.base.subarray(0, ds.n * ds.dim), { M, efConstruction: EFC, seed: 1 });
     },
     memory: () => null,
     // searchKnn takes number[]: converted once, outside the timed loop (its best case).

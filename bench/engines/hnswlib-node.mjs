@@ -16,24 +16,32 @@ export async function probe() {
   }
 }
 
-export async function create({ dim, metric }) {
+/**
+ * An hnswlib-node index over row-major float32 `vectors`, labels 0..n-1, built one
+ * point at a time (its only way). Shared with the per-script benchmarks.
+ */
+export function buildHnswlib(dim, metric, vectors, { M, efConstruction, seed = 1, onProgress } = {}) {
   const { HierarchicalNSW } = require('hnswlib-node');
-  const space = SPACES[metric];
+  const n = vectors.length / dim;
+  const index = new HierarchicalNSW(SPACES[metric], dim);
+  index.initIndex(n, M, efConstruction, seed);
+  // addPoint only takes number[]: the copy is part of inserting from a Float32Array.
+  for (let i = 0; i < n; i++) {
+    index.addPoint(Array.from(vectors.subarray(i * dim, (i + 1) * dim)), i);
+    if ((i + 1) % 2000 === 0 || i + 1 === n) onProgress?.(i + 1, n);
+  }
+  return index;
+}
+
+export async function create({ dim, metric }) {
   let index = null;
   let currentEf = -1;
   const setEf = (ef) => { if (ef !== currentEf) { index.setEf(ef); currentEf = ef; } };
   const asArray = (q) => (Array.isArray(q) ? q : Array.from(q));
   return {
     capabilities: { threadedBuild: false, batchThreads: 1, filter: true, persistence: true, exact: false },
-    build(vectors, { M, efConstruction, seed = 1, onProgress } = {}) {
-      const n = vectors.length / dim;
-      index = new HierarchicalNSW(space, dim);
-      index.initIndex(n, M, efConstruction, seed);
-      // addPoint only takes number[]: the copy is part of inserting from a Float32Array.
-      for (let i = 0; i < n; i++) {
-        index.addPoint(Array.from(vectors.subarray(i * dim, (i + 1) * dim)), i);
-        if ((i + 1) % 2000 === 0 || i + 1 === n) onProgress?.(i + 1, n);
-      }
+    build(vectors, options) {
+      index = buildHnswlib(dim, metric, vectors, options);
       currentEf = -1;
     },
     // Queries are converted to number[] once, outside the timed loops (hnswlib-node's best case).
