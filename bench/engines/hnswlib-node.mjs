@@ -34,6 +34,8 @@ export function buildHnswlib(dim, metric, vectors, { M, efConstruction, seed = 1
 }
 
 export async function create({ dim, metric }) {
+  const { HierarchicalNSW } = require('hnswlib-node');
+  const space = SPACES[metric];
   let index = null;
   let currentEf = -1;
   const setEf = (ef) => { if (ef !== currentEf) { index.setEf(ef); currentEf = ef; } };
