@@ -39,13 +39,15 @@
         "native/index/hnsw_graph.cpp",
         "native/index/hnsw_index.cpp",
         "native/index/hnsw_io.cpp",
+        "native/index/mapped_vectors.cpp",
         "native/util/thread_pool.cpp",
         "native/util/file_lock.cpp",
         "native/bench/probes.cpp",
         "native/binding/addon.cpp",
         "native/binding/flat_index_wrap.cpp",
         "native/binding/hnsw_index_wrap.cpp",
-        "native/binding/label_filter_wrap.cpp"
+        "native/binding/label_filter_wrap.cpp",
+        "native/binding/mapped_vectors_wrap.cpp"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

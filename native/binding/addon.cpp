@@ -9,6 +9,7 @@
 #include "flat_index_wrap.h"
 #include "hnsw_index_wrap.h"
 #include "label_filter_wrap.h"
+#include "mapped_vectors_wrap.h"
 #include "napi_util.h"
 
 namespace quiver {
@@ -190,6 +191,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   FlatIndexWrap::Init(env, exports);
   HnswIndexWrap::Init(env, exports);
   LabelFilterWrap::Init(env, exports);
+  MappedVectorsWrap::Init(env, exports);
   return exports;
 }
 
