@@ -39,8 +39,25 @@ export interface OpenOptions extends Partial<VectorStoreOptions> {
   durability?: 'fsync' | 'none';
   /** Write a snapshot and truncate the log once it grows past this many bytes (default 64 MiB). */
   snapshotBytes?: number;
+  /**
+   * Open as a read-only follower: no lock is taken, so any number of readers (in any number of
+   * processes) open the store while one writer holds it. Readers follow the writer's log; write
+   * methods reject with ReadOnlyStoreError. The store must exist.
+   */
+  readOnly?: boolean;
+  /**
+   * Read-only stores: how often to look for the writer's new writes, in ms (default 100; 0 looks
+   * only when refresh() is called).
+   */
+  refreshIntervalMs?: number;
 }
-export const OPEN_OPTION_KEYS = optionKeys<OpenOptions>()('dim', 'metric', 'index', 'durability', 'snapshotBytes');
+export const OPEN_OPTION_KEYS = optionKeys<OpenOptions>()('dim', 'metric', 'index', 'durability', 'snapshotBytes', 'readOnly', 'refreshIntervalMs');
+
+export interface WaitOptions {
+  /** Give up after this many ms (default 30,000): the promise rejects with a timeout error. */
+  timeoutMs?: number;
+}
+export const WAIT_OPTION_KEYS = optionKeys<WaitOptions>()('timeoutMs');
 
 export interface UpsertRecord {
   id: string;

@@ -174,6 +174,9 @@ export class SlotIndex {
     this.setAnn(ann);
   }
 
+  /** Lets go of memory held outside the JS heap that no query may use any more (a read-only store's mapped vectors). */
+  release(): void {}
+
   /** Whether the graph answers queries (rather than exact search). */
   get usesAnn(): boolean {
     return this.#ann !== undefined;

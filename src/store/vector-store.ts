@@ -3,25 +3,35 @@
 // batch is validated and copied, logged (fsync'd) and only then applied to
 // memory, so queries only ever see acknowledged writes and a failed batch
 // changes nothing. Queries run synchronously against memory.
+//
+// A store opened with { readOnly: true } is a follower (persistence/follower.ts):
+// no lock, no writes; its state follows the writer's log, refreshed through the
+// same queue, and is swapped whole when a reloaded snapshot takes over.
+import { EventEmitter } from 'node:events';
 import { checkMetric, checkDim, describe, toQuery, type Metric, type VectorLike } from '../indexes/input.js';
 import { annFactory } from './ann-factory.js';
 import { compileFilter } from './filter/compile.js';
 import type { BitSet } from './filter/bitset.js';
 import type { SearchResult } from '../indexes/results.js';
 import type { FilterNode } from './filter/types.js';
-import { Storage } from './persistence/storage.js';
+import { ReadOnlyStoreError } from './persistence/errors.js';
+import { Follower } from './persistence/follower.js';
+import { readManifest } from './persistence/layout.js';
+import { Storage, checkAgainstManifest } from './persistence/storage.js';
 import { toIdList, toRecordBatch, type RecordBatch } from './records.js';
 import { SerialQueue } from './queue.js';
 import { StoreState } from './store-state.js';
 import {
-  LIST_OPTION_KEYS, OPEN_OPTION_KEYS, QUERY_OPTION_KEYS, UPSERT_OPTION_KEYS, VECTOR_STORE_OPTION_KEYS,
+  LIST_OPTION_KEYS, OPEN_OPTION_KEYS, QUERY_OPTION_KEYS, UPSERT_OPTION_KEYS, VECTOR_STORE_OPTION_KEYS, WAIT_OPTION_KEYS,
   type Filter, type IndexOptions, type ListedRecord, type ListOptions, type OpenOptions, type QueryHit, type QueryOptions, type StoredRecord,
-  type UpsertInput, type UpsertOptions, type VectorStoreOptions,
+  type UpsertInput, type UpsertOptions, type VectorStoreOptions, type WaitOptions,
 } from './types.js';
 import { assertKnownKeys } from '../util/options.js';
 import { resolveIndexOptions, type ResolvedIndexOptions } from './vector-index.js';
 
 const DEFAULT_SNAPSHOT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_REFRESH_MS = 100;
+const DEFAULT_WAIT_MS = 30_000;
 const LARGE_BATCH_FLOATS = 1 << 18;
 
 /**
@@ -49,6 +59,16 @@ function checkTopK(k: unknown): number {
   return k;
 }
 
+/** The index options given explicitly (checked against the stored ones on reopen). */
+function explicitIndexOf(options: OpenOptions, resolved: ResolvedIndexOptions): Partial<ResolvedIndexOptions> {
+  const explicit: Partial<ResolvedIndexOptions> = {};
+  for (const key of ['type', 'threshold', 'M', 'efConstruction'] as const) {
+    const v = (options.index as IndexOptions | undefined)?.[key];
+    if (v !== undefined) (explicit as Record<string, unknown>)[key] = resolved[key];
+  }
+  return explicit;
+}
+
 interface PreparedQuery {
   q: Float32Array;
   topK: number;
@@ -58,11 +78,17 @@ interface PreparedQuery {
   withVectors: boolean;
 }
 
-export class VectorStore {
+export class VectorStore extends EventEmitter {
   readonly dim: number;
   readonly metric: Metric;
   #state: StoreState;
   #storage: Storage | undefined;
+  /** Set for a read-only store: the state it follows. */
+  #follower: Follower | undefined;
+  #refreshTimer: NodeJS.Timeout | undefined;
+  #refreshQueued = false;
+  /** The message of the last background refresh error reported without an 'error' listener (reported once). */
+  #lastWarned: string | undefined;
   #queue = new SerialQueue();
   #closed = false;
   #efSearch: number;
@@ -71,6 +97,7 @@ export class VectorStore {
 
   /** An in-memory store. Use VectorStore.open(dir, options) for a durable one. */
   constructor(options: VectorStoreOptions) {
+    super();
     checkOptionsObject(options, 'VectorStore');
     assertKnownKeys(options, VECTOR_STORE_OPTION_KEYS, 'VectorStore options');
     this.dim = checkDim(options.dim);
@@ -92,17 +119,24 @@ export class VectorStore {
     const dim = options.dim === undefined ? undefined : checkDim(options.dim);
     const metric = options.metric === undefined ? undefined : checkMetric(options.metric);
     const resolvedIndex = resolveIndexOptions(options.index, 'VectorStore.open options.index');
+    if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean')
+      throw new TypeError(`VectorStore.open: readOnly: expected true or false, got ${describe(options.readOnly)}`);
+    if (options.readOnly) {
+      for (const key of ['durability', 'snapshotBytes'] as const)
+        if (options[key] !== undefined) throw new TypeError(`VectorStore.open: ${key} applies to the writer; a read-only store never writes`);
+      const refreshMs = options.refreshIntervalMs ?? DEFAULT_REFRESH_MS;
+      if (typeof refreshMs !== 'number' || !Number.isFinite(refreshMs) || refreshMs < 0)
+        throw new RangeError(`VectorStore.open: refreshIntervalMs: expected a number of ms >= 0, got ${describe(refreshMs)}`);
+      return VectorStore.#openReader(dir, { dim, metric, resolvedIndex, explicit: explicitIndexOf(options, resolvedIndex), refreshMs });
+    }
+    if (options.refreshIntervalMs !== undefined) throw new TypeError('VectorStore.open: refreshIntervalMs applies to read-only stores ({ readOnly: true })');
     const durability = options.durability ?? 'fsync';
     if (durability !== 'fsync' && durability !== 'none')
       throw new RangeError(`VectorStore.open: durability: expected 'fsync' or 'none', got ${describe(durability)}`);
     const snapshotBytes = options.snapshotBytes ?? DEFAULT_SNAPSHOT_BYTES;
     if (typeof snapshotBytes !== 'number' || !(snapshotBytes >= 0))
       throw new RangeError(`VectorStore.open: snapshotBytes: expected a non-negative number, got ${describe(snapshotBytes)}`);
-    const explicitIndex: Partial<ResolvedIndexOptions> = {};
-    for (const key of ['type', 'threshold', 'M', 'efConstruction'] as const) {
-      const v = (options.index as IndexOptions | undefined)?.[key];
-      if (v !== undefined) (explicitIndex as Record<string, unknown>)[key] = resolvedIndex[key];
-    }
+    const explicitIndex = explicitIndexOf(options, resolvedIndex);
     const { storage, state } = await Storage.open(
       dir, { dim, metric, index: explicitIndex, resolvedIndex, durability, snapshotBytes }, annFactory,
     );
@@ -118,6 +152,118 @@ export class VectorStore {
     store.#storage = storage;
     store.#efSearch = resolvedIndex.efSearch;
     return store;
+  }
+
+  static async #openReader(
+    dir: string,
+    o: { dim: number | undefined; metric: Metric | undefined; resolvedIndex: ResolvedIndexOptions; explicit: Partial<ResolvedIndexOptions>; refreshMs: number },
+  ): Promise<VectorStore> {
+    const manifest = await readManifest(dir).catch((err) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      throw err;
+    });
+    if (!manifest)
+      throw new Error(`VectorStore.open(${JSON.stringify(dir)}, { readOnly: true }): no store there (yet): a read-only store follows an existing one, it cannot create it`);
+    checkAgainstManifest(dir, manifest, { dim: o.dim, metric: o.metric, index: o.explicit });
+    const follower = await Follower.open({
+      dir, manifest, index: { ...o.resolvedIndex, ...manifest.index }, annFactory, mapVectors: true,
+    });
+    const store = new VectorStore({ dim: manifest.dim, metric: manifest.metric, index: { type: 'flat' } });
+    store.#follower = follower;
+    store.#state = follower.state;
+    store.#state.fields.startBuilding();
+    store.#efSearch = o.resolvedIndex.efSearch;
+    store.#directory = dir;
+    if (o.refreshMs > 0) {
+      store.#refreshTimer = setInterval(() => store.#backgroundRefresh(), o.refreshMs);
+      store.#refreshTimer.unref(); // a follower alone never keeps the process alive
+    }
+    return store;
+  }
+
+  #directory: string | undefined;
+
+  /** Whether the store was opened with { readOnly: true }. */
+  get readOnly(): boolean {
+    return this.#follower !== undefined;
+  }
+
+  /**
+   * The log sequence number of the last write this store reflects: for the writer, its last
+   * acknowledged write (read it after `await upsert(...)`); for a reader, the last write it has
+   * applied. Pass the writer's value to a reader's waitFor() to read your own writes. 0 for a
+   * store never written, and for an in-memory store.
+   */
+  get lsn(): number {
+    return this.#follower ? this.#follower.lsn : (this.#storage?.lsn ?? 0);
+  }
+
+  /**
+   * Read-only stores: catches up with the writer now (every write acknowledged before the call
+   * is visible when it resolves). Rejects with the error if the store's files cannot be read;
+   * the store keeps serving its last state. On the writer, resolves at once.
+   */
+  refresh(): Promise<void> {
+    try {
+      this.#checkOpen('refresh');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!this.#follower) return Promise.resolve();
+    return this.#queue.run(() => this.#refreshNow());
+  }
+
+  async #refreshNow(): Promise<void> {
+    if (this.#closed) return;
+    const before = this.lsn;
+    if (await this.#follower!.refresh()) {
+      this.#state.fields.stopBuilding();
+      this.#state = this.#follower!.state;
+      this.#state.fields.startBuilding();
+    }
+    if (this.lsn !== before) this.emit('refresh', { lsn: this.lsn });
+  }
+
+  #backgroundRefresh(): void {
+    if (this.#refreshQueued || this.#closed) return;
+    this.#refreshQueued = true;
+    this.#queue
+      .run(() => this.#refreshNow())
+      .then(
+        () => (this.#lastWarned = undefined),
+        (err: Error) => {
+          if (this.#closed) return;
+          // Never an uncaught exception: an 'error' event only when someone listens; else a warning, once per cause.
+          if (this.listenerCount('error') > 0) this.emit('error', err);
+          else if (err.message !== this.#lastWarned) {
+            this.#lastWarned = err.message;
+            process.emitWarning(`quiverdb: read-only store ${this.#directory} cannot follow its writer: ${err.message}`, 'QuiverStoreWarning');
+          }
+        },
+      )
+      .finally(() => (this.#refreshQueued = false));
+  }
+
+  /**
+   * Resolves once this store reflects the write with LSN `lsn` (from the writer's `lsn` after
+   * that write was acknowledged): read-your-writes across processes. Rejects after
+   * options.timeoutMs (default 30 s).
+   */
+  async waitFor(lsn: number, options: WaitOptions = {}): Promise<void> {
+    this.#checkOpen('waitFor');
+    if (typeof lsn !== 'number' || !Number.isSafeInteger(lsn) || lsn < 0) throw new RangeError(`waitFor: lsn: expected an integer >= 0, got ${describe(lsn)}`);
+    if (typeof options !== 'object' || options === null) throw new TypeError(`waitFor: options: expected an object, got ${describe(options)}`);
+    assertKnownKeys(options, WAIT_OPTION_KEYS, 'VectorStore.waitFor options');
+    const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw new RangeError(`waitFor: timeoutMs: expected a number of ms >= 0, got ${describe(timeoutMs)}`);
+    const deadline = Date.now() + timeoutMs;
+    for (let pause = 1; this.lsn < lsn; pause = Math.min(pause * 2, 50)) {
+      if (!this.#follower) throw new RangeError(`waitFor: LSN ${lsn} is past this writer's last write (${this.lsn})`);
+      await this.refresh();
+      if (this.lsn >= lsn) break;
+      if (Date.now() >= deadline) throw new Error(`waitFor: this store reflects LSN ${this.lsn}, still short of ${lsn} after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
   }
 
   /** Number of records. */
@@ -136,11 +282,16 @@ export class VectorStore {
 
   /** The directory of a durable store, or undefined for an in-memory one. */
   get directory(): string | undefined {
-    return this.#storage?.dir;
+    return this.#storage?.dir ?? this.#directory;
   }
 
   #checkOpen(op: string): void {
     if (this.#closed) throw new Error(`${op}: the store is closed`);
+  }
+
+  #checkWritable(op: string): void {
+    this.#checkOpen(op);
+    if (this.#follower) throw new ReadOnlyStoreError(op, this.#directory!);
   }
 
   /** Runs a write through the queue; rejects (changing nothing) if the store is closed. */
@@ -185,7 +336,7 @@ export class VectorStore {
   upsert(input: UpsertInput, options: UpsertOptions = {}): Promise<void> {
     let batch: RecordBatch, deleteIds: string[];
     try {
-      this.#checkOpen('upsert');
+      this.#checkWritable('upsert');
       batch = toRecordBatch(input, this.dim);
       deleteIds = this.#deletionsWith(batch, options);
     } catch (err) {
@@ -235,7 +386,7 @@ export class VectorStore {
   delete(ids: readonly string[]): Promise<number> {
     let list: string[];
     try {
-      this.#checkOpen('delete');
+      this.#checkWritable('delete');
       list = [...toIdList(ids, 'delete')];
     } catch (err) {
       return Promise.reject(err);
@@ -256,7 +407,7 @@ export class VectorStore {
   deleteWhere(filter: Filter): Promise<number> {
     let node: FilterNode;
     try {
-      this.#checkOpen('deleteWhere');
+      this.#checkWritable('deleteWhere');
       if (filter === undefined || filter === null)
         throw new TypeError(`deleteWhere: filter is required, got ${describe(filter)} (pass {} to delete every record)`);
       node = compileFilter(filter);
@@ -305,10 +456,12 @@ export class VectorStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       const start = this.#beginQuery(p);
       if (Array.isArray(start)) return start;
-      const version = this.#state.version;
-      const r = await this.#state.index.searchAsync(p.q, start.k, start.allow, start.allowCount, p.ef);
+      const state = this.#state;
+      const version = state.version;
+      const r = await state.index.searchAsync(p.q, start.k, start.allow, start.allowCount, p.ef);
       this.#checkOpen('query');
-      if (this.#state.version === version) return this.#hits(p, r);
+      // A read-only store may have swapped in a reloaded state meanwhile: its slots differ.
+      if (this.#state === state && state.version === version) return this.#hits(p, r);
     }
     return this.#runQuery(p);
   }
@@ -458,6 +611,7 @@ export class VectorStore {
 
   /** Makes every acknowledged write durable (needed after writes with durability 'none'). */
   flush(): Promise<void> {
+    if (this.#follower) return Promise.reject(new ReadOnlyStoreError('flush', this.#directory!));
     return this.#write('flush', async () => {
       await this.#storage?.flush();
     });
@@ -465,6 +619,7 @@ export class VectorStore {
 
   /** Writes a snapshot now and truncates the log (open() and close() do this when useful). */
   snapshot(): Promise<void> {
+    if (this.#follower) return Promise.reject(new ReadOnlyStoreError('snapshot', this.#directory!));
     return this.#write('snapshot', async () => {
       await this.#storage?.snapshot(this.#state);
     });
@@ -475,7 +630,9 @@ export class VectorStore {
     return this.#queue.run(async () => {
       if (this.#closed) return;
       this.#closed = true;
+      clearInterval(this.#refreshTimer);
       this.#state.fields.stopBuilding();
+      await this.#follower?.close();
       await this.#storage?.close(this.#state);
     });
   }

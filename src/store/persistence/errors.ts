@@ -26,3 +26,12 @@ export class StoreCorruptError extends StoreFormatError {
     this.name = 'StoreCorruptError';
   }
 }
+
+/** A write method was called on a store opened with { readOnly: true }. */
+export class ReadOnlyStoreError extends Error {
+  readonly code = 'QUIVER_READ_ONLY';
+  constructor(op: string, dir: string) {
+    super(`${op}: the store ${JSON.stringify(dir)} was opened read-only; writes go through the process that opened it for writing`);
+    this.name = 'ReadOnlyStoreError';
+  }
+}

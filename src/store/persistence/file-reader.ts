@@ -11,8 +11,16 @@ export class FileReader {
   #windowStart = 0;
   #windowLength = 0;
 
-  private constructor(readonly path: string, readonly fh: FileHandle, readonly size: number, windowBytes: number) {
+  private constructor(readonly path: string, readonly fh: FileHandle, readonly size: number, windowBytes: number, readonly ownsHandle = true) {
     this.#window = Buffer.allocUnsafe(windowBytes);
+  }
+
+  /**
+   * Reads the first `size` bytes of a file the caller holds open (and keeps open: close() leaves
+   * it be). A follower reads a growing log this way, one view per look at its current size.
+   */
+  static over(path: string, fh: FileHandle, size: number, windowBytes = WINDOW_BYTES): FileReader {
+    return new FileReader(path, fh, size, windowBytes, false);
   }
 
   /** Opens a regular file for reading (anything else, such as a FIFO, is refused: reading it could block forever). */
@@ -39,7 +47,7 @@ export class FileReader {
   }
 
   close(): Promise<void> {
-    return this.fh.close();
+    return this.ownsHandle ? this.fh.close() : Promise.resolve();
   }
 
   /**

@@ -50,7 +50,7 @@ function mismatch(dir: string, name: string, stored: unknown, given: unknown): E
   );
 }
 
-function checkAgainstManifest(dir: string, m: Manifest, o: StorageOptions): void {
+export function checkAgainstManifest(dir: string, m: Manifest, o: Pick<StorageOptions, 'dim' | 'metric' | 'index'>): void {
   if (o.dim !== undefined && o.dim !== m.dim) throw mismatch(dir, 'dim', m.dim, o.dim);
   if (o.metric !== undefined && o.metric !== m.metric) throw mismatch(dir, 'metric', m.metric, o.metric);
   for (const key of ['type', 'threshold', 'M', 'efConstruction'] as const) {
@@ -84,9 +84,14 @@ export async function applyEntry(state: StoreState, entry: LogEntry, y: Yielder)
   }
 }
 
-/** Loads snapshot `gen` into the (empty) state. Returns the snapshot's LSN and format version. */
-async function loadSnapshot(
+/**
+ * Loads snapshot `gen` into the (empty) state. Returns the snapshot's LSN and format version.
+ * With `mapVectors` (read-only stores), a snapshot without a graph has its vectors file mapped
+ * read-only, after its checksums are verified, instead of copied into the flat index.
+ */
+export async function loadSnapshot(
   dir: string, gen: number, manifest: Manifest, state: StoreState, annFactory: AnnFactory | undefined, index: ResolvedIndexOptions, y: Yielder,
+  mapVectors = false,
 ): Promise<{ lsn: number; version: number }> {
   const path = join(dir, snapshotDir(gen));
   const v1 = await isSnapshotV1(path);

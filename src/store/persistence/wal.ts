@@ -77,6 +77,12 @@ export interface LoggedEntry {
   parts: Buffer[];
 }
 
+/** A point between two entries of a log: the offset of the next entry's first frame, and the LSN before it. */
+export interface WalPosition {
+  offset: number;
+  lsn: number;
+}
+
 /** Where replay ended. */
 export interface WalTail {
   /** Bytes up to the end of the last complete entry (the log is cut here before appending). */
@@ -89,14 +95,17 @@ export interface WalTail {
 }
 
 /**
- * The complete entries of a version-2 log, in order. `tail` is filled in when the iteration
- * ends. Throws StoreCorruptError on damage.
+ * The complete entries of a version-2 log, in order, from `from` (the start of the log by
+ * default; a follower resumes where it stopped). `tail` is filled in when the iteration ends.
+ * Throws StoreCorruptError on damage.
  */
-export async function* readWalEntries(r: FileReader, header: WalHeader, tail: WalTail): AsyncGenerator<LoggedEntry> {
-  const frames = new FrameReader(r, WAL_HEADER_BYTES);
-  let lastLsn = header.baseLsn;
+export async function* readWalEntries(
+  r: FileReader, header: WalHeader, tail: WalTail, from: WalPosition = { offset: WAL_HEADER_BYTES, lsn: header.baseLsn },
+): AsyncGenerator<LoggedEntry> {
+  const frames = new FrameReader(r, from.offset);
+  let lastLsn = from.lsn;
   let open: LoggedEntry | undefined;
-  tail.validBytes = WAL_HEADER_BYTES;
+  tail.validBytes = from.offset;
   tail.fileBytes = r.size;
   tail.lastLsn = lastLsn;
   tail.entries = 0;
