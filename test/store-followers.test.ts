@@ -180,6 +180,30 @@ describe('read-only followers', () => {
     await writer.close();
   });
 
+  it.runIf(process.platform === 'linux')('readers map the snapshot\'s vectors (shared, not copied) and let go of a retired one', async () => {
+    const dir = freshDir();
+    const writer = await VectorStore.open(dir, { dim: DIM, metric: 'euclidean', index: { type: 'flat' } });
+    const model: Model = new Map();
+    await randomWrites(writer, model, 50, 10);
+    await writer.snapshot();
+    const mapsOf = async () => (await fs.readFile('/proc/self/maps', 'utf8')).split('\n').filter((l) => l.includes(dir)).map((l) => l.slice(l.indexOf(dir) + dir.length));
+    const reader = await VectorStore.open(dir, { readOnly: true, refreshIntervalMs: 0 });
+    expect(await mapsOf()).toEqual(['/snapshot-1/vectors.qvec']);
+    await randomWrites(writer, model, 51, 10);
+    await writer.snapshot();
+    await reader.refresh(); // carries on in the new log at once; the new snapshot loads meanwhile
+    await expectMatches(reader, model, 1);
+    for (let i = 0; i < 200 && (await mapsOf()).some((m) => m.startsWith('/snapshot-1/')); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      await reader.refresh();
+    }
+    expect(await mapsOf()).toEqual(['/snapshot-2/vectors.qvec']);
+    await expectMatches(reader, model, 2);
+    await reader.close();
+    expect(await mapsOf()).toEqual([]);
+    await writer.close();
+  });
+
   it('bad opens fail clearly and change nothing', async () => {
     const missing = freshDir();
     await expect(VectorStore.open(missing, { readOnly: true })).rejects.toThrow(/no store there \(yet\)/);

@@ -3,6 +3,7 @@
 // 'auto' reaches the threshold (built from the flat index, which it then
 // replaces) or from the start with index.type 'hnsw'. Vectors are stored once.
 import { FlatIndex } from '../indexes/flat-index.js';
+import type { MappedFlatIndex } from './mapped-flat-index.js';
 import type { Metric } from '../indexes/input.js';
 import type { SearchResult } from '../indexes/results.js';
 import type { BitSet } from './filter/bitset.js';
@@ -80,9 +81,12 @@ export function resolveIndexOptions(options: IndexOptions | undefined, where = '
   };
 }
 
+/** What the store needs from an exact index: a FlatIndex, or a read-only store's MappedFlatIndex. */
+type ExactIndex = Pick<FlatIndex, 'size' | 'add' | 'remove' | 'get' | 'getVectors' | 'reserve' | 'labels' | 'search' | 'searchAsync'>;
+
 export class SlotIndex {
   /** Holds the vectors until a graph takes over ('flat', and 'auto' below the threshold). */
-  #flat: FlatIndex | undefined;
+  #flat: ExactIndex | undefined;
   /** Holds the vectors once present ('hnsw', and 'auto' from the threshold on). */
   #ann: AnnIndex | undefined;
 
@@ -105,7 +109,7 @@ export class SlotIndex {
   }
 
   /** The index that holds the vectors and answers queries. */
-  get #primary(): FlatIndex | AnnIndex {
+  get #primary(): ExactIndex | AnnIndex {
     return this.#ann ?? this.#flat!;
   }
 
@@ -174,8 +178,16 @@ export class SlotIndex {
     this.setAnn(ann);
   }
 
+  /** Installs a read-only store's exact index over a snapshot's mapped vectors (in place of the empty flat index). */
+  setMapped(index: MappedFlatIndex): void {
+    if (!this.#flat || this.#flat.size !== 0) throw new Error('setMapped: the index must be flat and empty');
+    this.#flat = index;
+  }
+
   /** Lets go of memory held outside the JS heap that no query may use any more (a read-only store's mapped vectors). */
-  release(): void {}
+  release(): void {
+    (this.#flat as Partial<MappedFlatIndex> | undefined)?.release?.();
+  }
 
   /** Whether the graph answers queries (rather than exact search). */
   get usesAnn(): boolean {

@@ -23,7 +23,9 @@ import {
 import { decodeEntryV1, isSnapshotV1, openSnapshotV1, readWalEntriesV1 } from './legacy-v1.js';
 import { assembleEntry, decodePart, deletePartsOf, upsertParts, type DecodedPart, type LogEntry } from './log-entries.js';
 import { acquireLock, type DirectoryLock } from './lock.js';
-import { openSnapshot, writeSnapshot, type SnapshotReader } from './snapshot.js';
+import { MappedVectors } from '../../indexes/mapped-vectors.js';
+import { MappedFlatIndex } from '../mapped-flat-index.js';
+import { VECTORS_DATA_OFFSET, VECTORS_FILE, openSnapshot, writeSnapshot, type SnapshotReader } from './snapshot.js';
 import { WAL_HEADER_BYTES, WalWriter, readWalEntries, readWalHeader, type LoggedEntry, type WalTail } from './wal.js';
 import { Yielder } from './yielder.js';
 
@@ -124,6 +126,11 @@ export async function loadSnapshot(
       if ((i & 65535) === 65535) await y.maybe();
     }
     state.index.setAnn(graph);
+  } else if (mapVectors && !v1 && !state.index.usesAnn) {
+    // Verified (every checksum) before it is mapped; snapshot files are never changed once committed.
+    await snap.readVectors(() => undefined, y);
+    const mapped = MappedVectors.open(join(path, VECTORS_FILE), { byteOffset: VECTORS_DATA_OFFSET, rows: count, dim: manifest.dim, metric: manifest.metric });
+    state.index.setMapped(new MappedFlatIndex(mapped, slots, manifest.dim, manifest.metric));
   } else {
     state.index.reserve(count);
     const dim = manifest.dim;
