@@ -4,7 +4,7 @@ import { defineConfig, type Options } from 'tsup';
 import type { Plugin } from 'esbuild';
 
 // One core per process: the library is built once, as CommonJS (dist/index.cjs).
-// Every other file (the ESM entry, both LangChain entries) imports that file
+// Every other file (the ESM entry, the LangChain and PostgreSQL entries) imports that file
 // instead of bundling a copy of its own, so `instanceof VectorStore` or
 // `StoreLockedError` holds whichever entry and module system made the object.
 const core = resolve('src/index.ts');
@@ -21,7 +21,7 @@ const shareCore: Plugin = {
 
 const common: Options = {
   // Optional peers stay external; stemmer (ESM-only, a devDependency) is bundled.
-  external: ['@langchain/core', '@huggingface/transformers'],
+  external: ['@langchain/core', '@huggingface/transformers', 'pg'],
   noExternal: ['stemmer'],
   dts: true,
   shims: true,
@@ -37,8 +37,8 @@ export default defineConfig(() => {
   return [
   // The core, and the npm install hook's view of the platform names.
   { ...common, entry: { index: 'src/index.ts', 'native-target': 'src/native/target.ts' }, format: ['cjs'] },
-  // ESM entries and the CommonJS LangChain entry: thin files over dist/index.cjs.
-  { ...common, entry: { index: 'src/esm/index.ts', langchain: 'src/langchain/index.ts' }, format: ['esm'] },
-  { ...common, entry: { langchain: 'src/langchain/index.ts' }, format: ['cjs'] },
+  // ESM entries and the CommonJS LangChain and pg entries: thin files over dist/index.cjs.
+  { ...common, entry: { index: 'src/esm/index.ts', langchain: 'src/langchain/index.ts', pg: 'src/pg/index.ts' }, format: ['esm'] },
+  { ...common, entry: { langchain: 'src/langchain/index.ts', pg: 'src/pg/index.ts' }, format: ['cjs'] },
   ];
 });

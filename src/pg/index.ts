@@ -1,0 +1,7 @@
+// quiverdb/pg: the store API on PostgreSQL + pgvector (see docs/postgres.md).
+export {
+  PgVectorStore, PgSchemaError, PG_SCHEMA_VERSION, parseTableName,
+  type PgQueryable, type PgVectorStoreOptions, type PgIndexOptions,
+} from './pg-vector-store.js';
+export { filterToSql, SqlParams, checkPgString } from './filter-sql.js';
+export type { VectorStoreApi, VectorStoreExtras } from '../store/api.js';
