@@ -112,17 +112,15 @@ MappedVectors::~MappedVectors() {
 // computed as vector_norm does), so results of the two can be merged.
 float MappedVectors::distance(const KernelTable& kt, const float* q, float qnorm, size_t r) const {
   const float* x = row(r);
-  float xnorm = 0.0f;
-  if (metric_ == Metric::Cosine) {
-    const float sq = kt.dot(x, x, dim_);
-    // vector_norm would turn a NaN into norm 0 (distance 1): such a row, which
-    // no index accepts, must not look near anything.
-    if (!std::isfinite(sq)) return kInf;
-    xnorm = std::sqrt(std::max(0.0f, sq));
-  }
+  // FlatIndex only holds finite components up to 1e15; a file can hold anything.
+  // exact_distance clamps, which would put a NaN row at distance 0 (euclidean,
+  // cosine): a row whose squared norm is not finite (a NaN or infinite
+  // component, or one beyond ~1.8e19) is at +Infinity for every metric instead.
+  const float sq = kt.dot(x, x, dim_);
+  if (!std::isfinite(sq)) return kInf;
+  const float xnorm = std::sqrt(std::max(0.0f, sq));  // = vector_norm(kt, x, dim_)
   const float d = exact_distance(kt, metric_, q, qnorm, x, xnorm, dim_);
-  // NaN would break the (distance, row) order; -Infinity would rank first.
-  return std::isfinite(d) ? d : kInf;
+  return std::isfinite(d) ? d : kInf;  // an overflowed L2 distance; never NaN into the sort
 }
 
 void MappedVectors::scan(const KernelTable& kt, const float* queries, const float* qnorms, size_t nq, size_t begin,
@@ -189,6 +187,7 @@ SearchResult MappedVectors::search(const float* queries, size_t nq, size_t k, si
     for (size_t p = 0; p < parts; ++p)
       for (const Candidate& c : heaps[p * nq + qi].items()) all.push_back(c);
     // Every part keeps its best res.k, so the merge holds at least res.k.
+    if (all.size() < res.k) throw std::logic_error("mapped vectors: fewer candidates than allowed rows");
     std::partial_sort(all.begin(), all.begin() + res.k, all.end(), better);
     for (size_t j = 0; j < res.k; ++j) {
       res.labels[qi * res.k + j] = all[j].label;

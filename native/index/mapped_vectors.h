@@ -42,8 +42,8 @@ class MappedVectors {
   // Exact top-k for nq queries (row-major, stride dim, finite values) on up to
   // `threads` threads (0 = the pool's). With `allow` (allow_words() words) only
   // allowed rows are candidates. Labels are row numbers; each query gets
-  // min(k, allowed rows) results. A row holding a non-finite value (or values
-  // so large its squared norm overflows) is at distance +Infinity.
+  // min(k, allowed rows) results. A row whose squared norm is not finite (a NaN
+  // or infinite component, or one beyond ~1.8e19) is at distance +Infinity.
   SearchResult search(const float* queries, size_t nq, size_t k, size_t threads, const uint32_t* allow) const;
 
  private:
