@@ -146,6 +146,7 @@ export class FilterSql {
   }
 
   #in(segs: string[], values: JsonValue[]): string {
+    if (values.length === 0) return 'FALSE'; // $in: [] matches nothing ($nin: [] everything)
     const M = this.column;
     let keyParams: string[] | undefined;
     const keys = () => (keyParams ??= this.#keys(segs)); // only allocated when used (an unused $n has no type)
@@ -179,17 +180,19 @@ export class FilterSql {
     const bound = (value: number | string, op: string): string => {
       const elements = this.#elements(this.#reach(segs, keys));
       if (node.type === 'number') {
-        return `EXISTS (SELECT 1 FROM (${elements}) q WHERE jsonb_typeof(q.x) = 'number' AND (q.x)::numeric ${op} ${this.params.text(JSON.stringify(value))}::numeric)`;
+        // CASE, not AND: PostgreSQL may evaluate AND's operands in any order, and the cast fails on a non-number.
+        return `EXISTS (SELECT 1 FROM (${elements}) q WHERE CASE WHEN jsonb_typeof(q.x) = 'number' THEN (q.x)::numeric ${op} ${this.params.text(JSON.stringify(value))}::numeric ELSE FALSE END)`;
       }
       const s = value as string;
       let lhs = `(q.x #>> '{}')`;
-      let rhs = this.params.text(s);
-      if (/[\uD800-\uFFFF]/.test(s)) {
+      let rhs: string;
+      if (!/[\uD800-\uFFFF]/.test(s)) rhs = this.params.text(s);
+      else {
         lhs = `regexp_replace(regexp_replace(${lhs}, ${this.params.text(MAX_CP)}, ${this.params.text(`${MAX_CP}\u0001`)}, 'g'), ` +
           `${this.params.text(HIGH_BMP_CLASS)}, ${this.params.text(`${MAX_CP}\\1`)}, 'g')`;
         rhs = this.params.text(utf16Key(s));
       }
-      return `EXISTS (SELECT 1 FROM (${elements}) q WHERE jsonb_typeof(q.x) = 'string' AND ${lhs} COLLATE "C" ${op} ${rhs} COLLATE "C")`;
+      return `EXISTS (SELECT 1 FROM (${elements}) q WHERE CASE WHEN jsonb_typeof(q.x) = 'string' THEN ${lhs} COLLATE "C" ${op} ${rhs} COLLATE "C" ELSE FALSE END)`;
     };
     if (node.lo !== undefined) conds.push(bound(node.lo, node.loInclusive ? '>=' : '>'));
     if (node.hi !== undefined) conds.push(bound(node.hi, node.hiInclusive ? '<=' : '<'));
