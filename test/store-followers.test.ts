@@ -204,6 +204,21 @@ describe('read-only followers', () => {
     await writer.close();
   });
 
+  it.runIf(process.platform === 'linux')('a change in the directory wakes the reader at once, whatever the interval', async () => {
+    const dir = freshDir();
+    const writer = await VectorStore.open(dir, { dim: DIM });
+    const reader = await VectorStore.open(dir, { readOnly: true, refreshIntervalMs: 600_000 });
+    for (let i = 0; i < 5; i++) {
+      await writer.upsert({ id: `w${i}`, vector: vec(i) });
+      const t0 = Date.now();
+      while (reader.lsn < writer.lsn && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 2));
+      expect(reader.lsn).toBe(writer.lsn);
+      expect(Date.now() - t0).toBeLessThan(2000);
+    }
+    await reader.close();
+    await writer.close();
+  });
+
   it('bad opens fail clearly and change nothing', async () => {
     const missing = freshDir();
     await expect(VectorStore.open(missing, { readOnly: true })).rejects.toThrow(/no store there \(yet\)/);

@@ -8,6 +8,7 @@
 // no lock, no writes; its state follows the writer's log, refreshed through the
 // same queue, and is swapped whole when a reloaded snapshot takes over.
 import { EventEmitter } from 'node:events';
+import { watch, type FSWatcher } from 'node:fs';
 import { checkMetric, checkDim, describe, toQuery, type Metric, type VectorLike } from '../indexes/input.js';
 import { annFactory } from './ann-factory.js';
 import { compileFilter } from './filter/compile.js';
@@ -177,11 +178,32 @@ export class VectorStore extends EventEmitter {
     if (o.refreshMs > 0) {
       store.#refreshTimer = setInterval(() => store.#backgroundRefresh(), o.refreshMs);
       store.#refreshTimer.unref(); // a follower alone never keeps the process alive
+      store.#watchDirectory(dir);
     }
     return store;
   }
 
   #directory: string | undefined;
+  #watcher: FSWatcher | undefined;
+  /** A change was signalled while a refresh ran: refresh once more when it ends. */
+  #refreshAgain = false;
+
+  /**
+   * Refreshes as soon as the directory changes (inotify and the like), so a write is seen within
+   * milliseconds; the interval stays as the fallback where change events do not arrive (network
+   * file systems, a watch limit reached).
+   */
+  #watchDirectory(dir: string): void {
+    try {
+      this.#watcher = watch(dir, { persistent: false }, () => this.#backgroundRefresh());
+      this.#watcher.on('error', () => {
+        this.#watcher?.close();
+        this.#watcher = undefined;
+      });
+    } catch {
+      // No change events here: the interval alone.
+    }
+  }
 
   /** Whether the store was opened with { readOnly: true }. */
   get readOnly(): boolean {
@@ -225,8 +247,13 @@ export class VectorStore extends EventEmitter {
   }
 
   #backgroundRefresh(): void {
-    if (this.#refreshQueued || this.#closed) return;
+    if (this.#closed) return;
+    if (this.#refreshQueued) {
+      this.#refreshAgain = true;
+      return;
+    }
     this.#refreshQueued = true;
+    this.#refreshAgain = false;
     this.#queue
       .run(() => this.#refreshNow())
       .then(
@@ -241,7 +268,10 @@ export class VectorStore extends EventEmitter {
           }
         },
       )
-      .finally(() => (this.#refreshQueued = false));
+      .finally(() => {
+        this.#refreshQueued = false;
+        if (this.#refreshAgain) this.#backgroundRefresh();
+      });
   }
 
   /**
@@ -631,6 +661,7 @@ export class VectorStore extends EventEmitter {
       if (this.#closed) return;
       this.#closed = true;
       clearInterval(this.#refreshTimer);
+      this.#watcher?.close();
       this.#state.fields.stopBuilding();
       await this.#follower?.close();
       await this.#storage?.close(this.#state);
