@@ -529,6 +529,8 @@ export class PgVectorStore implements VectorStoreApi {
       if (typeof options !== 'object' || options === null) throw new TypeError(`query: options: expected an object, got ${describe(options)}`);
       assertKnownKeys(options, QUERY_OPTION_KEYS, 'PgVectorStore.query options');
       const q = toQuery(vector, this.dim, 'query: vector', new Float32Array(this.dim));
+      const bad = q.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) throw new RangeError(`query: vector[${bad}]: expected a finite number, got ${q[bad]}`);
       const topK = checkTopK(options.topK);
       const ef = options.efSearch;
       if (ef !== undefined && (typeof ef !== 'number' || !Number.isInteger(ef) || ef < 1))
