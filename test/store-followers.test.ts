@@ -3,6 +3,7 @@
 // truncations and restarts; write methods reject; bad opens fail clearly.
 // (Followers in other processes, with the writer SIGKILLed: store-followers-processes.test.ts.)
 import { promises as fs, mkdtempSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -168,9 +169,9 @@ describe('read-only followers', () => {
     reader.on('refresh', ({ lsn }: { lsn: number }) => seen.push(lsn));
     await writer.upsert({ id: 'a', vector: vec(1) });
     const deadline = Date.now() + 5000;
-    while (reader.lsn < writer.lsn && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    expect(reader.lsn).toBe(writer.lsn);
+    while (seen.at(-1) !== writer.lsn && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     expect(seen.at(-1)).toBe(writer.lsn);
+    expect(reader.lsn).toBe(writer.lsn);
     await writer.upsert({ id: 'b', vector: vec(2) });
     await reader.waitFor(writer.lsn);
     expect((await reader.get(['b']))[0]?.id).toBe('b');
@@ -217,6 +218,54 @@ describe('read-only followers', () => {
     }
     await reader.close();
     await writer.close();
+  });
+
+  it('a reader in a worker thread follows the writer in the main thread', async () => {
+    const dir = freshDir();
+    const writer = await VectorStore.open(dir, { dim: DIM, metric: 'euclidean' });
+    await writer.upsert({ id: 'a', vector: vec(1) });
+    // The worker loads the built package (a worker cannot run the TypeScript sources directly).
+    const dist = join(process.cwd(), 'dist', 'index.cjs');
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const { VectorStore } = require(workerData.dist);
+       (async () => {
+         const store = await VectorStore.open(workerData.dir, { readOnly: true });
+         parentPort.postMessage({ size: store.size, lsn: store.lsn });
+         parentPort.on('message', async (lsn) => {
+           await store.waitFor(lsn);
+           const got = await store.get(['a', 'b']);
+           parentPort.postMessage({ size: store.size, ids: got.map((r) => r && r.id) });
+           await store.close();
+         });
+       })().catch((err) => parentPort.postMessage({ error: err.message }));`,
+      { eval: true, workerData: { dir, dist } },
+    );
+    const messages: unknown[] = [];
+    const next = () => new Promise((resolve) => worker.once('message', (m) => (messages.push(m), resolve(m))));
+    expect(await next()).toEqual({ size: 1, lsn: writer.lsn });
+    await writer.upsert({ id: 'b', vector: vec(2) });
+    worker.postMessage(writer.lsn);
+    expect(await next()).toEqual({ size: 2, ids: ['a', 'b'] });
+    await worker.terminate();
+    await writer.close();
+  });
+
+  it('an error the reader cannot get past rejects refresh() and is emitted, and the reader keeps serving', async () => {
+    const dir = freshDir();
+    const writer = await VectorStore.open(dir, { dim: DIM, metric: 'euclidean' });
+    await writer.upsert({ id: 'a', vector: vec(1) });
+    const reader = await VectorStore.open(dir, { readOnly: true, refreshIntervalMs: 5 });
+    const errors: Error[] = [];
+    reader.on('error', (err: Error) => errors.push(err));
+    await writer.close();
+    await fs.rm(dir, { recursive: true }); // the store is gone from under the reader
+    await expect(reader.refresh()).rejects.toThrow(/ENOENT/);
+    const t0 = Date.now();
+    while (errors.length === 0 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 5));
+    expect(errors[0]?.message).toMatch(/ENOENT/);
+    expect((await reader.get(['a']))[0]?.id).toBe('a'); // still serving its last state
+    await reader.close();
   });
 
   it('bad opens fail clearly and change nothing', async () => {
