@@ -12,13 +12,20 @@ import { SaveableVectorStore, type MaxMarginalRelevanceSearchOptions } from '@la
 import { VectorStore as QuiverStore, maximalMarginalRelevance, type Filter, type Metadata, type QueryHit, type Metric } from '../index.js';
 // A stateless helper (no classes, nothing that must be one instance per process): a bundled copy is harmless.
 import { assertKnownKeys } from '../util/options.js';
+import type { VectorStoreApi, VectorStoreExtras } from '../store/api.js';
+
+/**
+ * A store the adapter can use: quiverdb's VectorStore, or any engine of the same API
+ * (quiverdb/pg's PgVectorStore). `flush` is used by save() when the store is durable.
+ */
+export type QuiverStoreLike = VectorStoreApi & VectorStoreExtras & { flush?(): Promise<void> };
 
 /** Metadata key holding the document text in the quiverdb store. */
 export const PAGE_CONTENT_KEY = '_lc_pageContent';
 
-export interface QuiverVectorStoreArgs {
-  /** An existing quiverdb store; default: an in-memory one created at the first add. */
-  store?: QuiverStore;
+export interface QuiverVectorStoreArgs<S extends QuiverStoreLike = QuiverStore> {
+  /** An existing quiverdb store (VectorStore or PgVectorStore); default: an in-memory VectorStore created at the first add. */
+  store?: S;
   /** Metric for a store created here (default 'cosine'). */
   metric?: Metric;
 }
@@ -42,16 +49,16 @@ export interface QuiverDeleteParams {
 export const QUIVER_DELETE_KEYS = keyList<QuiverDeleteParams>()(['ids', 'filter']);
 export const QUIVER_MMR_OPTION_KEYS = keyList<MaxMarginalRelevanceSearchOptions<Filter>>()(['k', 'fetchK', 'lambda', 'filter']);
 
-export class QuiverVectorStore extends SaveableVectorStore {
+export class QuiverVectorStore<S extends QuiverStoreLike = QuiverStore> extends SaveableVectorStore {
   declare FilterType: Filter;
-  private quiver: QuiverStore | undefined;
+  private quiver: S | undefined;
   private readonly metric: Metric;
 
   _vectorstoreType(): string {
     return 'quiverdb';
   }
 
-  constructor(embeddings: EmbeddingsInterface, args: QuiverVectorStoreArgs = {}) {
+  constructor(embeddings: EmbeddingsInterface, args: QuiverVectorStoreArgs<S> = {}) {
     assertKnownKeys(args, QUIVER_VECTOR_STORE_ARGS_KEYS, 'QuiverVectorStore args');
     super(embeddings, args as Record<string, unknown>);
     this.quiver = args.store;
@@ -59,7 +66,7 @@ export class QuiverVectorStore extends SaveableVectorStore {
   }
 
   /** The underlying quiverdb store (undefined until the first add when none was given). */
-  get store(): QuiverStore | undefined {
+  get store(): S | undefined {
     return this.quiver;
   }
 
@@ -119,7 +126,7 @@ export class QuiverVectorStore extends SaveableVectorStore {
     const store = this.quiver;
     if (!store) throw new Error('save: the store is empty and has no dimension yet; add documents first');
     if (store.directory !== undefined && resolve(store.directory) === resolve(directory)) {
-      await store.flush();
+      await store.flush?.();
       return;
     }
     const target = await QuiverStore.open(directory, { dim: store.dim, metric: store.metric, durability: 'none' });
@@ -166,8 +173,9 @@ export class QuiverVectorStore extends SaveableVectorStore {
     return store;
   }
 
-  private ensureStore(dim: number): QuiverStore {
-    if (!this.quiver) this.quiver = new QuiverStore({ dim, metric: this.metric });
+  private ensureStore(dim: number): S {
+    // Without a store given, S is the default (VectorStore).
+    if (!this.quiver) this.quiver = new QuiverStore({ dim, metric: this.metric }) as unknown as S;
     return this.quiver;
   }
 }

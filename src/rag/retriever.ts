@@ -16,13 +16,18 @@ import { BM25_OPTION_KEYS, BM25Index, type BM25Options, type PreparedDocuments }
 import { cosineSimilarity, maximalMarginalRelevance } from './mmr.js';
 import { assertKnownKeys, optionKeys } from '../util/options.js';
 import { describeValue } from './tokens.js';
-import type { VectorStore } from '../store/vector-store.js';
+import type { VectorStoreApi, VectorStoreExtras } from '../store/api.js';
 import type { Filter, Metadata } from '../store/types.js';
 
 type Meta = Record<string, unknown>;
 
-/** What the Retriever needs from a VectorStore (quiverdb's VectorStore, in memory or durable). */
-export type RetrieverStore = Pick<VectorStore, 'dim' | 'metric' | 'size' | 'directory' | 'upsert' | 'delete' | 'query' | 'get' | 'count' | 'list'> & {
+/**
+ * What the Retriever needs from a store: quiverdb's VectorStore (in memory or durable) or
+ * any engine of the same API (quiverdb/pg's PgVectorStore). `size`, when the engine knows it
+ * synchronously, lets empty stores be skipped; `directory` is where a durable store keeps
+ * the keyword index and embedding cache beside it.
+ */
+export type RetrieverStore = Pick<VectorStoreApi, 'dim' | 'metric' | 'upsert' | 'delete' | 'query' | 'get' | 'count' | 'list'> & VectorStoreExtras & {
   close?(): Promise<void>;
 };
 
@@ -276,7 +281,7 @@ export class Retriever {
     return this.serialWrite(async () => {
       // Chunks beyond the new count are stale: find them before writing.
       const stale: string[] = [];
-      if (this.store.size > 0 && prepared.length > 0) {
+      if (this.store.size !== 0 && prepared.length > 0) {
         const newCount = new Map(prepared.map((d) => [d.id, d.chunks.length]));
         for await (const rec of this.store.list({ filter: { [F.docId]: { $in: [...newCount.keys()] } }, includeVectors: false })) {
           const doc = rec.metadata[F.docId] as string;
@@ -428,7 +433,7 @@ export class Retriever {
           }
         }
         const index = new BM25Index(this.keywordOptions);
-        if (this.store.size > 0) {
+        if (this.store.size !== 0) {
           let batch: { id: string; text: string }[] = [];
           for await (const rec of this.store.list({ includeVectors: false })) {
             const text = rec.metadata[F.text];
