@@ -108,19 +108,40 @@ MappedVectors::~MappedVectors() {
 #endif
 }
 
-// FlatIndex's distance for the same vector (exact_distance, with the norm
-// computed as vector_norm does), so results of the two can be merged.
+// FlatIndex's distance for the same vector (exact_distance, with the norm as
+// vector_norm computes it), so results of the two can be merged.
 float MappedVectors::distance(const KernelTable& kt, const float* q, float qnorm, size_t r) const {
-  const float* x = row(r);
   // FlatIndex only holds finite components up to 1e15; a file can hold anything.
   // exact_distance clamps, which would put a NaN row at distance 0 (euclidean,
   // cosine): a row whose squared norm is not finite (a NaN or infinite
   // component, or one beyond ~1.8e19) is at +Infinity for every metric instead.
-  const float sq = kt.dot(x, x, dim_);
+  const float sq = sq_norms_[r];
   if (!std::isfinite(sq)) return kInf;
-  const float xnorm = std::sqrt(std::max(0.0f, sq));  // = vector_norm(kt, x, dim_)
-  const float d = exact_distance(kt, metric_, q, qnorm, x, xnorm, dim_);
+  const float d = exact_distance(kt, metric_, q, qnorm, row(r), std::sqrt(std::max(0.0f, sq)), dim_);
   return std::isfinite(d) ? d : kInf;  // an overflowed L2 distance; never NaN into the sort
+}
+
+size_t MappedVectors::parts_for(size_t threads) const {
+  return std::max<size_t>(1, std::min({threads, allow_words(), rows_ * dim_ / kMinPartFloats}));
+}
+
+size_t MappedVectors::part_begin(size_t p, size_t parts) const {
+  return std::min(rows_, allow_words() * p / parts * kWordRows);
+}
+
+void MappedVectors::ensure_norms(size_t threads) const {
+  if (norms_ready_.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> lock(norms_mu_);
+  if (norms_ready_.load(std::memory_order_relaxed)) return;
+  std::vector<float> sq(rows_);
+  const KernelTable& kt = kernels();
+  const size_t parts = parts_for(threads);
+  ThreadPool::global().parallel_for(parts, threads, [&](size_t p) {
+    for (size_t r = part_begin(p, parts), end = part_begin(p + 1, parts); r < end; ++r)
+      sq[r] = kt.dot(row(r), row(r), dim_);
+  });
+  sq_norms_.swap(sq);
+  norms_ready_.store(true, std::memory_order_release);
 }
 
 void MappedVectors::scan(const KernelTable& kt, const float* queries, const float* qnorms, size_t nq, size_t begin,
@@ -167,18 +188,17 @@ SearchResult MappedVectors::search(const float* queries, size_t nq, size_t k, si
   if (metric_ == Metric::Cosine)
     for (size_t qi = 0; qi < nq; ++qi) qnorms[qi] = vector_norm(kt, queries + qi * dim_, dim_);
 
-  // A large mapping is split into parts scanned in parallel, each into its own
-  // heaps; the parts' heaps are merged below.
   ThreadPool& pool = ThreadPool::global();
   if (threads == 0 || threads > pool.concurrency()) threads = pool.concurrency();
-  const size_t words = allow_words();
-  const size_t parts = std::max<size_t>(1, std::min({threads, words, rows_ * dim_ / kMinPartFloats}));
+  ensure_norms(threads);
+  // A large mapping is split into parts scanned in parallel, each into its own
+  // heaps; the parts' heaps are merged below.
+  const size_t parts = parts_for(threads);
   std::vector<TopK> heaps(parts * nq, TopK(0));
   pool.parallel_for(parts, threads, [&](size_t p) {
-    const size_t begin = words * p / parts * kWordRows, end = std::min(rows_, words * (p + 1) / parts * kWordRows);
     TopK* h = heaps.data() + p * nq;
     for (size_t qi = 0; qi < nq; ++qi) h[qi].reset(res.k);
-    scan(kt, queries, qnorms.data(), nq, begin, end, allow, h);
+    scan(kt, queries, qnorms.data(), nq, part_begin(p, parts), part_begin(p + 1, parts), allow, h);
   });
 
   std::vector<Candidate> all;

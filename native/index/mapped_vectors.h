@@ -10,8 +10,11 @@
 // rewritten in place.
 #pragma once
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "flat_index.h"  // SearchResult
 #include "metric.h"
@@ -44,6 +47,7 @@ class MappedVectors {
   // allowed rows are candidates. Labels are row numbers; each query gets
   // min(k, allowed rows) results. A row whose squared norm is not finite (a NaN
   // or infinite component, or one beyond ~1.8e19) is at distance +Infinity.
+  // Safe to call from several threads at once.
   SearchResult search(const float* queries, size_t nq, size_t k, size_t threads, const uint32_t* allow) const;
 
  private:
@@ -52,6 +56,12 @@ class MappedVectors {
   void scan(const KernelTable& kt, const float* queries, const float* qnorms, size_t nq, size_t begin, size_t end,
             const uint32_t* allow, TopK* heaps) const;
   size_t allowed_count(const uint32_t* allow) const;
+  // Parts a scan on `threads` threads is split into, and where part p starts
+  // (a multiple of 32 rows, so no allow word is shared by two parts; p = parts: rows).
+  size_t parts_for(size_t threads) const;
+  size_t part_begin(size_t p, size_t parts) const;
+  // Fills sq_norms_ once, on the first search.
+  void ensure_norms(size_t threads) const;
 
   size_t rows_;
   size_t dim_;
@@ -59,6 +69,13 @@ class MappedVectors {
   void* map_ = nullptr;  // the whole mapping (from a page boundary), null when rows == 0
   size_t map_bytes_ = 0;
   const float* data_ = nullptr;  // row 0
+  // Squared norm of every row (kernel dot(x, x), as FlatIndex computes it when a
+  // vector is added), computed by the first search in one pass and kept: 4
+  // private bytes a row (1/dim of the mapping) that save a second dot product per
+  // row in every scan (~20% of a 200k x 384 scan).
+  mutable std::vector<float> sq_norms_;
+  mutable std::atomic<bool> norms_ready_{false};
+  mutable std::mutex norms_mu_;
 };
 
 }  // namespace quiver

@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "index/flat_index.h"
@@ -152,4 +153,22 @@ TEST_CASE("MappedVectors stays mapped while any holder remains") {
   const SearchResult res = search_holder->search(data.data() + 8 * 3, 1, 64, 1, nullptr);
   CHECK(res.k == 64);
   CHECK(search_holder->row(63)[7] == data[63 * 8 + 7]);
+}
+
+TEST_CASE("MappedVectors: concurrent first searches (the row norms are computed once) agree") {
+  Rng rng(11);
+  const size_t rows = 3000, dim = 16;
+  const std::vector<float> data = rng.floats(rows * dim);
+  const std::string path = write_rows("concurrent", data, 4096);
+  const std::vector<float> q = rng.floats(dim);
+  MappedVectors reference(path, 4096, rows, dim, Metric::Cosine);
+  const SearchResult want = reference.search(q.data(), 1, 20, 1, nullptr);
+  MappedVectors mv(path, 4096, rows, dim, Metric::Cosine);
+  std::vector<SearchResult> got(6);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < got.size(); ++t)
+    threads.emplace_back([&, t] { got[t] = mv.search(q.data(), 1, 20, t % 2, nullptr); });
+  for (auto& t : threads) t.join();
+  for (const SearchResult& r : got) check_same(r, want);
+  std::remove(path.c_str());
 }
