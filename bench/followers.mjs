@@ -199,7 +199,10 @@ async function parent() {
   }
   const stale = { p50: percentile(staleness, 50), p99: percentile(staleness, 99), max: Math.max(...staleness), samples: staleness.length };
   console.log(`staleness (ack in the writer -> visible in a reader), ${stale.samples} samples: p50 ${stale.p50.toFixed(1)} ms, p99 ${stale.p99.toFixed(1)} ms, max ${stale.max.toFixed(1)} ms (refreshIntervalMs ${args['refresh-ms']})`);
-  await Promise.all(all.map((p) => ask(p.proc, { cmd: 'close' }).catch(() => undefined)));
+  await Promise.all(all.map((p) => new Promise((resolve) => {
+    p.proc.once('exit', resolve);
+    p.proc.send({ cmd: 'close' });
+  })));
 
   const name = args.name ?? `${args.index}-${N}x${DIM}-r${args.readers}`;
   const report = {
