@@ -437,13 +437,18 @@ describe.skipIf(CHILD)('MappedVectors lifetime', () => {
       const mask = makeMask(rows, 0.3, 1);
       const wantMasked = mv.search(q, 10, { allow: mask.allow });
       const allow = mask.allow.slice();
-      const pending = [mv.searchAsync(q, 10), mv.searchAsync(q, 10, { allow })];
+      // A fresh mapping whose first search (which also computes the row norms) is async.
+      const fresh = MappedVectors.open(path, { byteOffset: HEADER, rows, dim, metric });
+      const pending = [mv.searchAsync(q, 10), mv.searchAsync(q, 10, { allow }), fresh.searchAsync(q, 10)];
+      fresh.close();
       // The query and the bitset were copied: changing them now changes nothing.
       q.fill(0);
       allow.fill(0);
       mv.close();
-      const [got, gotMasked] = await Promise.all(pending);
+      const [got, gotMasked, gotFresh] = await Promise.all(pending);
       expect([...got.labels]).toEqual([...want.labels]);
+      expect([...gotFresh.labels]).toEqual([...want.labels]);
+      expect([...gotFresh.distances]).toEqual([...want.distances]);
       expect([...got.distances]).toEqual([...want.distances]);
       expect([...gotMasked.labels]).toEqual([...wantMasked.labels]);
       if (metric !== 'ip') expect(got.labels[0]).toBe(123);
