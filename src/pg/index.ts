@@ -5,3 +5,7 @@ export {
 } from './pg-vector-store.js';
 export { filterToSql, SqlParams, checkPgString } from './filter-sql.js';
 export type { VectorStoreApi, VectorStoreExtras } from '../store/api.js';
+export {
+  migrateStores, migrateCommand, storeChecksum, canonicalJson, MIGRATE_USAGE,
+  type MigrateOptions, type MigrateReport, type StoreChecksum,
+} from './migrate.js';

@@ -555,8 +555,9 @@ export class PgVectorStore implements VectorStoreApi {
       `WHERE ${where} ORDER BY vector ${op} ${qv} LIMIT ${limit}) s ORDER BY d, id`;
     const rows = await this.#exec.tx(async (r) => {
       if (this.#hnsw) {
-        await r.query(`SELECT set_config('hnsw.ef_search', $1::text, true)`, [String(p.ef)]);
-        if (this.#iterative) await r.query(`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
+        // SET LOCAL, as functions (so ef is a parameter), in one round trip.
+        await r.query(`SELECT set_config('hnsw.ef_search', $1::text, true)` +
+          (this.#iterative ? `, set_config('hnsw.iterative_scan', 'relaxed_order', true)` : ''), [String(p.ef)]);
       }
       let found = await r.query(sql, params.values);
       if (found.length < p.topK && this.#hnsw) {

@@ -89,7 +89,7 @@ describe('PgVectorStore on PostgreSQL', () => {
         },
       } as typeof tx)),
     };
-    const s = await PgVectorStore.open({ client: flaky, table: 'flaky', dim: 2 });
+    const s = await PgVectorStore.open({ client: flaky, table: 'flaky', dim: 2, index: { M: 4, efConstruction: 8 } });
     await s.upsert([{ id: 'keep', vector: [1, 1] }]);
     inserts = 0;
     const big = Array.from({ length: 2100 }, (_, i) => ({ id: `b${i}`, vector: [i, 1] }));
