@@ -219,6 +219,7 @@ describe.skipIf(CHILD)('MappedVectors reads', () => {
       expect(mv.getMany(Float64Array.from(want), out)).toBe(out);
       want.forEach((row, i) => expect([...out.subarray(i * dim, (i + 1) * dim)]).toEqual([...data.subarray(row * dim, (row + 1) * dim)]));
       expect(mv.getMany(new Float64Array(0), new Float32Array(0)).length).toBe(0);
+      expect([...mv.getMany([3])]).toEqual([...data.subarray(3 * dim, 4 * dim)]); // a number[] and a new `out`
       mv.close();
     }
   });
@@ -359,6 +360,8 @@ describe.skipIf(CHILD)('MappedVectors errors: clear Errors, the process survives
       [() => mv.get('1' as never), /row: expected a row number/, TypeError],
       [() => mv.getMany(Float64Array.of(1, 10), new Float32Array(8)), /rows\[1\]: expected an integer row from 0 to 10/, RangeError],
       [() => mv.getMany(Float64Array.of(1), new Float32Array(3)), /out: expected 1 x 4 = 4 floats, got 3/, RangeError],
+      [() => mv.getMany([0, -1]), /rows\[1\]: expected an integer row from 0 to 10 \(exclusive\), got -1/, RangeError],
+      [() => mv.getMany(new Uint32Array(1) as never), /rows: expected a Float64Array or an array of row numbers/, TypeError],
     ];
     for (const [call, message, type] of bad) {
       let caught: unknown;

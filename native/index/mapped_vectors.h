@@ -9,8 +9,8 @@
 // raises SIGBUS): snapshots are written to a new file and renamed, never
 // rewritten in place.
 #pragma once
-#include <cstddef>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -70,9 +70,9 @@ class MappedVectors {
   size_t map_bytes_ = 0;
   const float* data_ = nullptr;  // row 0
   // Squared norm of every row (kernel dot(x, x), as FlatIndex computes it when a
-  // vector is added), computed by the first search in one pass and kept: 4
-  // private bytes a row (1/dim of the mapping) that save a second dot product per
-  // row in every scan (~20% of a 200k x 384 scan).
+  // vector is added), computed by the first search in one extra pass and kept:
+  // 4 private bytes a row (1/dim of the mapping) that save a second dot product
+  // per row in every later scan (~20% of a 200k x 384 scan).
   mutable std::vector<float> sq_norms_;
   mutable std::atomic<bool> norms_ready_{false};
   mutable std::mutex norms_mu_;

@@ -8,7 +8,7 @@
 // out by row ascending.
 import { native } from '../native/load.js';
 import type { NativeSearchResult } from '../native/types.js';
-import { checkDim, checkK, checkMetric, checkOut, describe, toLabels, toQuery, type Metric, type VectorLike } from './input.js';
+import { checkDim, checkK, checkMetric, checkOut, describe, toQuery, type Metric, type VectorLike } from './input.js';
 import type { SearchResult } from './results.js';
 import { assertKnownKeys, optionKeys } from '../util/options.js';
 
@@ -103,9 +103,12 @@ export class MappedVectors {
    * `out` when given (its length must be rows.length * dim). Throws a RangeError
    * naming the first row out of range (out is then untouched).
    */
-  getMany(rows: Float64Array, out?: Float32Array): Float32Array {
+  getMany(rows: Float64Array | readonly number[], out?: Float32Array): Float32Array {
     const handle = this.#open();
-    const r = toLabels(rows, 'rows');
+    let r: Float64Array;
+    if (rows instanceof Float64Array) r = rows; // native copies it before checking it
+    else if (Array.isArray(rows)) r = Float64Array.from(rows, Number);
+    else throw new TypeError(`rows: expected a Float64Array or an array of row numbers, got ${describe(rows)}`);
     return handle.getMany(r, checkOut(out, r.length, this.dim));
   }
 
