@@ -131,7 +131,7 @@ describe('filter differential: reference model vs in-process VectorStore vs Post
   beforeAll(async () => {
     db = await newPglite();
     pgStore = await PgVectorStore.open({ client: db, table: 'diff', dim: 2, metric: 'euclidean' });
-    for (let i = 0; i < 400; i++) records.push({ id: `r${i}`, metadata: randomMeta(r) });
+    for (let i = 0; i < 250; i++) records.push({ id: `r${i}`, metadata: randomMeta(r) });
     const rows = records.map((rec, i) => ({ ...rec, vector: [i, 0] }));
     await local.upsert(rows);
     await pgStore.upsert(rows);
@@ -185,7 +185,7 @@ describe('filter differential: reference model vs in-process VectorStore vs Post
   });
 
   it('random filters with nested $and/$or/$nor/$not over random records', async () => {
-    const filters = Array.from({ length: 2000 }, () => randomFilter(r));
+    const filters = Array.from({ length: 1500 }, () => randomFilter(r));
     const { cases, partial } = await run(filters, 'random');
     console.log(`pg filter differential, random: ${cases} filters (${partial} match some but not all) x ${records.length} records, 3 evaluators agree`);
   });

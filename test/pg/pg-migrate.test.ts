@@ -22,7 +22,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const N = 1000, DIM = 16;
+const N = 600, DIM = 16;
 async function sourceStore(dir: string): Promise<VectorStore> {
   const s = await VectorStore.open(dir, { dim: DIM, metric: 'cosine', durability: 'none' });
   const r = rng(3);
@@ -37,12 +37,12 @@ describe('migrate', () => {
     const src = await sourceStore(join(root, 'src'));
     const pgStore = await PgVectorStore.open({ client: db, table: 'migrated', dim: DIM, metric: 'cosine' });
     let batches = 0;
-    await expect(migrateStores(src, pgStore, { batchSize: 250, onBatch: () => { if (++batches === 3) throw new Error('interrupted'); } })).rejects.toThrow('interrupted');
-    expect(await pgStore.count()).toBe(750);
+    await expect(migrateStores(src, pgStore, { batchSize: 100, onBatch: () => { if (++batches === 3) throw new Error('interrupted'); } })).rejects.toThrow('interrupted');
+    expect(await pgStore.count()).toBe(300);
     const t0 = performance.now();
-    const resumed = await migrateStores(src, pgStore, { batchSize: 250 });
+    const resumed = await migrateStores(src, pgStore, { batchSize: 100 });
     const toPg = (performance.now() - t0) / 1000;
-    expect(resumed).toMatchObject({ read: N, written: 250, skipped: 750, verified: true });
+    expect(resumed).toMatchObject({ read: N, written: 300, skipped: 300, verified: true });
     const back = await VectorStore.open(join(root, 'back'), { dim: DIM, metric: 'cosine', durability: 'none' });
     const t1 = performance.now();
     const home = await migrateStores(pgStore, back, { batchSize: 500 });
