@@ -87,6 +87,8 @@ const OPS: Record<Metric, { op: string; opclass: string }> = {
 const HNSW_MAX_DIM = 2000;
 /** Rows per INSERT statement of an upsert (all in one transaction). */
 const INSERT_ROWS = 2000;
+/** And at most about this many characters of JSON per statement. */
+const INSERT_CHARS = 8 << 20;
 
 function intOption(v: unknown, name: string, dflt: number, min: number, max: number): number {
   if (v === undefined) return dflt;
@@ -387,16 +389,26 @@ export class PgVectorStore implements VectorStoreApi {
       if (deleteIds.length > 0)
         await r.query(`DELETE FROM ${this.table} WHERE id IN (SELECT json_array_elements_text($1::text::json))`, [JSON.stringify(deleteIds)]);
       const dim = this.dim;
-      for (let start = 0; start < batch.ids.length; start += INSERT_ROWS) {
-        const end = Math.min(batch.ids.length, start + INSERT_ROWS);
-        const rows: { id: string; v: string; m: Metadata }[] = [];
-        for (let i = start; i < end; i++) rows.push({ id: batch.ids[i], v: vectorText(batch.vectors, i * dim, dim), m: batch.metadata[i] });
+      // Statements of at most INSERT_ROWS rows and about INSERT_CHARS characters of JSON.
+      let parts: string[] = [], chars = 0;
+      const send = async () => {
+        if (parts.length === 0) return;
+        const json = `[${parts.join(',')}]`;
+        parts = [];
+        chars = 0;
         await r.query(
           `INSERT INTO ${this.table} (id, vector, metadata) SELECT r.id, r.v::vector, r.m FROM json_to_recordset($1::text::json) AS r(id text, v text, m jsonb) ` +
           'ON CONFLICT (id) DO UPDATE SET vector = EXCLUDED.vector, metadata = EXCLUDED.metadata',
-          [JSON.stringify(rows)],
+          [json],
         );
+      };
+      for (let i = 0; i < batch.ids.length; i++) {
+        const row = JSON.stringify({ id: batch.ids[i], v: vectorText(batch.vectors, i * dim, dim), m: batch.metadata[i] });
+        parts.push(row);
+        chars += row.length;
+        if (parts.length >= INSERT_ROWS || chars >= INSERT_CHARS) await send();
       }
+      await send();
     }));
   }
 

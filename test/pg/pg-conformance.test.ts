@@ -219,6 +219,44 @@ describe.each(ENGINES)('store API conformance: %s', (_label, make) => {
     await expect(engine.open({}, freshTable())).rejects.toThrow(/dim/);
   });
 
+  it('inputs are copied before upsert returns; awkward keys and values round-trip; empty calls are no-ops', async () => {
+    const s = await engine.open({ dim: 3, metric: 'euclidean' });
+    expect(await s.query([1, 2, 3])).toEqual([]);
+    expect(await s.count({ a: 1 })).toBe(0);
+    await s.upsert([]);
+    const vector = new Float32Array([1, 2, 3]);
+    const metadata: Record<string, unknown> = { list: [1, 'two', null, { three: 3 }], nested: { deep: { er: [true, false] } } };
+    Object.defineProperty(metadata, '__proto__', { value: { p: 1 }, enumerable: true, writable: true, configurable: true });
+    metadata.constructor = 'c';
+    metadata['a.b'] = 'dotted';
+    metadata[''] = 'empty key';
+    metadata.big = 1e21;
+    metadata.small = 5e-324;
+    metadata.neg = -1.5;
+    metadata.unicode = 'é\u{1F600}\uFFFF';
+    const pending = s.upsert([{ id: 'x', vector, metadata: metadata as never }]);
+    vector[0] = 99;
+    (metadata.list as unknown[]).push('late');
+    await pending;
+    const [got] = await s.get(['x']);
+    expect(got!.vector).toEqual(new Float32Array([1, 2, 3]));
+    expect((got!.metadata.list as unknown[]).length).toBe(4);
+    expect(Object.getPrototypeOf(got!.metadata)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(got!.metadata, '__proto__')?.value).toEqual({ p: 1 });
+    expect({ ...got!.metadata, list: undefined }).toEqual({ ...metadata, list: undefined });
+    expect(await s.count({ 'a.b': 'dotted' })).toBe(0); // a path, never the key spelled "a.b"
+    expect(await s.count({ '__proto__.p': 1, constructor: 'c', big: { $gt: 1e20 }, small: { $gt: 0 } })).toBe(1);
+    // Columnar upsert with Float64Array and with an array of Float32Arrays.
+    await s.upsert({ ids: ['f64', 'arr'], vectors: new Float64Array([0.1, 0.2, 0.3, 4, 5, 6]) });
+    await s.upsert({ ids: ['arr'], vectors: [new Float32Array([7, 8, 9])] });
+    const [f64, arr] = await s.get(['f64', 'arr']);
+    expect(f64!.vector).toEqual(new Float32Array([0.1, 0.2, 0.3]));
+    expect(arr!.vector).toEqual(new Float32Array([7, 8, 9]));
+    const far = await s.query([0, 0, 0], { topK: 1e9 });
+    expect(ids(far)).toEqual(['f64', 'x', 'arr']);
+    await s.close();
+  });
+
   it('concurrent writes apply in call order; queries see only committed batches', async () => {
     const s = await engine.open({ dim: 2 });
     const writes: Promise<unknown>[] = [];
