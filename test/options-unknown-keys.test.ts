@@ -5,15 +5,16 @@
 // ones, the first next() for list()). Misspellings are generated from each valid
 // key (a character dropped, two adjacent swapped, case changed, common
 // abbreviations); every valid key is still accepted.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { misspellings } from './helpers/misspellings.js';
 import { FlatIndex, HnswIndex, VectorStore } from '../src/index.js';
 import {
-  INDEX_OPTION_KEYS, LIST_OPTION_KEYS, OPEN_OPTION_KEYS, QUERY_OPTION_KEYS, UPSERT_OPTION_KEYS, VECTOR_STORE_OPTION_KEYS,
+  INDEX_OPTION_KEYS, LIST_OPTION_KEYS, OPEN_OPTION_KEYS, QUERY_OPTION_KEYS, UPSERT_OPTION_KEYS, VECTOR_STORE_OPTION_KEYS, WAIT_OPTION_KEYS,
 } from '../src/store/types.js';
+import { MAPPED_SEARCH_OPTION_KEYS, MAPPED_VECTORS_OPTION_KEYS, MappedVectors } from '../src/indexes/mapped-vectors.js';
 import { FLAT_INDEX_OPTION_KEYS, FLAT_SEARCH_OPTION_KEYS } from '../src/indexes/flat-index.js';
 import { HNSW_ADD_OPTION_KEYS, HNSW_INDEX_OPTION_KEYS, HNSW_SEARCH_OPTION_KEYS } from '../src/indexes/hnsw-index.js';
 import { BATCH_OPTION_KEYS } from '../src/indexes/results.js';
@@ -54,6 +55,9 @@ const memStore = async () => {
   return s;
 };
 const store = await memStore();
+const mappedFile = join(root, 'mapped.f32');
+writeFileSync(mappedFile, Buffer.from(new Float32Array(v3).buffer));
+const mapped = MappedVectors.open(mappedFile, { byteOffset: 0, rows: 1, dim: 3, metric: 'ip' });
 const flat = flatAt();
 const hnsw = hnswAt();
 
@@ -66,8 +70,18 @@ const calls: Call[] = [
   { where: 'VectorStore options.index', kind: 'sync', list: INDEX_OPTION_KEYS, valid: indexValid,
     run: (o) => new VectorStore({ dim: 3, index: o } as never) },
   { where: 'VectorStore.open options', kind: 'async', list: OPEN_OPTION_KEYS,
-    valid: { dim: 3, metric: 'euclidean', index: {}, durability: 'none', snapshotBytes: 1 << 20 },
+    // readOnly and refreshIntervalMs are known keys; a writer takes them only at their defaults (a reader refuses durability and snapshotBytes).
+    valid: { dim: 3, metric: 'euclidean', index: {}, durability: 'none', snapshotBytes: 1 << 20, readOnly: false, refreshIntervalMs: undefined },
     run: (o) => openAndClose(freshDir(), { dim: 3, ...o }) },
+  { where: 'VectorStore.waitFor options', kind: 'async', list: WAIT_OPTION_KEYS, valid: { timeoutMs: 10 },
+    run: (o) => store.waitFor(0, o as never) },
+  { where: 'MappedVectors.open options', kind: 'sync', list: MAPPED_VECTORS_OPTION_KEYS, valid: { byteOffset: 0, rows: 1, dim: 3, metric: 'ip' },
+    // All four are required: a key passed as undefined keeps its value here.
+    run: (o) => MappedVectors.open(mappedFile, { byteOffset: 0, rows: 1, dim: 3, metric: 'ip', ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as never).close() },
+  { where: 'MappedVectors.search options', kind: 'sync', list: MAPPED_SEARCH_OPTION_KEYS, valid: { allow: new Uint32Array([1]) },
+    run: (o) => mapped.search(v3, 1, o as never) },
+  { where: 'MappedVectors.searchAsync options', kind: 'async', list: MAPPED_SEARCH_OPTION_KEYS, valid: { allow: new Uint32Array([1]) },
+    run: (o) => mapped.searchAsync(v3, 1, o as never) },
   { where: 'VectorStore.open options.index', kind: 'async', list: INDEX_OPTION_KEYS, valid: indexValid,
     run: (o) => openAndClose(freshDir(), { dim: 3, index: o }) },
   { where: 'VectorStore.upsert options', kind: 'async', list: UPSERT_OPTION_KEYS, valid: { deleteIds: ['nope'] },
