@@ -35,7 +35,8 @@ if [ "$mode" != "--native-only" ]; then
   ldd "$addon" | grep libasan >/dev/null || { echo "$addon is not linked against libasan"; exit 1; }
   libasan=$(g++ -print-file-name=libasan.so)
   default_files="test/kernels.test.ts test/flat-index.test.ts test/flat-errors.test.ts test/hostile*.test.ts \
-    test/hnsw*.test.ts test/reliability-faults.test.ts test/reliability-concurrency.test.ts test/model*.test.ts test/store*.test.ts"
+    test/hnsw*.test.ts test/reliability-faults.test.ts test/reliability-concurrency.test.ts test/model*.test.ts test/store*.test.ts \
+    test/mapped*.test.ts"
   files=()
   # store-large (multi-GB stores, minutes without ASan) and the byte-by-byte corruption sweep
   # exercise the TypeScript persistence layer; the native calls they make are covered by the
@@ -48,7 +49,7 @@ if [ "$mode" != "--native-only" ]; then
   # detect_leaks=0: Node's own allocations are never freed at exit.
   # QUIVER_ASAN=1 lets timing-sensitive tests know everything runs ~3x slower.
   LD_PRELOAD="$libasan" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 QUIVER_NATIVE_PATH="$addon" QUIVER_ASAN=1 \
-    QUIVER_MODEL_RUNS=${QUIVER_MODEL_RUNS:-10} QUIVER_FILTER_RUNS=${QUIVER_FILTER_RUNS:-100} \
+    QUIVER_MODEL_RUNS=${QUIVER_MODEL_RUNS:-10} QUIVER_FILTER_RUNS=${QUIVER_FILTER_RUNS:-100} QUIVER_FOLLOWER_ROUNDS=${QUIVER_FOLLOWER_ROUNDS:-15} \
     npx vitest run --pool=forks "${files[@]}"
 fi
 echo "test:asan passed in $((SECONDS - start)) s"
