@@ -55,4 +55,27 @@ describe('AllowList', () => {
     h.add([1], [[0, 0]]);
     expect(() => h.search([0, 0], 1, { filter: { labels: [1] } as never })).toThrow(/filter: expected an array of labels, an AllowList or a function/);
   });
+
+  it('fromBits (the words of a bit set) allows exactly the labels whose bits are set, on both indexes', async () => {
+    const h = new HnswIndex({ dim, metric: 'euclidean', seed: 1 });
+    const f = new FlatIndex({ dim, metric: 'euclidean' });
+    h.add(labels, data, { threads: 1 });
+    f.add(labels, data);
+    for (const share of [0.5, 0.1, 0.005, 0]) {
+      const allowed = [...labels].filter((l) => ((l * 2654435761) % 1000) / 1000 < share);
+      // Words beyond the largest label, and bits of labels not in the index, are allowed too.
+      const words = new Uint32Array(Math.ceil((n * 3) / 32) + 5);
+      for (const l of [...allowed, n * 3 + 7]) words[l >>> 5] |= 1 << (l & 31);
+      const bits = AllowList.fromBits(words);
+      expect(bits.size).toBe(allowed.length + 1);
+      const byLabels = new AllowList([...allowed, n * 3 + 7]);
+      for (let i = 0; i < 5; i++) {
+        expect(f.search(row(i), 10, { filter: bits })).toEqual(f.search(row(i), 10, { filter: byLabels }));
+        expect(h.search(row(i), 10, { filter: bits, ef: 64 })).toEqual(h.search(row(i), 10, { filter: byLabels, ef: 64 }));
+        expect(await h.searchAsync(row(i), 10, { filter: bits })).toEqual(await h.searchAsync(row(i), 10, { filter: byLabels }));
+      }
+    }
+    expect(() => AllowList.fromBits([1, 2] as never)).toThrow(/AllowList.fromBits: words: expected a Uint32Array/);
+    expect(() => AllowList.fromBits(new Int32Array(2) as never)).toThrow(/expected a Uint32Array/);
+  });
 });

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FlatIndex } from '../src/indexes/flat-index.js';
 import { METRICS } from '../src/indexes/input.js';
 import { MappedVectors } from '../src/indexes/mapped-vectors.js';
+import { BitSet } from '../src/store/filter/bitset.js';
 import { MappedFlatIndex } from '../src/store/mapped-flat-index.js';
 import { rng } from './helpers/reference.js';
 
@@ -52,7 +53,9 @@ describe('MappedFlatIndex', () => {
           const k = 1 + Math.floor(r() * (plain.size + 3));
           const filter = r() < 0.5 ? slots() : undefined;
           const want = plain.search(q, k, filter ? { filter } : {});
-          const got = step % 2 ? await mapped.searchAsync(q, k, filter ? { filter } : {}) : mapped.search(q, k, filter ? { filter } : {});
+          const bits = filter ? new BitSet() : undefined;
+          filter?.forEach((slot) => bits!.add(slot));
+          const got = step % 2 ? await mapped.searchAsync(q, k, bits) : mapped.search(q, k, bits);
           expect(Array.from(got.labels)).toEqual(Array.from(want.labels));
           got.distances.forEach((d, i) => expect(d).toBeCloseTo(want.distances[i], 4));
           const some = plain.labels()[Math.floor(r() * plain.size)];

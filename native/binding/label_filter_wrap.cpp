@@ -15,12 +15,19 @@ void LabelFilterWrap::Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeAllowList", cls);
 }
 
-// new NativeAllowList(labels: Float64Array)
+// new NativeAllowList(labels: Float64Array) or new NativeAllowList(words: Uint32Array, 'bits')
 LabelFilterWrap::LabelFilterWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LabelFilterWrap>(info) {
   Napi::Env env = info.Env();
   guarded(env, [&]() -> Napi::Value {
-    auto labels = to_labels(env, expect_f64(env, info[0], "labels"), "labels");
-    filter_ = std::make_shared<const LabelFilter>(LabelFilter::from_labels(labels.data(), labels.size()));
+    if (info.Length() > 1 && info[1].IsString() && info[1].As<Napi::String>().Utf8Value() == "bits") {
+      if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+        throw Napi::TypeError::New(env, "words: expected a Uint32Array");
+      auto words = info[0].As<Napi::Uint32Array>();
+      filter_ = std::make_shared<const LabelFilter>(LabelFilter::from_words(words.Data(), words.ElementLength()));
+    } else {
+      auto labels = to_labels(env, expect_f64(env, info[0], "labels"), "labels");
+      filter_ = std::make_shared<const LabelFilter>(LabelFilter::from_labels(labels.data(), labels.size()));
+    }
     info.This().As<Napi::Object>().TypeTag(&kAllowListTag);
     reported_ = (int64_t)filter_->bytes();
     Napi::MemoryManagement::AdjustExternalMemory(env, reported_);

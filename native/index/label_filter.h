@@ -33,6 +33,17 @@ class LabelFilter {
     return f;
   }
 
+  // A bit set given as 32-bit words (bit b of word w allows label w * 32 + b), as the
+  // store's filters evaluate to: taken over as it is, with no list of labels in between.
+  static LabelFilter from_words(const uint32_t* words, size_t n) {
+    LabelFilter f;
+    f.bits_.assign((n + 1) / 2, 0);
+    for (size_t i = 0; i < n; ++i) f.bits_[i / 2] |= uint64_t(words[i]) << (32 * (i % 2));
+    f.dense_ = true;
+    for (uint64_t w : f.bits_) f.count_ += (size_t)__builtin_popcountll(w);
+    return f;
+  }
+
   bool allows(uint64_t label) const {
     if (dense_) {
       const uint64_t w = label >> 6;

@@ -103,6 +103,6 @@ export interface NativeAddon {
   lockFile(fd: number): boolean;
   unlockFile(fd: number): void;
   NativeFlatIndex: new (dim: number, metric: string) => NativeFlatIndex;
-  NativeAllowList: new (labels: Float64Array) => NativeAllowList;
+  NativeAllowList: new (labels: Float64Array | Uint32Array, form?: 'bits') => NativeAllowList;
   NativeHnswIndex: NativeHnswIndexClass;
 }

@@ -5,10 +5,12 @@
 // new vector, if any, lives in the tail. Searches run on both and merge.
 // Snapshots write rows in ascending slot order, so the mapped search's ties
 // (broken by row) are broken by slot, as FlatIndex breaks them.
-import { FlatIndex, type FlatSearchOptions } from '../indexes/flat-index.js';
+import { AllowList } from '../indexes/allow-list.js';
+import { FlatIndex } from '../indexes/flat-index.js';
 import type { Metric } from '../indexes/input.js';
 import type { MappedVectors } from '../indexes/mapped-vectors.js';
 import type { SearchResult } from '../indexes/results.js';
+import type { BitSet } from './filter/bitset.js';
 
 export class MappedFlatIndex {
   readonly #base: MappedVectors;
@@ -98,38 +100,37 @@ export class MappedFlatIndex {
   }
 
   /** The rows a search of the mapped vectors may return, or undefined for all of them. */
-  #allowedRows(filter: Float64Array | undefined): { allow: Uint32Array | undefined; count: number } {
+  #allowedRows(filter: BitSet | undefined): { allow: Uint32Array | undefined; count: number } {
     if (!filter) return this.#aliveCount === this.#slotOfRow.length ? { allow: undefined, count: this.#aliveCount } : { allow: this.#alive, count: this.#aliveCount };
     const allow = new Uint32Array(this.#alive.length);
     let count = 0;
-    for (let i = 0; i < filter.length; i++) {
-      const row = this.#row(filter[i]);
-      if (row >= 0 && !(allow[row >>> 5] & (1 << (row & 31)))) {
+    filter.forEach((slot) => {
+      const row = this.#row(slot);
+      if (row >= 0) {
         allow[row >>> 5] |= 1 << (row & 31);
         count++;
       }
-    }
+    });
     return { allow, count };
   }
 
-  search(query: Float32Array, k: number, options: FlatSearchOptions = {}): SearchResult {
-    const filter = options.filter as Float64Array | undefined;
+  /** The k nearest slots among `filter` (every slot when undefined). */
+  search(query: Float32Array, k: number, filter?: BitSet): SearchResult {
     const { allow, count } = this.#allowedRows(filter);
     const base = count > 0 ? this.#base.search(query, Math.min(k, count), allow ? { allow } : {}) : undefined;
     return this.#merge(base, this.#searchTail(query, k, filter), k);
   }
 
-  async searchAsync(query: Float32Array, k: number, options: FlatSearchOptions = {}): Promise<SearchResult> {
-    const filter = options.filter as Float64Array | undefined;
+  async searchAsync(query: Float32Array, k: number, filter?: BitSet): Promise<SearchResult> {
     const { allow, count } = this.#allowedRows(filter);
     const tail = this.#searchTail(query, k, filter);
     const base = count > 0 ? await this.#base.searchAsync(query, Math.min(k, count), allow ? { allow } : {}) : undefined;
     return this.#merge(base, tail, k);
   }
 
-  #searchTail(query: Float32Array, k: number, filter: Float64Array | undefined): SearchResult | undefined {
+  #searchTail(query: Float32Array, k: number, filter: BitSet | undefined): SearchResult | undefined {
     if (this.#tail.size === 0) return undefined;
-    return this.#tail.search(query, Math.min(k, this.#tail.size), filter ? { filter } : {});
+    return this.#tail.search(query, Math.min(k, this.#tail.size), filter ? { filter: AllowList.fromBits(filter.words) } : {});
   }
 
   /** The k best of both (rows turned into slots), by distance, ties by slot. */

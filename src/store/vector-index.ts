@@ -2,8 +2,9 @@
 // (exact) while the store is small or index.type is 'flat', an HNSW graph once
 // 'auto' reaches the threshold (built from the flat index, which it then
 // replaces) or from the start with index.type 'hnsw'. Vectors are stored once.
+import { AllowList } from '../indexes/allow-list.js';
 import { FlatIndex } from '../indexes/flat-index.js';
-import type { MappedFlatIndex } from './mapped-flat-index.js';
+import { MappedFlatIndex } from './mapped-flat-index.js';
 import type { Metric } from '../indexes/input.js';
 import type { SearchResult } from '../indexes/results.js';
 import type { BitSet } from './filter/bitset.js';
@@ -21,7 +22,7 @@ export interface AnnIndex {
   /** Same as add(), built off the JS thread. */
   addAsync(labels: Float64Array, vectors: Float32Array): Promise<void>;
   remove(labels: Float64Array): number;
-  search(query: Float32Array, k: number, options: { ef?: number; filter?: Float64Array }): SearchResult;
+  search(query: Float32Array, k: number, options: { ef?: number; filter?: AllowList }): SearchResult;
   save(path: string): void | Promise<void>;
 }
 
@@ -50,10 +51,10 @@ const POST_FILTER_SHARE = 0.25;
 /** A flat index of at least this many floats (~4 ms of scanning) is searched off the JS thread by query(). */
 const ASYNC_SCAN_FLOATS = 1 << 22;
 
-/** One search a filtered-search plan asks for: k hits, optionally among allowed labels. */
+/** One search a filtered-search plan asks for: k hits, optionally among allowed slots. */
 interface SearchStep {
   k: number;
-  filter?: Float64Array;
+  filter?: BitSet;
 }
 
 function positiveInt(value: unknown, name: string, fallback: number, max: number, min = 1): number {
@@ -81,8 +82,11 @@ export function resolveIndexOptions(options: IndexOptions | undefined, where = '
   };
 }
 
-/** What the store needs from an exact index: a FlatIndex, or a read-only store's MappedFlatIndex. */
-type ExactIndex = Pick<FlatIndex, 'size' | 'add' | 'remove' | 'get' | 'getVectors' | 'reserve' | 'labels' | 'search' | 'searchAsync'>;
+/** The exact index: a FlatIndex, or a read-only store's MappedFlatIndex. */
+type ExactIndex = FlatIndex | MappedFlatIndex;
+
+/** A filter's bit set as the native indexes take it: its words, copied once (no list of labels in between). */
+const nativeFilter = (allow: BitSet | undefined) => (allow ? { filter: AllowList.fromBits(allow.words) } : {});
 
 export class SlotIndex {
   /** Holds the vectors until a graph takes over ('flat', and 'auto' below the threshold). */
@@ -216,21 +220,32 @@ export class SlotIndex {
     const plan = this.#plan(k, allow, allowCount);
     let step = plan.next();
     while (!step.done) {
-      const r = this.#ann ? this.#run(query, step.value, k, ef) : await this.#flat!.searchAsync(query, step.value.k, step.value.filter ? { filter: step.value.filter } : {});
+      const r = this.#ann ? this.#run(query, step.value, k, ef) : await this.#exactAsync(query, step.value);
       step = plan.next(r);
     }
     return step.value;
   }
 
+  #exact(query: Float32Array, { k, filter }: SearchStep): SearchResult {
+    const flat = this.#flat!;
+    return flat instanceof MappedFlatIndex ? flat.search(query, k, filter) : flat.search(query, k, nativeFilter(filter));
+  }
+
+  #exactAsync(query: Float32Array, { k, filter }: SearchStep): Promise<SearchResult> {
+    const flat = this.#flat!;
+    return flat instanceof MappedFlatIndex ? flat.searchAsync(query, k, filter) : flat.searchAsync(query, k, nativeFilter(filter));
+  }
+
   /** One search of the index holding the vectors. */
-  #run(query: Float32Array, { k: kk, filter }: SearchStep, k: number, ef: number | undefined): SearchResult {
-    if (!this.#ann) return this.#flat!.search(query, kk, filter ? { filter } : {});
+  #run(query: Float32Array, step: SearchStep, k: number, ef: number | undefined): SearchResult {
+    if (!this.#ann) return this.#exact(query, step);
+    const { k: kk, filter } = step;
     const n = this.size;
     let beam = Math.max(ef ?? this.options.efSearch, k);
     // An 'auto' store that shrank below the threshold keeps its graph; searching it with a beam as
     // wide as the store keeps small stores (near) exact.
     if (this.options.type === 'auto' && n < this.options.threshold) beam = Math.max(beam, n);
-    return this.#ann.search(query, kk, { ef: Math.max(beam, kk), ...(filter ? { filter } : {}) });
+    return this.#ann.search(query, kk, { ef: Math.max(beam, kk), ...nativeFilter(filter) });
   }
 
   /**
@@ -257,6 +272,6 @@ export class SlotIndex {
         if (m >= k || r.labels.length >= n) return { labels: r.labels.subarray(0, m), distances: r.distances.subarray(0, m) };
       }
     }
-    return yield { k, filter: allow.toLabels(allowCount) };
+    return yield { k, filter: allow };
   }
 }

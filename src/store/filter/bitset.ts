@@ -108,7 +108,7 @@ export class BitSet {
     }
   }
 
-  /** The set bits, ascending, as the label list native filtered search takes. */
+  /** The set bits, ascending. */
   toLabels(count = this.count()): Float64Array {
     const out = new Float64Array(count);
     const w = this.words;
