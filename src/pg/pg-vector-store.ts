@@ -523,7 +523,7 @@ export class PgVectorStore implements VectorStoreApi {
       const limit = p.add(batchSize);
       const rows: Row[] = await this.#exec.run(
         `SELECT id, metadata${withVectors ? ', vector::text AS v' : ''} FROM ${this.table} ` +
-        `WHERE ${where} AND id > ${afterParam} ORDER BY id LIMIT ${limit}::int`, p.values);
+        `WHERE ${where} AND id > ${afterParam} ORDER BY id LIMIT ${limit}::bigint`, p.values);
       for (const row of rows) {
         const rec: ListedRecord = { id: row.id as string, metadata: row.metadata as Metadata };
         if (withVectors) rec.vector = parseVectorText(row.v as string, this.dim);

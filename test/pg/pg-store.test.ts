@@ -77,6 +77,40 @@ describe('PgVectorStore on PostgreSQL', () => {
     await s.close();
   });
 
+  it('without iterative scans (pgvector < 0.8) the exact fallback still returns min(topK, matches)', async () => {
+    let settings: string[] = [];
+    const old: PgQueryable & { transaction: PGlite['transaction'] } = {
+      query: async (text, params) => {
+        const r = await db.query(text, params);
+        return /extversion/.test(text) ? { ...r, rows: [{ extversion: '0.7.4' }] } : r;
+      },
+      transaction: (fn) => db.transaction((tx) => fn({
+        ...tx,
+        query: async (text: string, params?: unknown[]) => {
+          if (text.includes('set_config')) settings.push(text);
+          const r = await tx.query(text, params);
+          return /extversion/.test(text) ? { ...r, rows: [{ extversion: '0.7.4' }] } : r;
+        },
+      } as typeof tx)),
+    };
+    const s = await PgVectorStore.open({ client: old, table: 'old_pgvector', dim: 4, metric: 'euclidean', index: { M: 8, efConstruction: 16, efSearch: 4 } });
+    const n = 2000;
+    const ids = Array.from({ length: n }, (_, i) => `r${i}`);
+    const vectors = new Float32Array(n * 4).map((_, j) => Math.cos(j * 7.13) * 0.5);
+    const metadata = ids.map((_, i) => ({ b: i % 10 }));
+    await s.upsert({ ids, vectors, metadata });
+    await db.query('ANALYZE old_pgvector');
+    settings = [];
+    const hits = await s.query([0.1, 0.2, 0.3, 0.4], { topK: 25, filter: { b: { $in: [3, 4] } } });
+    expect(settings.some((t) => t.includes('iterative_scan'))).toBe(false);
+    expect(settings.some((t) => t.includes('enable_indexscan'))).toBe(true); // the approximate scan came back short
+    const local = new VectorStore({ dim: 4, metric: 'euclidean' });
+    await local.upsert({ ids, vectors, metadata });
+    const want = await local.query([0.1, 0.2, 0.3, 0.4], { topK: 25, filter: { b: { $in: [3, 4] } } });
+    expect(hits.map((h) => h.id)).toEqual(want.map((h) => h.id));
+    await s.close();
+  });
+
   it('a batch failing inside the database (second INSERT statement) changes nothing', async () => {
     let inserts = 0;
     const flaky: PgQueryable & { transaction: PGlite['transaction'] } = {
