@@ -8,6 +8,7 @@
 // no lock, no writes; its state follows the writer's log, refreshed through the
 // same queue, and is swapped whole when a reloaded snapshot takes over.
 import { EventEmitter } from 'node:events';
+import type { VectorStoreApi } from './api.js';
 import { watch, type FSWatcher } from 'node:fs';
 import { checkMetric, checkDim, describe, toQuery, type Metric, type VectorLike } from '../indexes/input.js';
 import { annFactory } from './ann-factory.js';
@@ -79,7 +80,7 @@ interface PreparedQuery {
   withVectors: boolean;
 }
 
-export class VectorStore extends EventEmitter {
+export class VectorStore extends EventEmitter implements VectorStoreApi {
   readonly dim: number;
   readonly metric: Metric;
   #state: StoreState;
