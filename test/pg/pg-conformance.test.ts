@@ -227,7 +227,7 @@ describe.each(ENGINES)('store API conformance: %s', (_label, make) => {
     const vector = new Float32Array([1, 2, 3]);
     const metadata: Record<string, unknown> = { list: [1, 'two', null, { three: 3 }], nested: { deep: { er: [true, false] } } };
     Object.defineProperty(metadata, '__proto__', { value: { p: 1 }, enumerable: true, writable: true, configurable: true });
-    metadata.constructor = 'c';
+    metadata['constructor'] = 'c';
     metadata['a.b'] = 'dotted';
     metadata[''] = 'empty key';
     metadata.big = 1e21;
