@@ -161,16 +161,7 @@ interface Executor {
   tx<T>(fn: (r: Runner) => Promise<T>): Promise<T>;
 }
 
-const runnerOf = (c: PgQueryable): Runner => ({
-  query: async (text, params) => {
-    try {
-      return (await c.query(text, params ?? [])).rows as Row[];
-    } catch (err) {
-      if (process.env.QUIVER_PG_DEBUG) console.error('quiverdb/pg: failed statement:', text, params);
-      throw err;
-    }
-  },
-});
+const runnerOf = (c: PgQueryable): Runner => ({ query: async (text, params) => (await c.query(text, params ?? [])).rows as Row[] });
 
 function executorFor(client: PgQueryable): Executor {
   const c = client as PgQueryable & Record<string, unknown>;
