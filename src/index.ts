@@ -16,6 +16,7 @@ export type {
   StoredRecord, ListedRecord, ListOptions, Metadata, JsonValue, Filter, WaitOptions,
 } from './store/types.js';
 export type { FieldOperators } from './store/filter/types.js';
+export type { VectorStoreApi, VectorStoreExtras } from './store/api.js';
 export * from './rag/index.js';
 export { doctorCommand, repairCommand } from './cli/store-commands.js';
 
