@@ -9,7 +9,6 @@
 // same queue, and is swapped whole when a reloaded snapshot takes over.
 import { EventEmitter } from 'node:events';
 import type { VectorStoreApi } from './api.js';
-import { watch, type FSWatcher } from 'node:fs';
 import { checkMetric, checkDim, describe, toQuery, type Metric, type VectorLike } from '../indexes/input.js';
 import { annFactory } from './ann-factory.js';
 import { compileFilter } from './filter/compile.js';
@@ -18,6 +17,7 @@ import type { SearchResult } from '../indexes/results.js';
 import type { FilterNode } from './filter/types.js';
 import { ReadOnlyStoreError } from './persistence/errors.js';
 import { Follower } from './persistence/follower.js';
+import { RefreshSchedule } from './persistence/refresh-schedule.js';
 import { readManifest } from './persistence/layout.js';
 import { Storage, checkAgainstManifest } from './persistence/storage.js';
 import { toIdList, toRecordBatch, type RecordBatch } from './records.js';
@@ -87,8 +87,9 @@ export class VectorStore extends EventEmitter implements VectorStoreApi {
   #storage: Storage | undefined;
   /** Set for a read-only store: the state it follows. */
   #follower: Follower | undefined;
-  #refreshTimer: NodeJS.Timeout | undefined;
-  #refreshQueued = false;
+  /** A read-only store's directory (a writer's is its storage's). */
+  #directory: string | undefined;
+  #refreshSchedule: RefreshSchedule | undefined;
   /** The message of the last background refresh error reported without an 'error' listener (reported once). */
   #lastWarned: string | undefined;
   #queue = new SerialQueue();
@@ -176,34 +177,9 @@ export class VectorStore extends EventEmitter implements VectorStoreApi {
     store.#state.fields.startBuilding();
     store.#efSearch = o.resolvedIndex.efSearch;
     store.#directory = dir;
-    if (o.refreshMs > 0) {
-      store.#refreshTimer = setInterval(() => store.#backgroundRefresh(), o.refreshMs);
-      store.#refreshTimer.unref(); // a follower alone never keeps the process alive
-      store.#watchDirectory(dir);
-    }
+    if (o.refreshMs > 0)
+      store.#refreshSchedule = new RefreshSchedule(dir, o.refreshMs, () => store.#backgroundRefresh(), (err) => store.#reportRefreshError(err));
     return store;
-  }
-
-  #directory: string | undefined;
-  #watcher: FSWatcher | undefined;
-  /** A change was signalled while a refresh ran: refresh once more when it ends. */
-  #refreshAgain = false;
-
-  /**
-   * Refreshes as soon as the directory changes (inotify and the like), so a write is seen within
-   * milliseconds; the interval stays as the fallback where change events do not arrive (network
-   * file systems, a watch limit reached).
-   */
-  #watchDirectory(dir: string): void {
-    try {
-      this.#watcher = watch(dir, { persistent: false }, () => this.#backgroundRefresh());
-      this.#watcher.on('error', () => {
-        this.#watcher?.close();
-        this.#watcher = undefined;
-      });
-    } catch {
-      // No change events here: the interval alone.
-    }
   }
 
   /** Whether the store was opened with { readOnly: true }. */
@@ -247,32 +223,20 @@ export class VectorStore extends EventEmitter implements VectorStoreApi {
     if (this.lsn !== before) this.emit('refresh', { lsn: this.lsn });
   }
 
-  #backgroundRefresh(): void {
+  async #backgroundRefresh(): Promise<void> {
     if (this.#closed) return;
-    if (this.#refreshQueued) {
-      this.#refreshAgain = true;
-      return;
+    await this.#queue.run(() => this.#refreshNow());
+    this.#lastWarned = undefined;
+  }
+
+  /** An 'error' event when someone listens; else a process warning, once per cause. */
+  #reportRefreshError(err: Error): void {
+    if (this.#closed) return;
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else if (err.message !== this.#lastWarned) {
+      this.#lastWarned = err.message;
+      process.emitWarning(`quiverdb: read-only store ${this.#directory} cannot follow its writer: ${err.message}`, 'QuiverStoreWarning');
     }
-    this.#refreshQueued = true;
-    this.#refreshAgain = false;
-    this.#queue
-      .run(() => this.#refreshNow())
-      .then(
-        () => (this.#lastWarned = undefined),
-        (err: Error) => {
-          if (this.#closed) return;
-          // Never an uncaught exception: an 'error' event only when someone listens; else a warning, once per cause.
-          if (this.listenerCount('error') > 0) this.emit('error', err);
-          else if (err.message !== this.#lastWarned) {
-            this.#lastWarned = err.message;
-            process.emitWarning(`quiverdb: read-only store ${this.#directory} cannot follow its writer: ${err.message}`, 'QuiverStoreWarning');
-          }
-        },
-      )
-      .finally(() => {
-        this.#refreshQueued = false;
-        if (this.#refreshAgain) this.#backgroundRefresh();
-      });
   }
 
   /**
@@ -661,8 +625,7 @@ export class VectorStore extends EventEmitter implements VectorStoreApi {
     return this.#queue.run(async () => {
       if (this.#closed) return;
       this.#closed = true;
-      clearInterval(this.#refreshTimer);
-      this.#watcher?.close();
+      this.#refreshSchedule?.stop();
       this.#state.fields.stopBuilding();
       await this.#follower?.close();
       await this.#storage?.close(this.#state);
