@@ -7,9 +7,11 @@ import { InvalidArgumentError } from 'commander';
 // does not bring them): name the missing ones and the command that adds them.
 const BENCH_PACKAGES = ['vega', 'vega-lite', 'cli-progress'];
 // The peers it compares against; an engine whose package is missing is skipped.
-const PEER_PACKAGES = ['hnswlib-node', 'usearch', 'faiss-node'];
-const INSTALLABLE = [...BENCH_PACKAGES, 'hnswlib-node', 'usearch'];
-const INSTALL_HINT = `npm install --no-save ${INSTALLABLE.join(' ')}`;
+const PEER_PACKAGES = ['hnswlib-node', 'usearch', 'faiss-node', '@lancedb/lancedb'];
+const INSTALLABLE = [...BENCH_PACKAGES, 'hnswlib-node', 'usearch', '@lancedb/lancedb'];
+// Pinned where a newer release does not install here (LanceDB after 0.31.0), with the peer it needs.
+const INSTALL_SPECS = { '@lancedb/lancedb': '@lancedb/lancedb@0.31.0 apache-arrow@18.1.0' };
+const INSTALL_HINT = `npm install --no-save ${INSTALLABLE.map((name) => INSTALL_SPECS[name] ?? name).join(' ')}`;
 
 const packageMissing = (name, resolve) => {
   try { resolve(name); return false; } catch { return true; }
@@ -69,10 +71,10 @@ function intList(name) {
 export function addBenchCommand(program) {
   return program
     .command('bench')
-    .description('Benchmark quiverdb against hnswlib-node, usearch and FAISS: recall/QPS tables, report.md, results.json and a recall-qps.svg plot')
+    .description('Benchmark quiverdb against hnswlib-node, usearch, FAISS and LanceDB: recall/QPS tables, report.md, results.json and a recall-qps.svg plot')
     .option('--dataset <paths...>', "texmex folders (base.fvecs, query.fvecs, groundtruth*.ivecs) or ann-benchmarks .hdf5 files; 'default' = the generated Gaussian mixture")
     .option('--metric <metric>', "euclidean | cosine | ip, when the files don't say (generated data: cosine)")
-    .option('--engines <list>', 'comma-separated: quiverdb-hnsw,quiverdb-flat,hnswlib-node,usearch,faiss-node,faiss-python-hnsw,faiss-python-flat (default: all)')
+    .option('--engines <list>', 'comma-separated: quiverdb-hnsw,quiverdb-flat,hnswlib-node,usearch,faiss-node,faiss-python-hnsw,faiss-python-flat,lancedb-ivf-hnsw-sq,lancedb-flat; aliases quiverdb, faiss-python, lancedb (default: all)')
     .option('--k <n>', 'neighbours per query (recall@k)', positiveInt('--k'), 10)
     .option('--ef <list>', `search ef values (default ${DEFAULT_EFS.join(',')}; --quick ${QUICK_EFS.join(',')})`, intList('--ef'))
     .option('--threads <n>', 'threads for builds and batch searches (default: all cores)', positiveInt('--threads'))

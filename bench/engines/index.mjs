@@ -5,9 +5,10 @@ import * as hnswlibNode from './hnswlib-node.mjs';
 import * as usearch from './usearch.mjs';
 import * as faissNode from './faiss-node.mjs';
 import { faissPythonHnsw, faissPythonFlat } from './faiss-python.mjs';
+import { lancedbIvfHnswSq, lancedbFlat } from './lancedb.mjs';
 
 export const ENGINES = new Map(
-  [quiverdbHnsw, quiverdbFlat, hnswlibNode, usearch, faissNode, faissPythonHnsw, faissPythonFlat]
+  [quiverdbHnsw, quiverdbFlat, hnswlibNode, usearch, faissNode, faissPythonHnsw, faissPythonFlat, lancedbIvfHnswSq, lancedbFlat]
     .map((adapter) => [adapter.info.name, adapter]),
 );
 
@@ -19,7 +20,7 @@ export const FALLBACKS = { 'faiss-node': ['faiss-python-hnsw', 'faiss-python-fla
 /** Expands and checks a comma-separated --engines list. */
 export function resolveEngineNames(list) {
   const names = list ? list.split(',').map((s) => s.trim()).filter(Boolean) : DEFAULT_ENGINES;
-  const aliases = { 'faiss-python': ['faiss-python-hnsw', 'faiss-python-flat'], quiverdb: ['quiverdb-hnsw', 'quiverdb-flat'] };
+  const aliases = { 'faiss-python': ['faiss-python-hnsw', 'faiss-python-flat'], quiverdb: ['quiverdb-hnsw', 'quiverdb-flat'], lancedb: ['lancedb-ivf-hnsw-sq', 'lancedb-flat'] };
   const out = [];
   for (const name of names) {
     const expanded = aliases[name] ?? [name];

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, percentile, recallAtK } from '../lib/stats.mjs';
-import { jsBatch, jsSingleQueries, nowMs } from './timed-loops.mjs';
+import { jsBatch, jsBatchAsync, jsSingleQueries, jsSingleQueriesAsync, nowMs } from './timed-loops.mjs';
 
 const gc = () => globalThis.gc?.();
 const rss = () => { gc(); return process.memoryUsage.rss(); };
@@ -121,8 +121,12 @@ export class EngineSession {
 
     const prepared = engine.prepareQueries?.(this.#data.queries, meta.nq)
       ?? Array.from({ length: meta.nq }, (_, i) => this.#data.queries.subarray(i * meta.dim, (i + 1) * meta.dim));
-    this.#runSingle = (o) => (engine.runSingleQueries ? engine.runSingleQueries(o) : jsSingleQueries(engine, prepared, o));
-    this.#runBatch = (o) => (engine.runBatch ? engine.runBatch(o) : jsBatch(engine, this.#data.queries, meta.nq, o));
+    // Engines whose search returns a promise (capabilities.asyncSearch) get the awaiting loops;
+    // the others keep the synchronous ones.
+    const single = caps.asyncSearch ? jsSingleQueriesAsync : jsSingleQueries;
+    const batch = caps.asyncSearch ? jsBatchAsync : jsBatch;
+    this.#runSingle = (o) => (engine.runSingleQueries ? engine.runSingleQueries(o) : single(engine, prepared, o));
+    this.#runBatch = (o) => (engine.runBatch ? engine.runBatch(o) : batch(engine, this.#data.queries, meta.nq, o));
     record.batchThreads = caps.batchThreads === 'all' ? threads : 1;
     return slots;
   }
