@@ -74,7 +74,7 @@ export function addBenchCommand(program) {
     .description('Benchmark quiverdb against hnswlib-node, usearch, FAISS and LanceDB: recall/QPS tables, report.md, results.json and a recall-qps.svg plot')
     .option('--dataset <paths...>', "texmex folders (base.fvecs, query.fvecs, groundtruth*.ivecs) or ann-benchmarks .hdf5 files; 'default' = the generated Gaussian mixture")
     .option('--metric <metric>', "euclidean | cosine | ip, when the files don't say (generated data: cosine)")
-    .option('--engines <list>', 'comma-separated: quiverdb-hnsw,quiverdb-flat,hnswlib-node,usearch,faiss-node,faiss-python-hnsw,faiss-python-flat,lancedb-ivf-hnsw-sq,lancedb-flat; aliases quiverdb, faiss-python, lancedb (default: all)')
+    .option('--engines <list>', 'comma-separated: quiverdb-hnsw,quiverdb-flat,hnswlib-node,usearch,faiss-node,faiss-python-hnsw,faiss-python-flat,lancedb-ivf-hnsw-sq,lancedb-flat; aliases quiverdb, faiss-python, lancedb (default: all but the LanceDB ones, which are slow to measure)')
     .option('--k <n>', 'neighbours per query (recall@k)', positiveInt('--k'), 10)
     .option('--ef <list>', `search ef values (default ${DEFAULT_EFS.join(',')}; --quick ${QUICK_EFS.join(',')})`, intList('--ef'))
     .option('--threads <n>', 'threads for builds and batch searches (default: all cores)', positiveInt('--threads'))
