@@ -171,6 +171,7 @@ async function loadNewest(ctx: FollowerContext): Promise<Generation> {
   for (let attempt = 0; attempt < LOAD_ATTEMPTS; attempt++) {
     const gen = await newestGeneration(ctx.dir);
     let log: LogTail | undefined;
+    let state: StoreState | undefined;
     try {
       log = await LogTail.open(ctx.dir, gen);
       if (!log) {
@@ -179,7 +180,7 @@ async function loadNewest(ctx: FollowerContext): Promise<Generation> {
       }
       const y = new Yielder();
       const { manifest, index, annFactory } = ctx;
-      const state = new StoreState(manifest.dim, manifest.metric, index, annFactory);
+      state = new StoreState(manifest.dim, manifest.metric, index, annFactory);
       let baseLsn = 0;
       if (gen > 0) {
         const loaded = await loadSnapshot(ctx.dir, gen, manifest, state, annFactory, index, y, ctx.mapVectors);
@@ -196,6 +197,7 @@ async function loadNewest(ctx: FollowerContext): Promise<Generation> {
       return { gen, state, log };
     } catch (err) {
       await log?.close().catch(() => undefined);
+      state?.index.release(); // a snapshot mapped before the failure
       lastError = err;
       // Retired while loading (a file vanished, or damage seen in a generation no longer current): look again.
       if (gen === 0 || !(await exists(join(ctx.dir, snapshotDir(gen))))) continue;
