@@ -4,6 +4,7 @@
 // (Followers in other processes, with the writer SIGKILLed: store-followers-processes.test.ts.)
 import { promises as fs, mkdtempSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -266,6 +267,52 @@ describe('read-only followers', () => {
     expect(errors[0]?.message).toMatch(/ENOENT/);
     expect((await reader.get(['a']))[0]?.id).toBe('a'); // still serving its last state
     await reader.close();
+  });
+
+  it('readers apply only acknowledged writes: a logged write waits for ACKED (the writer sets it once the write is durable)', async () => {
+    const dir = freshDir();
+    const writer = await VectorStore.open(dir, { dim: DIM, metric: 'euclidean' });
+    await writer.upsert({ id: 'a', vector: vec(1) });
+    const reader = await VectorStore.open(dir, { readOnly: true, refreshIntervalMs: 0 });
+    expect(reader.lsn).toBe(1);
+    const acked = (lsn: number) => {
+      const b = Buffer.alloc(16);
+      b.writeBigUInt64LE(BigInt(lsn), 0);
+      b.writeUInt32LE(crc32(b.subarray(0, 8)), 8);
+      return b;
+    };
+    expect(await fs.readFile(join(dir, 'ACKED'))).toEqual(acked(1));
+    await writer.upsert({ id: 'b', vector: vec(2) });
+    await writer.upsert({ id: 'c', vector: vec(3) });
+    expect(await fs.readFile(join(dir, 'ACKED'))).toEqual(acked(3));
+    // As if writes 2 and 3 were in the log with their fsyncs still running: ACKED still says 1.
+    await fs.writeFile(join(dir, 'ACKED'), acked(1));
+    await reader.refresh();
+    expect(reader.lsn).toBe(1);
+    expect((await reader.get(['b']))[0]).toBeUndefined();
+    // Unreadable ACKED (damaged, or being created): no progress, no error.
+    await fs.writeFile(join(dir, 'ACKED'), Buffer.alloc(16, 7));
+    await reader.refresh();
+    expect(reader.lsn).toBe(1);
+    // Write 2 acknowledged, 3 not yet: the reader stops between them.
+    await fs.writeFile(join(dir, 'ACKED'), acked(2));
+    await reader.refresh();
+    expect(reader.lsn).toBe(2);
+    expect((await reader.get(['b', 'c'])).map((r) => r?.id)).toEqual(['b', undefined]);
+    await fs.writeFile(join(dir, 'ACKED'), acked(3));
+    await reader.refresh();
+    expect(reader.lsn).toBe(3);
+    // No ACKED at all (a store no writer of this version has opened): the log is read ungated.
+    await fs.rm(join(dir, 'ACKED'));
+    await writer.upsert({ id: 'd', vector: vec(4) }); // the writer keeps its open file: ACKED stays gone
+    await reader.refresh();
+    expect(reader.lsn).toBe(4);
+    await reader.close();
+    await writer.close();
+    // A writer reopening sets ACKED to everything it recovered.
+    const again = await VectorStore.open(dir);
+    expect(await fs.readFile(join(dir, 'ACKED'))).toEqual(acked(4));
+    await again.close();
   });
 
   it('bad opens fail clearly and change nothing', async () => {

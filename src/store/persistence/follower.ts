@@ -23,6 +23,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreState } from '../store-state.js';
 import type { AnnFactory, ResolvedIndexOptions } from '../vector-index.js';
+import { readAcked } from './acked.js';
 import { StoreCorruptError, StoreFormatError } from './errors.js';
 import { FileReader } from './file-reader.js';
 import { FORMAT_VERSION, scanDirectory, snapshotDir, walFile, type Manifest } from './layout.js';
@@ -71,7 +72,9 @@ class LogTail {
   pos: WalPosition;
   #damage: { offset: number; size: number; count: number } | undefined;
 
-  private constructor(readonly path: string, readonly gen: number, readonly fh: FileHandle, readonly ino: number, readonly baseLsn: number) {
+  private constructor(
+    readonly dir: string, readonly path: string, readonly gen: number, readonly fh: FileHandle, readonly ino: number, readonly baseLsn: number,
+  ) {
     this.pos = { offset: WAL_HEADER_BYTES, lsn: baseLsn };
   }
 
@@ -92,7 +95,7 @@ class LogTail {
       if (!header) throw new StoreCorruptError(path, 0, `${st.size} bytes, shorter than a log header`);
       if (header.version < FORMAT_VERSION)
         throw new StoreFormatError(`${path}: store format version ${header.version}; a read-only store needs version ${FORMAT_VERSION} (open the store for writing once to upgrade it)`);
-      return new LogTail(path, gen, fh, st.ino, header.baseLsn);
+      return new LogTail(dir, path, gen, fh, st.ino, header.baseLsn);
     } catch (err) {
       await fh.close();
       throw err;
@@ -104,11 +107,16 @@ class LogTail {
   }
 
   /**
-   * Applies the entries written since the last look; returns how many. Damage (a complete
-   * frame failing its checksum) is reported only when it persists over several looks, since a
-   * frame being written can look damaged for a moment; until then the follower stands still.
+   * Applies the entries written since the last look, up to the writer's last acknowledged one
+   * (ACKED); returns how many. Damage (a complete frame failing its checksum) is reported only
+   * when it persists over several looks, since a frame being written can look damaged for a
+   * moment; until then the follower stands still.
    */
   async poll(state: StoreState, dim: number, y: Yielder): Promise<number> {
+    const acked = await readAcked(this.dir);
+    if (acked === undefined) return 0; // being created: nothing new this time
+    const limit = acked ?? Infinity;
+    if (limit <= this.pos.lsn) return 0;
     const st = await this.fh.stat();
     if (st.size < this.pos.offset) throw new ResyncNeeded(`${this.path} shrank below what was read (${st.size} < ${this.pos.offset} bytes)`);
     if (st.size === this.pos.offset) return 0;
@@ -117,6 +125,7 @@ class LogTail {
     let applied = 0;
     try {
       for await (const logged of readWalEntries(r, { version: FORMAT_VERSION, generation: this.gen, baseLsn: this.baseLsn }, tail, this.pos)) {
+        if (logged.lsn > limit) break; // written, not yet acknowledged
         const decoded: DecodedPart[] = [];
         for (const part of logged.parts) {
           decoded.push(decodePart(part, dim));

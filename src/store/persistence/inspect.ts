@@ -19,6 +19,7 @@ import { FileReader } from './file-reader.js';
 import { FRAME_HEADER_BYTES, FrameReader, FrameType, align8, findNextFrame, parseFrameHeader, type Frame } from './frames.js';
 import { isSnapshotV1, openSnapshotV1, decodeEntryV1, readWalEntriesV1 } from './legacy-v1.js';
 import { FORMAT_NAME, FORMAT_VERSION, MANIFEST_FILE, canonical, readManifest, snapshotDir, walFile, type Manifest } from './layout.js';
+import { ACKED_FILE } from './acked.js';
 import { LOCK_FILE } from './lock.js';
 import { decodeEntry, type LogEntry } from './log-entries.js';
 import {
@@ -985,7 +986,7 @@ async function inspectOnce(dir: string, o: InspectStoreOptions): Promise<StoreRe
     if ((m = /^snapshot-(\d+)$/.exec(name))) snapshots.push(Number(m[1]));
     else if ((m = /^wal-(\d+)\.log$/.exec(name))) wals.push(Number(m[1]));
     else if (name.endsWith('.tmp')) report.leftovers.push(name);
-    else if (name !== MANIFEST_FILE && name !== LOCK_FILE) report.unknown.push(name);
+    else if (name !== MANIFEST_FILE && name !== LOCK_FILE && name !== ACKED_FILE) report.unknown.push(name);
   }
   snapshots.sort((a, b) => a - b);
   wals.sort((a, b) => a - b);

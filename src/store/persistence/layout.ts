@@ -2,6 +2,7 @@
 //
 //   quiver.json        manifest: format name, format version, dim, metric, index options, checksum
 //   LOCK               flock'ed while the store is open; holds the owner's pid
+//   ACKED              the LSN of the writer's last acknowledged write, for readers (acked.ts)
 //   snapshot-<gen>/    the newest committed snapshot: records.qrec, vectors.qvec, [ann.bin]
 //   wal-<gen>.log      writes acknowledged after snapshot <gen>
 //

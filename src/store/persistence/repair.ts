@@ -28,6 +28,7 @@ import {
   type LogInspection, type LostEntry, type LostRecords, type SnapshotInspection, type StoreReport,
 } from './inspect.js';
 import { MANIFEST_FILE, snapshotDir, walFile, type Manifest } from './layout.js';
+import { ACKED_FILE } from './acked.js';
 import { LOCK_FILE, acquireLock, type DirectoryLock } from './lock.js';
 
 export interface RepairOptions {
@@ -47,7 +48,7 @@ export interface RepairOptions {
 
 /** The names in a store directory that belong to the store (others are left where they are). */
 const isStoreFile = (name: string) =>
-  name === MANIFEST_FILE || /^snapshot-\d+$/.test(name) || /^wal-\d+\.log$/.test(name) || name.endsWith('.tmp');
+  name === MANIFEST_FILE || name === ACKED_FILE || /^snapshot-\d+$/.test(name) || /^wal-\d+\.log$/.test(name) || name.endsWith('.tmp');
 
 export interface RepairReport {
   dir: string;

@@ -22,6 +22,7 @@ import {
 } from './layout.js';
 import { decodeEntryV1, isSnapshotV1, openSnapshotV1, readWalEntriesV1 } from './legacy-v1.js';
 import { assembleEntry, decodePart, deletePartsOf, upsertParts, type DecodedPart, type LogEntry } from './log-entries.js';
+import { AckedWriter } from './acked.js';
 import { acquireLock, type DirectoryLock } from './lock.js';
 import { MappedVectors } from '../../indexes/mapped-vectors.js';
 import { MappedFlatIndex } from '../mapped-flat-index.js';
@@ -140,9 +141,10 @@ export async function loadSnapshot(
   return { lsn: snap.header.lsn, version: v1 ? 1 : FORMAT_VERSION };
 }
 
-/** The files a Storage holds open for its lifetime: the log being appended to and the directory lock. */
+/** The files a Storage holds open for its lifetime: the log being appended to, ACKED and the directory lock. */
 interface OpenFiles {
   wal: WalWriter | undefined;
+  acked: AckedWriter | undefined;
   lock: DirectoryLock;
 }
 
@@ -158,6 +160,7 @@ const unclosed = new FinalizationRegistry<OpenFiles>((files) => {
   void (async () => {
     try {
       await files.wal?.close();
+      await files.acked?.close();
     } catch {
       // Nobody is left to report to; the log keeps every write that reached it.
     } finally {
@@ -182,7 +185,7 @@ export class Storage {
   ) {
     this.#manifest = manifest;
     this.#gen = gen;
-    this.#files = { wal, lock };
+    this.#files = { wal, acked: undefined, lock };
     unclosed.register(this, this.#files, this);
   }
 
@@ -289,6 +292,8 @@ export class Storage {
       await storage.#measureSnapshot();
       // A version-1 store is rewritten in the current format at once (the snapshot also upgrades the manifest).
       if (legacy) await storage.snapshot(state, baseLsn + tail.entries);
+      // Readers may apply everything recovered: it is all in the log (a torn tail is cut off).
+      storage.#files.acked = await AckedWriter.open(dir, storage.lsn);
       return { storage, state };
     } catch (err) {
       await lock.release();
@@ -338,11 +343,29 @@ export class Storage {
 
   /** Logs an upsert, with the ids it deletes in the same atomic write. */
   async logUpsert(batch: RecordBatch, deleteIds: readonly string[] = []): Promise<void> {
-    await this.#log().append(await Storage.#encode(upsertParts(batch, deleteIds)), this.#sync);
+    await this.#acknowledge(await this.#log().append(await Storage.#encode(upsertParts(batch, deleteIds)), this.#sync));
   }
 
   async logDelete(ids: readonly string[]): Promise<void> {
-    await this.#log().append(await Storage.#encode(deletePartsOf(ids)), this.#sync);
+    await this.#acknowledge(await this.#log().append(await Storage.#encode(deletePartsOf(ids)), this.#sync));
+  }
+
+  #ackedFailure: string | undefined;
+
+  /**
+   * Tells readers that write `lsn` is durable (ACKED). The write is in the log either way, so a
+   * failure here does not fail it: readers only lag until a later write sets ACKED again.
+   */
+  async #acknowledge(lsn: number): Promise<void> {
+    try {
+      await this.#files.acked?.set(lsn);
+      this.#ackedFailure = undefined;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== this.#ackedFailure)
+        process.emitWarning(`quiverdb: cannot update ${this.dir}/ACKED (read-only stores lag until it can be): ${message}`, 'QuiverStoreWarning');
+      this.#ackedFailure = message;
+    }
   }
 
   /** Collects an entry's parts, yielding to the event loop between them (a large batch takes a while to encode). */
@@ -429,6 +452,7 @@ export class Storage {
     unclosed.unregister(this);
     try {
       await this.#wal?.close();
+      await this.#files.acked?.close();
     } finally {
       await this.lock.release();
     }
@@ -449,6 +473,11 @@ export class Storage {
     }
     try {
       await this.#wal?.close();
+    } catch (err) {
+      error ??= err;
+    }
+    try {
+      await this.#files.acked?.close();
     } catch (err) {
       error ??= err;
     } finally {
