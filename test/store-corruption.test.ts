@@ -509,7 +509,7 @@ async function expectUpgraded(dir: string, expected: Map<string, { vector: numbe
   const manifest = JSON.parse(readFileSync(join(dir, 'quiver.json'), 'utf8'));
   expect(manifest.version).toBe(2);
   expect(typeof manifest.checksum).toBe('number');
-  expect(storeFiles(dir)).toEqual(['quiver.json', `snapshot-${gen}/records.qrec`, `snapshot-${gen}/vectors.qvec`, `wal-${gen}.log`]);
+  expect(storeFiles(dir)).toEqual(['ACKED', 'quiver.json', `snapshot-${gen}/records.qrec`, `snapshot-${gen}/vectors.qvec`, `wal-${gen}.log`]);
   const log = readFileSync(join(dir, `wal-${gen}.log`));
   expect(log.readUInt32LE(8)).toBe(2);
   // Writes after the upgrade go to the version-2 log; a reopen replays them.

@@ -22,7 +22,7 @@ import {
 } from './layout.js';
 import { decodeEntryV1, isSnapshotV1, openSnapshotV1, readWalEntriesV1 } from './legacy-v1.js';
 import { assembleEntry, decodePart, deletePartsOf, upsertParts, type DecodedPart, type LogEntry } from './log-entries.js';
-import { AckedWriter } from './acked.js';
+import { ACKED_FILE, AckedWriter } from './acked.js';
 import { acquireLock, type DirectoryLock } from './lock.js';
 import { MappedVectors } from '../../indexes/mapped-vectors.js';
 import { MappedFlatIndex } from '../mapped-flat-index.js';
@@ -293,11 +293,26 @@ export class Storage {
       // A version-1 store is rewritten in the current format at once (the snapshot also upgrades the manifest).
       if (legacy) await storage.snapshot(state, baseLsn + tail.entries);
       // Readers may apply everything recovered: it is all in the log (a torn tail is cut off).
-      storage.#files.acked = await AckedWriter.open(dir, storage.lsn);
+      storage.#files.acked = await Storage.#openAcked(dir, storage.lsn);
       return { storage, state };
     } catch (err) {
       await lock.release();
       throw err;
+    }
+  }
+
+  /**
+   * ACKED, set to `lsn`. It only gates what readers show, so a failure (a full disk cannot take
+   * a new file) does not fail the open: the file is removed if it can be (readers then read the
+   * log ungated, as before ACKED existed) and a warning says so.
+   */
+  static async #openAcked(dir: string, lsn: number): Promise<AckedWriter | undefined> {
+    try {
+      return await AckedWriter.open(dir, lsn);
+    } catch (err) {
+      await fs.rm(join(dir, ACKED_FILE), { force: true }).catch(() => undefined);
+      process.emitWarning(`quiverdb: cannot write ${join(dir, ACKED_FILE)} (read-only stores of it read the log ungated): ${(err as Error).message}`, 'QuiverStoreWarning');
+      return undefined;
     }
   }
 
@@ -350,21 +365,21 @@ export class Storage {
     await this.#acknowledge(await this.#log().append(await Storage.#encode(deletePartsOf(ids)), this.#sync));
   }
 
-  #ackedFailure: string | undefined;
-
   /**
    * Tells readers that write `lsn` is durable (ACKED). The write is in the log either way, so a
-   * failure here does not fail it: readers only lag until a later write sets ACKED again.
+   * failure here does not fail it: ACKED is dropped instead (readers then read the log ungated,
+   * as before ACKED existed, rather than stall at a stale value) and a warning says so.
    */
   async #acknowledge(lsn: number): Promise<void> {
+    const acked = this.#files.acked;
+    if (!acked) return;
     try {
-      await this.#files.acked?.set(lsn);
-      this.#ackedFailure = undefined;
+      await acked.set(lsn);
     } catch (err) {
-      const message = (err as Error).message;
-      if (message !== this.#ackedFailure)
-        process.emitWarning(`quiverdb: cannot update ${this.dir}/ACKED (read-only stores lag until it can be): ${message}`, 'QuiverStoreWarning');
-      this.#ackedFailure = message;
+      this.#files.acked = undefined;
+      await acked.close().catch(() => undefined);
+      await fs.rm(acked.path, { force: true }).catch(() => undefined);
+      process.emitWarning(`quiverdb: cannot update ${acked.path} (read-only stores of it now read the log ungated): ${(err as Error).message}`, 'QuiverStoreWarning');
     }
   }
 
