@@ -1,7 +1,7 @@
 // Retriever over a real VectorStore with the hashing embedder: ingest and
 // re-ingest, deletion, the three modes, filters, fusion, rerank, minScore,
 // MMR, parent expansion, persistence of the keyword index, and context packing.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -206,6 +206,26 @@ describe('Retriever', () => {
     await expect(rag.retrieve('x', { mode: 'fuzzy' as never })).rejects.toThrow(/mode/);
     const vectorOnly = newRag({ keyword: false });
     await expect(vectorOnly.retrieve('x', { mode: 'keyword' })).rejects.toThrow(/keyword index/);
+  });
+
+  it('a Retriever over a read-only follower retrieves, and writes nothing into the writer\'s directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rag-'));
+    dirs.push(dir);
+    const store = await VectorStore.open(join(dir, 'db'), { dim: 256, metric: 'cosine' });
+    const rag = new Retriever({ store, embedder });
+    await rag.addDocuments(corpus);
+    await rag.retrieve('password reset', { k: 3, mode: 'keyword' }); // the writer's keyword index, unsaved
+    const files = () => readdirSync(join(dir, 'db')).sort();
+    const before = files();
+    const follower = new Retriever({ store: await VectorStore.open(join(dir, 'db'), { readOnly: true }), embedder, embeddingCache: { persist: true } });
+    for (const mode of ['vector', 'keyword', 'hybrid'] as const) {
+      const hits = await follower.retrieve('password reset', { k: 3, mode });
+      expect(hits.length).toBeGreaterThan(0);
+    }
+    await expect(follower.addDocuments(corpus.slice(0, 1))).rejects.toThrow(/opened read-only/);
+    await follower.close();
+    expect(files()).toEqual(before);
+    await rag.close();
   });
 
   it('caches embeddings and persists keyword index and cache beside a durable store', async () => {

@@ -171,6 +171,14 @@ interface Candidate {
 }
 
 const KEYWORD_FILE = 'quiver-rag-bm25.json';
+
+/**
+ * Where the keyword index and embedding cache are kept beside a durable store; none for an
+ * in-memory store, nor for a read-only follower (its directory belongs to the writer).
+ */
+function sidecarDir(store: RetrieverStore): string | undefined {
+  return store.readOnly ? undefined : store.directory;
+}
 const CACHE_FILE = 'quiver-rag-embeddings.cache';
 
 export class Retriever {
@@ -202,7 +210,8 @@ export class Retriever {
     if (cacheOption) {
       const max = typeof cacheOption === 'object' ? cacheOption.maxEntries : undefined;
       const persist = typeof cacheOption === 'object' && cacheOption.persist === true;
-      const path = persist && store.directory ? join(store.directory, CACHE_FILE) : undefined;
+      const sidecar = sidecarDir(store);
+      const path = persist && sidecar ? join(sidecar, CACHE_FILE) : undefined;
       embedder = embedder instanceof CachedEmbedder ? embedder : new CachedEmbedder(embedder, { maxEntries: max, path });
     }
     this.store = store;
@@ -378,7 +387,7 @@ export class Retriever {
    */
   async save(): Promise<void> {
     await this.ready();
-    const dir = this.store.directory;
+    const dir = sidecarDir(this.store);
     if (!dir) return;
     await this.serialWrite(async () => {
       if (this.keyword) await this.keyword.save(join(dir, KEYWORD_FILE));
@@ -423,7 +432,7 @@ export class Retriever {
           await this.embedder.load().catch(() => undefined); // a cache from another embedder is just not used
         }
         if (!this.keywordOptions) return;
-        const dir = this.store.directory;
+        const dir = sidecarDir(this.store);
         const file = dir ? join(dir, KEYWORD_FILE) : undefined;
         if (file && existsSync(file)) {
           const loaded = await BM25Index.load(file).catch(() => null);
@@ -456,7 +465,7 @@ export class Retriever {
 
   /** A saved keyword file no longer matches once the store changes: remove it until save(). */
   private async markKeywordFileStale(): Promise<void> {
-    const dir = this.store.directory;
+    const dir = sidecarDir(this.store);
     if (!dir || !this.keyword || this.keywordFileStale) return;
     this.keywordFileStale = true;
     await unlink(join(dir, KEYWORD_FILE)).catch(() => undefined);

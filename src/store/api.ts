@@ -39,10 +39,12 @@ export interface VectorStoreApi {
 
 /**
  * What some engines add: `size` (the in-process store knows its record count
- * synchronously; a database-backed store does not, and leaves it out) and
- * `directory` (a durable in-process store's folder).
+ * synchronously; a database-backed store does not, and leaves it out),
+ * `directory` (a durable in-process store's folder) and `readOnly`.
  */
 export interface VectorStoreExtras {
   readonly size?: number;
   readonly directory?: string;
+  /** A read-only follower (`VectorStore.open(dir, { readOnly: true })`): nothing may be written beside it. */
+  readonly readOnly?: boolean;
 }
