@@ -12,10 +12,10 @@ import { checkDim, checkMetric, describe, toQuery, type Metric, type VectorLike 
 import { compileFilter } from '../store/filter/compile.js';
 import type { FilterNode } from '../store/filter/types.js';
 import type { Metadata } from '../store/metadata.js';
-import { toIdList, toRecordBatch, type RecordBatch } from '../store/records.js';
+import { toIdList, toRecordBatch, upsertDeletions, type RecordBatch } from '../store/records.js';
 import { SerialQueue } from '../store/queue.js';
 import {
-  LIST_OPTION_KEYS, QUERY_OPTION_KEYS, UPSERT_OPTION_KEYS,
+  LIST_OPTION_KEYS, QUERY_OPTION_KEYS,
   type Filter, type ListedRecord, type ListOptions, type QueryHit, type QueryOptions, type StoredRecord, type UpsertInput, type UpsertOptions,
 } from '../store/types.js';
 import type { VectorStoreApi } from '../store/api.js';
@@ -372,7 +372,7 @@ export class PgVectorStore implements VectorStoreApi {
         checkPgString(batch.ids[i], `upsert: record ${i}: id`);
         checkPgJson(batch.metadata[i], `upsert: record ${i} (id ${JSON.stringify(batch.ids[i])}): metadata`);
       }
-      deleteIds = this.#deletionsWith(batch, options);
+      deleteIds = this.#storable(upsertDeletions(batch, options, 'PgVectorStore.upsert options'));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -401,19 +401,6 @@ export class PgVectorStore implements VectorStoreApi {
       }
       await send();
     }));
-  }
-
-  #deletionsWith(batch: RecordBatch, options: UpsertOptions): string[] {
-    if (typeof options !== 'object' || options === null) throw new TypeError(`upsert: options: expected an object, got ${describe(options)}`);
-    assertKnownKeys(options, UPSERT_OPTION_KEYS, 'PgVectorStore.upsert options');
-    if (options.deleteIds === undefined) return [];
-    if (!Array.isArray(options.deleteIds)) throw new TypeError(`upsert: deleteIds: expected an array of strings, got ${describe(options.deleteIds)}`);
-    const list = toIdList(options.deleteIds, 'upsert: deleteIds');
-    if (list.length === 0) return [];
-    const upserted = new Set(batch.ids);
-    const both = list.find((id) => upserted.has(id));
-    if (both !== undefined) throw new RangeError(`upsert: deleteIds: ${JSON.stringify(both)} is also upserted by this batch`);
-    return this.#storable([...new Set(list)]);
   }
 
   delete(ids: readonly string[]): Promise<number> {

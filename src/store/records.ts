@@ -3,7 +3,8 @@
 // record rejects the whole call and leaves the store unchanged.
 import { describe } from '../indexes/input.js';
 import { copyMetadata, type Metadata } from './metadata.js';
-import type { UpsertInput } from './types.js';
+import { UPSERT_OPTION_KEYS, type UpsertInput, type UpsertOptions } from './types.js';
+import { assertKnownKeys } from '../util/options.js';
 
 /** A validated batch: ids unique (last occurrence wins), vectors row-major n * dim. */
 export interface RecordBatch {
@@ -157,4 +158,21 @@ export function toIdList(ids: unknown, op: string): string[] {
   if (!Array.isArray(ids)) throw new TypeError(`${op}: ids: expected an array of strings, got ${describe(ids)}`);
   for (let i = 0; i < ids.length; i++) checkId(ids[i], `${op}: ids[${i}]`);
   return ids as string[];
+}
+
+/**
+ * An upsert's options.deleteIds, checked (a list of strings, none upserted by `batch`) and
+ * copied, without repeats. `where` names the options for an unknown key ('VectorStore.upsert options').
+ */
+export function upsertDeletions(batch: RecordBatch, options: UpsertOptions, where: string): string[] {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`upsert: options: expected an object, got ${describe(options)}`);
+  assertKnownKeys(options, UPSERT_OPTION_KEYS, where);
+  if (options.deleteIds === undefined) return [];
+  if (!Array.isArray(options.deleteIds)) throw new TypeError(`upsert: deleteIds: expected an array of strings, got ${describe(options.deleteIds)}`);
+  const list = toIdList(options.deleteIds, 'upsert: deleteIds');
+  if (list.length === 0) return [];
+  const upserted = new Set(batch.ids);
+  const both = list.find((id) => upserted.has(id));
+  if (both !== undefined) throw new RangeError(`upsert: deleteIds: ${JSON.stringify(both)} is also upserted by this batch`);
+  return [...new Set(list)];
 }

@@ -20,11 +20,11 @@ import { Follower } from './persistence/follower.js';
 import { RefreshSchedule } from './persistence/refresh-schedule.js';
 import { readManifest } from './persistence/layout.js';
 import { Storage, checkAgainstManifest } from './persistence/storage.js';
-import { toIdList, toRecordBatch, type RecordBatch } from './records.js';
+import { toIdList, toRecordBatch, upsertDeletions, type RecordBatch } from './records.js';
 import { SerialQueue } from './queue.js';
 import { StoreState } from './store-state.js';
 import {
-  LIST_OPTION_KEYS, OPEN_OPTION_KEYS, QUERY_OPTION_KEYS, UPSERT_OPTION_KEYS, VECTOR_STORE_OPTION_KEYS, WAIT_OPTION_KEYS,
+  LIST_OPTION_KEYS, OPEN_OPTION_KEYS, QUERY_OPTION_KEYS, VECTOR_STORE_OPTION_KEYS, WAIT_OPTION_KEYS,
   type Filter, type IndexOptions, type ListedRecord, type ListOptions, type OpenOptions, type QueryHit, type QueryOptions, type StoredRecord,
   type UpsertInput, type UpsertOptions, type VectorStoreOptions, type WaitOptions,
 } from './types.js';
@@ -333,7 +333,7 @@ export class VectorStore extends EventEmitter implements VectorStoreApi {
     try {
       this.#checkWritable('upsert');
       batch = toRecordBatch(input, this.dim);
-      deleteIds = this.#deletionsWith(batch, options);
+      deleteIds = upsertDeletions(batch, options, 'VectorStore.upsert options');
     } catch (err) {
       return Promise.reject(err);
     }
@@ -356,20 +356,6 @@ export class VectorStore extends EventEmitter implements VectorStoreApi {
       if (deletes.length > 0) this.#state.applyDelete(deletes);
       if (large) await nextTurn();
     });
-  }
-
-  /** options.deleteIds, checked (a list of strings, none upserted by `batch`) and copied, without repeats. */
-  #deletionsWith(batch: RecordBatch, options: UpsertOptions): string[] {
-    if (typeof options !== 'object' || options === null) throw new TypeError(`upsert: options: expected an object, got ${describe(options)}`);
-    assertKnownKeys(options, UPSERT_OPTION_KEYS, 'VectorStore.upsert options');
-    if (options.deleteIds === undefined) return [];
-    if (!Array.isArray(options.deleteIds)) throw new TypeError(`upsert: deleteIds: expected an array of strings, got ${describe(options.deleteIds)}`);
-    const list = toIdList(options.deleteIds, 'upsert: deleteIds');
-    if (list.length === 0) return [];
-    const upserted = new Set(batch.ids);
-    const both = list.find((id) => upserted.has(id));
-    if (both !== undefined) throw new RangeError(`upsert: deleteIds: ${JSON.stringify(both)} is also upserted by this batch`);
-    return [...new Set(list)];
   }
 
   /** The ids (without repeats) that are stored now. */
