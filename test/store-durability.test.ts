@@ -2,21 +2,21 @@
 // checks, the directory lock across processes, and SIGKILL at random moments
 // (every acknowledged write survives, the write in flight is all or nothing).
 import { spawn, execFileSync } from 'node:child_process';
-import { promises as fs, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { promises as fs, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { crc32 } from 'node:zlib';
 import { StoreCorruptError, StoreFormatError, StoreLockedError, VectorStore } from '../src/index.js';
 import { canonical } from '../src/store/persistence/layout.js';
 import { DIM, recordFor } from './fixtures/store-durability-data.js';
 import { rng } from './helpers/reference.js';
+import { useFixtureBundles } from './helpers/fixture-bundles.js';
 
 const root = mkdtempSync(join(tmpdir(), 'quiver-store-test-'));
 afterAll(() => fs.rm(root, { recursive: true, force: true }));
 let dirCount = 0;
 const freshDir = () => join(root, `s${dirCount++}`);
-const VITE_NODE = 'node_modules/vite-node/vite-node.mjs';
 
 async function contents(store: VectorStore): Promise<Map<string, { vector: number[]; metadata: unknown }>> {
   const out = new Map<string, { vector: number[]; metadata: unknown }>();
@@ -257,38 +257,10 @@ describe('options and versions', () => {
   });
 });
 
-/**
- * Child processes start from a plain-JS bundle of their fixture when esbuild
- * (a dependency of the build tools) is there: starting through vite-node
- * transpiles on every start, which dominates 20 kill rounds. The bundle lives
- * outside the package, so it is pointed at the built addon explicitly.
- */
-const bundles = new Map<string, string>();
-const addon = ['Release', 'Debug'].map((d) => join(process.cwd(), 'build', d, 'quiverdb.node')).find((p) => existsSync(p));
-beforeAll(async () => {
-  let esbuild: typeof import('esbuild') | undefined;
-  try {
-    esbuild = await import('esbuild');
-  } catch {
-    return; // vite-node it is
-  }
-  // Packages stay external, so the bundles live under the repository's node_modules
-  // (where they resolve): a CommonJS dependency such as detect-libc cannot require
-  // Node built-ins from inside an ESM bundle.
-  const bundleDir = join(process.cwd(), 'node_modules', '.cache', 'quiver-test-bundles');
-  mkdirSync(bundleDir, { recursive: true });
-  for (const fixture of ['test/fixtures/store-writer.ts', 'test/fixtures/store-open.ts']) {
-    const outfile = join(bundleDir, `${process.pid}-${fixture.replace(/\W/g, '_')}.mjs`);
-    await esbuild.build({ entryPoints: [fixture], bundle: true, packages: 'external', platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'silent' });
-    bundles.set(fixture, outfile);
-  }
-});
-afterAll(() => bundles.forEach((file) => rmSync(file, { force: true })));
+const childCommand = useFixtureBundles(['test/fixtures/store-writer.ts', 'test/fixtures/store-open.ts']);
 
 function runChild(args: string[]): { lines: Promise<string[]>; child: ReturnType<typeof spawn> } {
-  const bundle = bundles.get(args[0]);
-  const argv = bundle ? [bundle, ...args.slice(1)] : [VITE_NODE, ...args];
-  const env = bundle && addon && !process.env.QUIVER_NATIVE_PATH ? { ...process.env, QUIVER_NATIVE_PATH: addon } : process.env;
+  const { argv, env } = childCommand(args[0], args.slice(1));
   const child = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'inherit'], env });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));

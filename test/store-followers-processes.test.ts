@@ -6,40 +6,22 @@
 // operations the writer had begun, and a reader's prefix never goes back. At
 // the end each reader catches up with the recovered store exactly.
 import { spawn } from 'node:child_process';
-import { promises as fs, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { promises as fs, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { VectorStore } from '../src/index.js';
 import { ALL_IDS, PROBE, TOP_K, observe, prefixObservations, type Observation, type RecordView } from './fixtures/follower-model.js';
 import { rng } from './helpers/reference.js';
+import { useFixtureBundles } from './helpers/fixture-bundles.js';
 
 const ROUNDS = Number(process.env.QUIVER_FOLLOWER_ROUNDS ?? 50);
 const READERS = 3;
 const root = mkdtempSync(join(tmpdir(), 'quiver-followers-proc-'));
 afterAll(() => fs.rm(root, { recursive: true, force: true }));
 
-// Children start from esbuild bundles (as in store-durability.test.ts): vite-node would transpile on every start.
-const VITE_NODE = 'node_modules/vite-node/vite-node.mjs';
 const FIXTURES = ['test/fixtures/follower-writer.ts', 'test/fixtures/follower-reader.ts'];
-const bundles = new Map<string, string>();
-const addon = ['Release', 'Debug'].map((d) => join(process.cwd(), 'build', d, 'quiverdb.node')).find((p) => existsSync(p));
-beforeAll(async () => {
-  let esbuild: typeof import('esbuild') | undefined;
-  try {
-    esbuild = await import('esbuild');
-  } catch {
-    return;
-  }
-  const bundleDir = join(process.cwd(), 'node_modules', '.cache', 'quiver-test-bundles');
-  mkdirSync(bundleDir, { recursive: true });
-  for (const fixture of FIXTURES) {
-    const outfile = join(bundleDir, `${process.pid}-${fixture.replace(/\W/g, '_')}.mjs`);
-    await esbuild.build({ entryPoints: [fixture], bundle: true, packages: 'external', platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'silent' });
-    bundles.set(fixture, outfile);
-  }
-});
-afterAll(() => bundles.forEach((file) => rmSync(file, { force: true })));
+const childCommand = useFixtureBundles(FIXTURES);
 
 interface Child {
   child: ReturnType<typeof spawn>;
@@ -50,9 +32,7 @@ interface Child {
 }
 
 function start(fixture: string, args: string[]): Child {
-  const bundle = bundles.get(fixture);
-  const argv = bundle ? [bundle, ...args] : [VITE_NODE, fixture, ...args];
-  const env = bundle && addon && !process.env.QUIVER_NATIVE_PATH ? { ...process.env, QUIVER_NATIVE_PATH: addon } : process.env;
+  const { argv, env } = childCommand(fixture, args);
   const child = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'inherit'], env });
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
