@@ -46,27 +46,6 @@ AddInput parse_add(const Napi::CallbackInfo& info, size_t dim, bool copy) {
   return in;
 }
 
-// Base for the workers below: runs on the libuv pool, settles a Promise, and
-// turns C++ exceptions into a rejection.
-class PromiseWorker : public Napi::AsyncWorker {
- public:
-  explicit PromiseWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(env) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
- protected:
-  virtual void Run() = 0;
-  void Execute() override {
-    try {
-      Run();
-    } catch (const std::bad_alloc&) {
-      SetError("quiverdb: out of memory");
-    } catch (const std::exception& e) {
-      SetError(std::string("quiverdb: ") + e.what());
-    }
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-  Napi::Promise::Deferred deferred_;
-};
 
 class AddWorker : public PromiseWorker {
  public:

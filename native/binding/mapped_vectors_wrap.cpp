@@ -65,30 +65,19 @@ size_t row_index(const Napi::Env& env, double d, const MappedVectors& mv, const 
 
 // Runs a search on the libuv pool and settles a Promise. It holds the mapping
 // itself, so a close() meanwhile cannot unmap the rows being read.
-class MappedSearchWorker : public Napi::AsyncWorker {
+class MappedSearchWorker : public PromiseWorker {
  public:
   MappedSearchWorker(Napi::Env env, std::shared_ptr<const MappedVectors> mv, MappedSearchArgs args)
-      : Napi::AsyncWorker(env), mv_(std::move(mv)), args_(std::move(args)), deferred_(env) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
+      : PromiseWorker(env), mv_(std::move(mv)), args_(std::move(args)) {}
 
  protected:
-  void Execute() override {
-    try {
-      result_ = mv_->search(args_.queries.data(), args_.nq, args_.k, args_.threads, args_.allow_ptr());
-    } catch (const std::bad_alloc&) {
-      SetError("quiverdb: out of memory");
-    } catch (const std::exception& e) {
-      SetError(std::string("quiverdb: ") + e.what());
-    }
-  }
+  void Run() override { result_ = mv_->search(args_.queries.data(), args_.nq, args_.k, args_.threads, args_.allow_ptr()); }
   void OnOK() override { deferred_.Resolve(result_to_js(Env(), result_)); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
   std::shared_ptr<const MappedVectors> mv_;
   MappedSearchArgs args_;
   SearchResult result_;
-  Napi::Promise::Deferred deferred_;
 };
 
 }  // namespace

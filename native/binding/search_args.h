@@ -71,32 +71,45 @@ inline Napi::Object result_to_js(const Napi::Env& env, const SearchResult& r) {
   return o;
 }
 
-// Runs a search on the libuv pool and resolves a Promise with its result.
-template <class Index>
-class SearchWorker : public Napi::AsyncWorker {
+// Base of the binding's async workers: runs Run() on the libuv pool, settles a Promise, and
+// turns C++ exceptions into a rejection.
+class PromiseWorker : public Napi::AsyncWorker {
  public:
-  SearchWorker(Napi::Env env, std::shared_ptr<Index> index, SearchArgs args)
-      : Napi::AsyncWorker(env), index_(std::move(index)), args_(std::move(args)), deferred_(env) {}
+  explicit PromiseWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(env) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
+  virtual void Run() = 0;
   void Execute() override {
     try {
-      result_ = index_->search(args_.queries.data(), args_.nq, args_.k, args_.threads, args_.filter_ptr());
+      Run();
     } catch (const std::bad_alloc&) {
       SetError("quiverdb: out of memory");
     } catch (const std::exception& e) {
       SetError(std::string("quiverdb: ") + e.what());
     }
   }
-  void OnOK() override { deferred_.Resolve(result_to_js(Env(), result_)); }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  Napi::Promise::Deferred deferred_;
+};
+
+// Runs a search on the libuv pool and resolves a Promise with its result.
+template <class Index>
+class SearchWorker : public PromiseWorker {
+ public:
+  SearchWorker(Napi::Env env, std::shared_ptr<Index> index, SearchArgs args)
+      : PromiseWorker(env), index_(std::move(index)), args_(std::move(args)) {}
+
+ protected:
+  void Run() override {
+    result_ = index_->search(args_.queries.data(), args_.nq, args_.k, args_.threads, args_.filter_ptr());
+  }
+  void OnOK() override { deferred_.Resolve(result_to_js(Env(), result_)); }
 
  private:
   std::shared_ptr<Index> index_;
   SearchArgs args_;
   SearchResult result_;
-  Napi::Promise::Deferred deferred_;
 };
 
 }  // namespace quiver
