@@ -37,6 +37,8 @@
         "native/kernels/dispatch.cpp",
         "native/index/flat_index.cpp",
         "native/index/hnsw_graph.cpp",
+        "native/index/hnsw_quantizer.cpp",
+        "native/index/hnsw_repair.cpp",
         "native/index/hnsw_index.cpp",
         "native/index/hnsw_io.cpp",
         "native/index/mapped_vectors.cpp",

@@ -1,3 +1,5 @@
+// HnswGraph storage, queries' keys, neighbour selection and insertion. The int8
+// quantizer is in hnsw_quantizer.cpp, repair and reachability in hnsw_repair.cpp.
 #include "hnsw_graph.h"
 
 #include <algorithm>
@@ -9,8 +11,6 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
-
-#include "../util/thread_pool.h"
 
 namespace quiver {
 
@@ -34,96 +34,6 @@ HnswGraph::HnswGraph(const HnswParams& params) : p_(params), node_locks_(new std
   dot_batch_ = kt.dot_batch;
   l2sq_i8_batch_ = kt.l2sq_i8_batch;
   neg_dot_i8_batch_ = kt.neg_dot_i8_batch;
-}
-
-namespace {
-// code_d = clamp(round((x_d * scale - off_d) / step), -127, 127); all 0 while step is 0 (not fitted).
-void encode_codes(const float* x, const float* off, float scale, float step, size_t dim, int8_t* out) {
-  const float inv = step > 0.0f ? 1.0f / step : 0.0f;
-  for (size_t d = 0; d < dim; ++d) {
-    const float c = std::nearbyint((x[d] * scale - off[d]) * inv);
-    out[d] = (int8_t)std::min(127.0f, std::max(-127.0f, c));
-  }
-}
-}  // namespace
-
-void HnswGraph::encode_query(const float* x, int8_t* out) const {
-  if (kind_ != kDot) {
-    // L2, and cosine on the normalised query: the stored vectors' quantizer.
-    encode_codes(x, quant_.offset.data(), 1.0f, quant_.step, p_.dim, out);
-    return;
-  }
-  // ip: offset 0, a step of its own (only the order of -dot over x matters).
-  float a = 0.0f;
-  for (size_t d = 0; d < p_.dim; ++d) a = std::max(a, std::fabs(x[d]));
-  const std::vector<float> zero(p_.dim, 0.0f);
-  encode_codes(x, zero.data(), 1.0f, a > 0.0f && std::isfinite(a) ? a / 127.0f : 1.0f, p_.dim, out);
-}
-
-void HnswGraph::encode(uint32_t s) {
-  int8_t* out = reinterpret_cast<int8_t*>(block(s) + code_offset_);
-  encode_codes(vector(s), quant_.offset.data(), kind_ == kCos ? inv_norm(s) : 1.0f, quant_.step, p_.dim, out);
-}
-
-void HnswGraph::set_quantizer(const HnswQuantizer& q) {
-  quant_ = q;
-  qlo_.resize(p_.dim);
-  qhi_.resize(p_.dim);
-  for (size_t d = 0; d < p_.dim; ++d) {
-    qlo_[d] = q.offset[d] - 127.0f * q.step;
-    qhi_[d] = q.offset[d] + 127.0f * q.step;
-  }
-}
-
-void HnswGraph::fit_quantizer(const float* vectors, size_t n) {
-  if (!quantized() || n == 0) return;
-  const size_t dim = p_.dim;
-  const bool first = quant_.step == 0.0f;
-  std::vector<float> lo(dim), hi(dim);
-  if (first) {
-    std::fill(lo.begin(), lo.end(), std::numeric_limits<float>::infinity());
-    std::fill(hi.begin(), hi.end(), -std::numeric_limits<float>::infinity());
-  } else {
-    lo = qlo_;
-    hi = qhi_;
-  }
-  bool grew = first;
-  std::vector<float> x(dim);
-  for (size_t i = 0; i < n; ++i) {
-    const float* v = vectors + i * dim;
-    float scale = 1.0f;
-    if (kind_ == kCos) {
-      const float nn = std::sqrt(std::max(0.0f, dot_(v, v, dim)));
-      scale = nn > 0.0f ? 1.0f / nn : 0.0f;
-    }
-    for (size_t d = 0; d < dim; ++d) {
-      const float e = v[d] * scale;
-      if (e < lo[d]) lo[d] = e, grew = true;
-      if (e > hi[d]) hi[d] = e, grew = true;
-    }
-  }
-  if (!grew) return;
-  if (!first) {
-    // Later growth leaves some headroom so a slowly widening range does not
-    // re-encode everything on every add.
-    for (size_t d = 0; d < dim; ++d) {
-      const float w = hi[d] - lo[d];
-      lo[d] -= 0.05f * w;
-      hi[d] += 0.05f * w;
-    }
-  }
-  // Offsets at the middle of each dimension's range, one step for all.
-  double width = 0.0;
-  for (size_t d = 0; d < dim; ++d) width = std::max(width, (double)hi[d] - (double)lo[d]);
-  double step = width / 254.0;
-  if (!(step > 0.0) || !std::isfinite(step) || step < 1e-30) step = 1.0;  // constant data: every code 0
-  quant_.step = (float)step;
-  for (size_t d = 0; d < dim; ++d)
-    quant_.offset[d] = (float)(0.5 * ((double)lo[d] + (double)hi[d]));
-  qlo_ = lo;
-  qhi_ = hi;
-  for (size_t s = 0; s < used_; ++s)
-    if (state((uint32_t)s) != SlotState::Free) encode((uint32_t)s);
 }
 
 namespace {
@@ -344,102 +254,6 @@ void HnswGraph::connect(uint32_t n, uint32_t s, float key, int level, HnswScratc
   ln[0] = (uint32_t)sc.pruned.size();
 }
 
-bool HnswGraph::force_link(uint32_t n, uint32_t o) {
-  std::lock_guard<std::mutex> guard(node_lock(n));
-  uint32_t* ln = links(n, 0);
-  for (uint32_t j = 1; j <= ln[0]; ++j)
-    if (ln[j] == o) return true;
-  if (ln[0] < m0_) {
-    ln[1 + ln[0]] = o;
-    ln[0] += 1;
-    indeg_[o].fetch_add(1, std::memory_order_relaxed);
-    return true;
-  }
-  // Full: no room. Evicting a link here was measured to wreck inner-product graphs,
-  // where most nodes have no inbound link by nature and every eviction hits a hub.
-  return false;
-}
-
-bool HnswGraph::adopt_orphan(uint32_t o) {
-  // Nearest out-neighbours first: they are the nodes whose searches lead towards o.
-  std::vector<uint32_t> out;
-  {
-    std::lock_guard<std::mutex> guard(node_lock(o));
-    const uint32_t* lo = links(o, 0);
-    out.assign(lo + 1, lo + 1 + lo[0]);
-  }
-  std::vector<HnswNeighbor> cands;
-  for (uint32_t x : out)
-    if (state(x) == SlotState::Live) cands.push_back({pair_key(o, x), x});
-  std::sort(cands.begin(), cands.end(), hnsw_far_first);
-  for (const HnswNeighbor& c : cands)
-    if (force_link(c.slot, o)) return true;
-  return false;
-}
-
-// Marks everything reachable from `from` (links of every level: a search descends
-// through the upper levels, then walks level 0).
-void HnswGraph::mark_reachable(uint32_t from, std::vector<char>& seen) const {
-  if (seen[from]) return;
-  std::vector<uint32_t> stack{from};
-  seen[from] = 1;
-  while (!stack.empty()) {
-    const uint32_t s = stack.back();
-    stack.pop_back();
-    if (state(s) == SlotState::Free) continue;
-    for (int l = 0; l <= levels_[s]; ++l) {
-      const uint32_t* ln = links(s, l);
-      for (uint32_t j = 1; j <= ln[0]; ++j)
-        if (!seen[ln[j]]) {
-          seen[ln[j]] = 1;
-          stack.push_back(ln[j]);
-        }
-    }
-  }
-}
-
-size_t HnswGraph::reconnect_unreachable(HnswScratch& sc) {
-  if (entry_ == kNoSlot) return 0;
-  std::vector<char> seen(used_, 0);
-  mark_reachable(entry_, seen);
-  std::vector<float> q(p_.dim);
-  size_t relinked = 0;
-  for (size_t s = 0; s < used_; ++s) {
-    if (seen[s] || state((uint32_t)s) != SlotState::Live) continue;
-    // Link it from its nearest reachable live nodes, as an insert would have.
-    prepare_query(vector((uint32_t)s), q.data());
-    search(q.data(), p_.ef_construction, [&](uint32_t x) { return seen[x] && state(x) == SlotState::Live; }, sc);
-    size_t linked = 0;
-    for (const HnswNeighbor& f : sc.found) {
-      if (linked >= 2) break;
-      linked += force_link(f.slot, (uint32_t)s);
-    }
-    if (linked == 0) continue;
-    ++relinked;
-    mark_reachable((uint32_t)s, seen);  // and whatever only it led to
-  }
-  return relinked;
-}
-
-void HnswGraph::ensure_indegrees() {
-  if (indeg_valid_) return;
-  for (size_t s = 0; s < capacity_; ++s) indeg_[s].store(0, std::memory_order_relaxed);
-  for (size_t s = 0; s < used_; ++s) {
-    if (state((uint32_t)s) == SlotState::Free) continue;
-    const uint32_t* ln = links((uint32_t)s, 0);
-    for (uint32_t j = 1; j <= ln[0]; ++j) indeg_[ln[j]].fetch_add(1, std::memory_order_relaxed);
-  }
-  indeg_valid_ = true;
-}
-
-size_t HnswGraph::unreachable_live() const {
-  if (entry_ == kNoSlot) return 0;
-  std::vector<char> seen(used_, 0);
-  mark_reachable(entry_, seen);
-  size_t n = 0;
-  for (size_t s = 0; s < used_; ++s) n += state((uint32_t)s) == SlotState::Live && !seen[s];
-  return n;
-}
 
 template <int K, bool kLocked>
 void HnswGraph::insert_t(uint32_t s, HnswScratch& sc) {
@@ -514,101 +328,5 @@ void HnswGraph::insert(uint32_t s, HnswScratch& sc, bool concurrent) {
   }
 }
 
-std::vector<uint32_t> HnswGraph::repair_deleted(size_t threads) {
-  struct Update {
-    uint32_t slot;
-    int level;
-    std::vector<uint32_t> links;
-  };
-  constexpr size_t kChunk = 256;
-  const size_t nchunks = (used_ + kChunk - 1) / kChunk;
-  std::vector<std::vector<Update>> updates(nchunks);
-  // Phase 1 (parallel, read-only): new link lists for live nodes that point at
-  // deleted ones, chosen from their live links and the deleted nodes' live links.
-  ThreadPool::global().parallel_for(nchunks, threads, [&](size_t c) {
-    HnswScratch& sc = HnswScratch::local();
-    const size_t end = std::min(used_, (c + 1) * kChunk);
-    for (size_t s = c * kChunk; s < end; ++s) {
-      if (state((uint32_t)s) != SlotState::Live) continue;
-      for (int l = 0; l <= levels_[s]; ++l) {
-        const uint32_t* ln = links((uint32_t)s, l);
-        bool touches_deleted = false;
-        for (uint32_t j = 1; j <= ln[0]; ++j) touches_deleted |= state(ln[j]) != SlotState::Live;
-        if (!touches_deleted) continue;
-        sc.visited.reset(used_);
-        sc.visited.test_and_set((uint32_t)s);
-        sc.prune.clear();
-        auto consider = [&](uint32_t y) {
-          if (state(y) == SlotState::Live && !sc.visited.test_and_set(y))
-            sc.prune.push_back({pair_key((uint32_t)s, y), y});
-        };
-        for (uint32_t j = 1; j <= ln[0]; ++j) {
-          const uint32_t x = ln[j];
-          if (state(x) == SlotState::Live) {
-            consider(x);
-          } else if (state(x) == SlotState::Deleted) {
-            const uint32_t* lx = links(x, l);
-            for (uint32_t i = 1; i <= lx[0]; ++i) consider(lx[i]);
-          }
-        }
-        std::sort(sc.prune.begin(), sc.prune.end(), hnsw_far_first);
-        select_neighbors(sc.prune, max_links(l), &sc.pruned, 1.0f);
-        // The heuristic keeps only "diverse" links, so re-selecting a node's list
-        // on every repair would shrink its degree a little each time (one-at-a-time
-        // churn lost recall that way): top the list up to its old length with the
-        // nearest candidates left out.
-        const size_t keep = std::min<size_t>(ln[0], sc.prune.size());
-        if (sc.pruned.size() < keep) {
-          for (const HnswNeighbor& c : sc.prune) {
-            if (sc.pruned.size() >= keep) break;
-            bool chosen = false;
-            for (const HnswNeighbor& p : sc.pruned) chosen |= p.slot == c.slot;
-            if (!chosen) sc.pruned.push_back(c);
-          }
-        }
-        Update u{(uint32_t)s, l, {}};
-        for (const HnswNeighbor& nb : sc.pruned) u.links.push_back(nb.slot);
-        updates[c].push_back(std::move(u));
-      }
-    }
-  });
-  // Phase 2: apply, then unlink the deleted nodes (level-0 in-degrees follow).
-  for (auto& chunk : updates)
-    for (Update& u : chunk) {
-      uint32_t* ln = links(u.slot, u.level);
-      if (u.level == 0) {
-        for (uint32_t j = 1; j <= ln[0]; ++j) indeg_[ln[j]].fetch_sub(1, std::memory_order_relaxed);
-        for (uint32_t x : u.links) indeg_[x].fetch_add(1, std::memory_order_relaxed);
-      }
-      for (size_t i = 0; i < u.links.size(); ++i) ln[1 + i] = u.links[i];
-      ln[0] = (uint32_t)u.links.size();
-    }
-  std::vector<uint32_t> freed;
-  for (size_t s = 0; s < used_; ++s) {
-    if (state((uint32_t)s) != SlotState::Deleted) continue;
-    const uint32_t* l0 = links((uint32_t)s, 0);
-    for (uint32_t j = 1; j <= l0[0]; ++j) indeg_[l0[j]].fetch_sub(1, std::memory_order_relaxed);
-    links((uint32_t)s, 0)[0] = 0;
-    if (upper_[s]) upper_bytes_ -= (size_t)levels_[s] * (p_.M + 1) * 4;
-    upper_[s].reset();
-    levels_[s] = 0;
-    states_[s] = static_cast<uint8_t>(SlotState::Free);
-    freed.push_back((uint32_t)s);
-  }
-  // Live nodes whose only inbound links came from deleted nodes (or were re-selected
-  // away) would be unreachable: link each from its nearest live out-neighbour.
-  for (size_t s = 0; s < used_; ++s)
-    if (state((uint32_t)s) == SlotState::Live && indeg_[s].load(std::memory_order_relaxed) == 0) adopt_orphan((uint32_t)s);
-  if (entry_ != kNoSlot && state(entry_) != SlotState::Live) {
-    entry_ = kNoSlot;
-    max_level_ = -1;
-    for (size_t s = 0; s < used_; ++s)
-      if (state((uint32_t)s) == SlotState::Live && (int)levels_[s] > max_level_) {
-        entry_ = (uint32_t)s;
-        max_level_ = levels_[s];
-      }
-  }
-  return freed;
-}
 
 }  // namespace quiver

@@ -1,5 +1,6 @@
-// HNSW graph storage and the graph algorithms (layer search, neighbour
-// selection, insertion, repair after deletes). Locking policy lives in
+// HNSW graph storage and the graph algorithms: layer search (hnsw_graph_search.h),
+// neighbour selection and insertion (hnsw_graph.cpp), the int8 quantizer
+// (hnsw_quantizer.cpp), repair after deletes (hnsw_repair.cpp). Locking policy lives in
 // HnswIndex; this class only guards link lists with per-node locks while
 // several threads insert at once.
 //
@@ -199,7 +200,7 @@ class HnswGraph {
   // Gives live orphan o an inbound level-0 link from its nearest out-neighbour with
   // room; false if none has room.
   bool adopt_orphan(uint32_t o);
-  // Adds a level-0 link n -> o if n has room (never evicts: see hnsw_graph.cpp).
+  // Adds a level-0 link n -> o if n has room (never evicts: see hnsw_repair.cpp).
   bool force_link(uint32_t n, uint32_t o);
   void mark_reachable(uint32_t from, std::vector<char>& seen) const;
 
