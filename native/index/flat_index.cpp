@@ -240,10 +240,11 @@ void FlatIndex::scan_blocks(const float* qs, size_t nq, size_t block_begin, size
   float keys[kMaxQueryTile * kTileLanes];
   float thresholds[kMaxQueryTile];
   uint32_t masks[kMaxQueryTile];
+  const size_t qtile = kt.flat_query_tile ? std::min(kt.flat_query_tile, kMaxQueryTile) : kMaxQueryTile;
   for (size_t pass = block_begin; pass < block_end; pass += per_pass) {
     const size_t pass_end = std::min(block_end, pass + per_pass);
-    for (size_t q0 = 0; q0 < nq; q0 += kMaxQueryTile) {
-      const size_t tile = std::min(kMaxQueryTile, nq - q0);
+    for (size_t q0 = 0; q0 < nq; q0 += qtile) {
+      const size_t tile = std::min(qtile, nq - q0);
       for (size_t i = 0; i < tile; ++i) thresholds[i] = heaps[q0 + i].threshold();
       for (size_t b = pass; b < pass_end; b += kMaxTileBlocks) {
         const size_t nb = std::min(kMaxTileBlocks, pass_end - b);
