@@ -21,8 +21,8 @@ const f32 = Math.fround;
 /**
  * The user-visible distance in float32 semantics: exact when the inputs are small
  * integers (every sum is exact, and one rounding of the double result equals the
- * float32 operation's rounding for sqrt and division). For other data it is
- * within rounding of the native value.
+ * float32 operation's rounding for sqrt and division), and at dim 1 for any
+ * values (one product, exact in double). Otherwise within rounding of the native value.
  */
 function modelDistance(metric: Metric, q: Float32Array, x: Float32Array): number {
   let dot = 0, qq = 0, xx = 0, l2 = 0;
@@ -30,7 +30,8 @@ function modelDistance(metric: Metric, q: Float32Array, x: Float32Array): number
     dot += q[d] * x[d];
     qq += q[d] * q[d];
     xx += x[d] * x[d];
-    l2 += (q[d] - x[d]) * (q[d] - x[d]);
+    const diff = f32(q[d] - x[d]); // as float32 rounds it (exact for small integers)
+    l2 += diff * diff;
   }
   if (metric === 'euclidean') return f32(Math.sqrt(f32(l2)));
   if (metric === 'ip') return f32(1 - f32(dot));
@@ -195,6 +196,58 @@ function tieHeavy(): Outcome {
           }
         }
       }
+  // Rows in {-1, 0, 1}: large classes of rows at the same distance whose ranking
+  // keys differ by rounding (cosine: |x| = sqrt(nonzeros), so q.x/|x| rounds
+  // differently for rows of the same similarity), more of them than k.
+  for (const metric of METRICS)
+    for (const dim of [9, 12, 16])
+      for (const n of [300, 1000]) {
+        const r = rng(seed++);
+        const data = Float32Array.from({ length: n * dim }, () => { const v = r(); return v < 0.5 ? 0 : v < 0.75 ? 1 : -1; });
+        const labels = shuffledLabels(n, seed++);
+        const flat = new FlatIndex({ dim, metric });
+        flat.add(labels, data);
+        const nq = 9;
+        const queries = Float32Array.from({ length: nq * dim }, () => Math.floor(r() * 3) - 1);
+        const models = Array.from({ length: nq }, (_, qi) =>
+          modelTopK(metric, data, dim, labels, () => true, queries.subarray(qi * dim, (qi + 1) * dim), n));
+        for (const k of [...Array.from({ length: 40 }, (_, i) => i + 1), 64, 100, 250, n]) {
+          const batch = flat.searchBatch(queries, k);
+          for (let qi = 0; qi < nq; qi++) {
+            const q = queries.subarray(qi * dim, (qi + 1) * dim);
+            const want = models[qi].slice(0, k);
+            const where = `coarse ${metric} dim ${dim} n ${n} q ${qi} k ${k}`;
+            const b = { labels: rowsOf(batch.labels, batch.k, qi), distances: rowsOf(batch.distances, batch.k, qi) };
+            if (!check(`${where} (batch)`, b, want)) continue;
+            check(`${where} (search)`, flat.search(q, k), want);
+          }
+        }
+      }
+  // dim 1, any values: under cosine every positive row is at distance 0 from a
+  // positive query and every negative one at 2 (hundreds of ties), while the
+  // ranking key q.x/|x| still carries rounding noise.
+  for (const metric of METRICS)
+    for (const n of [1000, 3000]) {
+      const r = rng(seed++);
+      const data = Float32Array.from({ length: n }, () => { const v = r(); return v < 0.08 ? 0 : (r() * 2 - 1) * 3; });
+      for (let i = 1; i < n; i += 11) data[i] = data[i - 1]; // copies
+      const labels = shuffledLabels(n, seed++);
+      const flat = new FlatIndex({ dim: 1, metric });
+      flat.add(labels, data);
+      const queries = Float32Array.from([0, 1, -1, 2.5, -0.3, data[5], data[6]]);
+      const nq = queries.length;
+      const models = Array.from({ length: nq }, (_, qi) => modelTopK(metric, data, 1, labels, () => true, queries.subarray(qi, qi + 1), n));
+      for (const k of [...Array.from({ length: 40 }, (_, i) => i + 1), 100, 500, n]) {
+        const batch = flat.searchBatch(queries, k);
+        for (let qi = 0; qi < nq; qi++) {
+          const want = models[qi].slice(0, k);
+          const where = `dim 1 ${metric} n ${n} q ${qi} k ${k}`;
+          const b = { labels: rowsOf(batch.labels, batch.k, qi), distances: rowsOf(batch.distances, batch.k, qi) };
+          if (!check(`${where} (batch)`, b, want)) continue;
+          check(`${where} (search)`, flat.search(queries.subarray(qi, qi + 1), k), want);
+        }
+      }
+    }
   return { mismatches: mismatches.slice(0, 20), searches };
 }
 
