@@ -8,6 +8,11 @@
 // smallest key seen, where margin bounds twice the key-vs-distance rounding error
 // (flat_index.cpp: key_margin). Every slot of the exact top k (ties by label)
 // is then a candidate, whatever the kernel's summation order.
+//
+// Many near-ties (thousands of copies at the k-th distance) would make the window
+// large; past `cap` it switches to exact mode: the bound stays fixed and the
+// scan scores each further candidate's exact distance at once (its block is still
+// in cache) into a bounded top k by (distance, label).
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -20,38 +25,33 @@ namespace quiver {
 
 class CandidateWindow {
  public:
-  // Tracks the k-th key; keeps up to about `cap` near-ties before giving up
-  // completeness (overflowed(): the caller rescans with a fixed bound).
   void reset(size_t k, float margin, size_t cap) {
     k_ = k;
     margin_ = margin;
     cap_ = std::max(cap, k);
-    fixed_ = false;
-    overflowed_ = false;
     items_.clear();
+    exact_.reset(0);
+    exact_mode_ = false;
     limit_ = std::max<size_t>(2 * k + 16, 64);
     bound_ = std::numeric_limits<float>::infinity();
   }
-  // Collects every key <= bound, no pruning (the rescan after an overflow).
-  void reset_fixed(float bound) {
-    k_ = 0;
-    fixed_ = true;
-    overflowed_ = false;
-    items_.clear();
-    bound_ = bound;
-  }
   // Keys above this can never be candidates.
   float threshold() const { return bound_; }
+  // True once the caller must score candidates exactly and call push_exact.
+  bool exact_mode() const { return exact_mode_; }
+  // A candidate by key (c.key <= threshold(); others are ignored, NaN included).
   void push(const Candidate& c) {
-    if (!(c.key <= bound_)) return;  // also drops NaN keys
+    if (!(c.key <= bound_)) return;
     items_.push_back(c);
-    if (!fixed_ && items_.size() >= limit_) prune();
+    if (items_.size() >= limit_) prune();
   }
+  // In exact mode: a candidate whose key is its exact distance.
+  void push_exact(const Candidate& c) { exact_.push(c); }
+
   // Tightens the bound to the k-th key + margin and drops what falls outside.
   void prune() {
-    if (fixed_ || items_.size() < k_ || k_ == 0) return;
-    auto by_key = [](const Candidate& a, const Candidate& b) { return better(a, b); };
-    std::nth_element(items_.begin(), items_.begin() + (k_ - 1), items_.end(), by_key);
+    if (exact_mode_ || k_ == 0 || items_.size() < k_) return;
+    std::nth_element(items_.begin(), items_.begin() + (k_ - 1), items_.end(), better);
     const float kth = items_[k_ - 1].key;
     // Round the sum up: the window must not lose a slot to the addition's rounding.
     const float bound = std::nextafter(kth + margin_, std::numeric_limits<float>::infinity());
@@ -60,26 +60,27 @@ class CandidateWindow {
                                    [&](const Candidate& c) { return c.key <= bound_; });
     items_.erase(keep_end, items_.end());
     if (items_.size() > cap_) {
-      // Too many near-ties to hold for every query at once: keep the k best and
-      // the bound; the caller rescans this query alone.
-      overflowed_ = true;
-      items_.resize(k_);
+      exact_mode_ = true;  // the bound is final from here on (it is only ever an upper bound)
+      exact_.reset(k_);
+      return;
     }
     // Many near-ties: grow the limit so pruning stays amortised O(1) per push.
     limit_ = std::max(limit_, 2 * items_.size() + 16);
   }
-  bool overflowed() const { return overflowed_; }
+  // Candidates scored by key only (their exact distance is still to compute).
   std::vector<Candidate>& items() { return items_; }
+  // Candidates already scored exactly (exact mode).
+  std::vector<Candidate>& exact_items() { return exact_.items(); }
 
  private:
   size_t k_ = 0;
   float margin_ = 0.0f;
   size_t cap_ = 0;
   size_t limit_ = 64;
-  bool fixed_ = false;
-  bool overflowed_ = false;
+  bool exact_mode_ = false;
   float bound_ = std::numeric_limits<float>::infinity();
   std::vector<Candidate> items_;
+  TopK exact_;
 };
 
 }  // namespace quiver

@@ -21,9 +21,9 @@ size_t blocks_per_pass(size_t dim) {
   return std::max<size_t>(kMaxTileBlocks, (32 * 1024) / bytes);
 }
 
-// Near-ties one query's window may hold during a batch scan before that query is
-// rescanned alone (bounds the memory of tie-heavy batches).
-size_t window_cap(size_t k) { return 4 * k + 4096; }
+// Near-ties one query's window holds by key before it scores further candidates
+// exactly during the scan (flat_candidates.h): bounds memory and cold gathers.
+size_t window_cap(size_t k) { return 2 * k + 256; }
 }  // namespace
 
 FlatIndex::FlatIndex(size_t dim, Metric metric) : dim_(dim), metric_(metric) {}
@@ -235,8 +235,9 @@ float FlatIndex::exact_for_slot(const float* q, float qnorm, size_t slot, float*
   return exact_distance(kernels(), metric_, q, qnorm, scratch, norms_[slot], dim_);
 }
 
-void FlatIndex::scan_blocks(const float* qs, size_t nq, size_t block_begin, size_t block_end,
+void FlatIndex::scan_blocks(const float* qs, const float* qnorms, size_t nq, size_t block_begin, size_t block_end,
                             CandidateWindow* heaps, const LabelFilter* filter) const {
+  std::vector<float> scratch(dim_);
   const KernelTable& kt = kernels();
   const size_t per_pass = blocks_per_pass(dim_);
   const size_t block_floats = kBlockLanes * dim_;
@@ -266,7 +267,14 @@ void FlatIndex::scan_blocks(const float* qs, size_t nq, size_t block_begin, size
             m &= m - 1;
             const size_t slot = base + lane;
             if (filter && !filter->allows(labels_[slot])) continue;
-            h.push({keys[i * kTileLanes + lane], labels_[slot], (uint32_t)slot});
+            if (h.exact_mode()) {
+              // Thousands of near-ties: score this one now, while its block is in cache.
+              const size_t qi = q0 + i;
+              h.push_exact({exact_for_slot(qs + qi * dim_, qnorms[qi], slot, scratch.data()), labels_[slot],
+                            (uint32_t)slot});
+            } else {
+              h.push({keys[i * kTileLanes + lane], labels_[slot], (uint32_t)slot});
+            }
           }
           thresholds[i] = h.threshold();
         }
@@ -364,35 +372,30 @@ SearchResult FlatIndex::search(const float* queries, size_t nq, size_t k, size_t
     const size_t b0 = nblocks * p / parts, b1 = nblocks * (p + 1) / parts;
     CandidateWindow* w = windows.data() + p * nq + q0;
     for (size_t i = 0; i < q1 - q0; ++i) w[i].reset(res.k, margins[q0 + i], window_cap(res.k));
-    scan_blocks(queries + q0 * dim_, q1 - q0, b0, b1, w, filter);
+    scan_blocks(queries + q0 * dim_, qnorms.data() + q0, q1 - q0, b0, b1, w, filter);
   });
 
   // Stage two: exact distances for the candidates, then (distance, label) order.
   pool.parallel_for(ngroups, threads, [&](size_t g) {
     std::vector<float> scratch(dim_);
     std::vector<Candidate> all;
-    CandidateWindow alone;
+    std::vector<Candidate> scored;
     const size_t q0 = g * group, q1 = std::min(nq, q0 + group);
     for (size_t qi = q0; qi < q1; ++qi) {
       const float* q = queries + qi * dim_;
       const float qnorm = qnorms[qi];
       all.clear();
-      bool overflowed = false;
-      float bound = std::numeric_limits<float>::infinity();
+      scored.clear();
+      bool exact_mode = false;
       for (size_t p = 0; p < parts; ++p) {
         CandidateWindow& w = windows[p * nq + qi];
         w.prune();
-        overflowed |= w.overflowed();
-        bound = std::min(bound, w.threshold());
+        exact_mode |= w.exact_mode();
         all.insert(all.end(), w.items().begin(), w.items().end());
+        scored.insert(scored.end(), w.exact_items().begin(), w.exact_items().end());
         std::vector<Candidate>().swap(w.items());
       }
-      if (overflowed) {
-        // More near-ties than a batch window holds: collect them all for this query alone.
-        alone.reset_fixed(bound);
-        scan_blocks(q, 1, 0, nblocks, &alone, filter);
-        all.swap(alone.items());
-      } else if (parts > 1) {
+      if (parts > 1 && !exact_mode) {
         // Each part's window was bounded by its own k-th key; apply the overall one.
         CandidateWindow merged;
         merged.reset(res.k, margins[qi], std::numeric_limits<size_t>::max());
@@ -400,7 +403,10 @@ SearchResult FlatIndex::search(const float* queries, size_t nq, size_t k, size_t
         merged.prune();
         all.swap(merged.items());
       }
+      // Gather in slot order: candidates that share a block share its cache lines.
+      std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) { return a.slot < b.slot; });
       for (Candidate& c : all) c.key = exact_for_slot(q, qnorm, c.slot, scratch.data());
+      all.insert(all.end(), scored.begin(), scored.end());
       const size_t keep = std::min(res.k, all.size());
       if (keep < res.k) {
         // Stage one let fewer than k candidates through (only possible if a key

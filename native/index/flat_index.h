@@ -76,9 +76,9 @@ class FlatIndex {
   // Bound on how far a stage-one key can be from the exact distance's order, in
   // key units, doubled (flat_candidates.h); qnorm = |q|.
   float key_margin(float qnorm) const;
-  // Scores a range of blocks for a group of queries into per-query windows.
-  void scan_blocks(const float* qs, size_t nq, size_t block_begin, size_t block_end, CandidateWindow* windows,
-                   const LabelFilter* filter) const;
+  // Scores a range of blocks for a group of queries (norms qnorms) into per-query windows.
+  void scan_blocks(const float* qs, const float* qnorms, size_t nq, size_t block_begin, size_t block_end,
+                   CandidateWindow* windows, const LabelFilter* filter) const;
   // Selective filters: exact distances to the given slots only.
   SearchResult search_slots(const float* queries, size_t nq, size_t k, size_t threads,
                             const std::vector<uint32_t>& slots) const;
