@@ -21,9 +21,9 @@ size_t blocks_per_pass(size_t dim) {
   return std::max<size_t>(kMaxTileBlocks, (32 * 1024) / bytes);
 }
 
-// Stage one ranks with a fast key; stage two recomputes exact distances for the
-// survivors. A few spare candidates absorb the rounding difference between the two.
-size_t candidate_count(size_t k) { return k + 8 + k / 8; }
+// Near-ties one query's window holds by key before it scores further candidates
+// exactly during the scan (flat_candidates.h): bounds memory and cold gathers.
+size_t window_cap(size_t k) { return 2 * k + 256; }
 }  // namespace
 
 FlatIndex::FlatIndex(size_t dim, Metric metric) : dim_(dim), metric_(metric) {}
@@ -109,6 +109,7 @@ void FlatIndex::write_slot(size_t slot, const float* v) {
   const KernelTable& kt = kernels();
   const float norm = vector_norm(kt, v, dim_);
   norms_[slot] = norm;
+  max_norm_ = std::max(max_norm_, norm);
   switch (metric_) {
     case Metric::Euclidean: bias_[slot] = kt.dot(v, v, dim_); scale_[slot] = -2.0f; break;
     case Metric::InnerProduct: bias_[slot] = 0.0f; scale_[slot] = -1.0f; break;
@@ -228,22 +229,26 @@ void FlatIndex::snapshot(std::vector<uint64_t>* labels, std::vector<float>* vect
 }
 
 float FlatIndex::exact_for_slot(const float* q, float qnorm, size_t slot, float* scratch) const {
+  // Cosine with a zero vector is distance 1 (exact_distance): no need to gather it.
+  if (metric_ == Metric::Cosine && (qnorm == 0.0f || norms_[slot] == 0.0f)) return 1.0f;
   read_slot(slot, scratch);
   return exact_distance(kernels(), metric_, q, qnorm, scratch, norms_[slot], dim_);
 }
 
-void FlatIndex::scan_blocks(const float* qs, size_t nq, size_t block_begin, size_t block_end, TopK* heaps,
-                            const LabelFilter* filter) const {
+void FlatIndex::scan_blocks(const float* qs, const float* qnorms, size_t nq, size_t block_begin, size_t block_end,
+                            CandidateWindow* heaps, const LabelFilter* filter) const {
+  std::vector<float> scratch(dim_);
   const KernelTable& kt = kernels();
   const size_t per_pass = blocks_per_pass(dim_);
   const size_t block_floats = kBlockLanes * dim_;
   float keys[kMaxQueryTile * kTileLanes];
   float thresholds[kMaxQueryTile];
   uint32_t masks[kMaxQueryTile];
+  const size_t qtile = kt.flat_query_tile ? std::min(kt.flat_query_tile, kMaxQueryTile) : kMaxQueryTile;
   for (size_t pass = block_begin; pass < block_end; pass += per_pass) {
     const size_t pass_end = std::min(block_end, pass + per_pass);
-    for (size_t q0 = 0; q0 < nq; q0 += kMaxQueryTile) {
-      const size_t tile = std::min(kMaxQueryTile, nq - q0);
+    for (size_t q0 = 0; q0 < nq; q0 += qtile) {
+      const size_t tile = std::min(qtile, nq - q0);
       for (size_t i = 0; i < tile; ++i) thresholds[i] = heaps[q0 + i].threshold();
       for (size_t b = pass; b < pass_end; b += kMaxTileBlocks) {
         const size_t nb = std::min(kMaxTileBlocks, pass_end - b);
@@ -256,13 +261,20 @@ void FlatIndex::scan_blocks(const float* qs, size_t nq, size_t block_begin, size
         for (size_t i = 0; i < tile; ++i) {
           uint32_t m = masks[i] & valid;
           if (!m) continue;
-          TopK& h = heaps[q0 + i];
+          CandidateWindow& h = heaps[q0 + i];
           while (m) {
             const unsigned lane = (unsigned)__builtin_ctz(m);
             m &= m - 1;
             const size_t slot = base + lane;
             if (filter && !filter->allows(labels_[slot])) continue;
-            h.push({keys[i * kTileLanes + lane], labels_[slot], (uint32_t)slot});
+            if (h.exact_mode()) {
+              // Thousands of near-ties: score this one now, while its block is in cache.
+              const size_t qi = q0 + i;
+              h.push_exact({exact_for_slot(qs + qi * dim_, qnorms[qi], slot, scratch.data()), labels_[slot],
+                            (uint32_t)slot});
+            } else {
+              h.push({keys[i * kTileLanes + lane], labels_[slot], (uint32_t)slot});
+            }
           }
           thresholds[i] = h.threshold();
         }
@@ -334,41 +346,67 @@ SearchResult FlatIndex::search(const float* queries, size_t nq, size_t k, size_t
   res.labels.resize(nq * res.k);
   res.distances.resize(nq * res.k);
 
-  const size_t cands = std::min(candidate_count(res.k), matching);
   const size_t nblocks = (count_ + kBlockLanes - 1) / kBlockLanes;
   ThreadPool& pool = ThreadPool::global();
   if (threads == 0 || threads > pool.concurrency()) threads = pool.concurrency();
 
   // Work is split by query groups; when there are fewer groups than threads,
-  // the vectors are split too and the partial heaps merged afterwards.
+  // the vectors are split too and the partial windows merged afterwards.
   const size_t group = std::max<size_t>(kMaxQueryTile, (nq + threads * 4 - 1) / (threads * 4));
   const size_t ngroups = (nq + group - 1) / group;
   size_t parts = 1;
   if (ngroups < threads && count_ >= 16384) parts = std::min(nblocks, (threads + ngroups - 1) / ngroups);
-  std::vector<TopK> heaps(nq * parts, TopK(0));
+  std::vector<CandidateWindow> windows(nq * parts);
+  std::vector<float> qnorms(nq), margins(nq);
+  {
+    const KernelTable& kt = kernels();
+    for (size_t qi = 0; qi < nq; ++qi) {
+      qnorms[qi] = vector_norm(kt, queries + qi * dim_, dim_);
+      margins[qi] = key_margin(qnorms[qi]);
+    }
+  }
 
   pool.parallel_for(ngroups * parts, threads, [&](size_t task) {
     const size_t g = task / parts, p = task % parts;
     const size_t q0 = g * group, q1 = std::min(nq, q0 + group);
     const size_t b0 = nblocks * p / parts, b1 = nblocks * (p + 1) / parts;
-    TopK* h = heaps.data() + p * nq + q0;
-    for (size_t i = 0; i < q1 - q0; ++i) h[i].reset(cands);
-    scan_blocks(queries + q0 * dim_, q1 - q0, b0, b1, h, filter);
+    CandidateWindow* w = windows.data() + p * nq + q0;
+    for (size_t i = 0; i < q1 - q0; ++i) w[i].reset(res.k, margins[q0 + i], window_cap(res.k));
+    scan_blocks(queries + q0 * dim_, qnorms.data() + q0, q1 - q0, b0, b1, w, filter);
   });
 
   // Stage two: exact distances for the candidates, then (distance, label) order.
   pool.parallel_for(ngroups, threads, [&](size_t g) {
-    const KernelTable& kt = kernels();
     std::vector<float> scratch(dim_);
     std::vector<Candidate> all;
+    std::vector<Candidate> scored;
     const size_t q0 = g * group, q1 = std::min(nq, q0 + group);
     for (size_t qi = q0; qi < q1; ++qi) {
       const float* q = queries + qi * dim_;
-      const float qnorm = metric_ == Metric::Cosine ? vector_norm(kt, q, dim_) : 0.0f;
+      const float qnorm = qnorms[qi];
       all.clear();
-      for (size_t p = 0; p < parts; ++p)
-        for (const Candidate& c : heaps[p * nq + qi].items()) all.push_back(c);
+      scored.clear();
+      bool exact_mode = false;
+      for (size_t p = 0; p < parts; ++p) {
+        CandidateWindow& w = windows[p * nq + qi];
+        w.prune();
+        exact_mode |= w.exact_mode();
+        all.insert(all.end(), w.items().begin(), w.items().end());
+        scored.insert(scored.end(), w.exact_items().begin(), w.exact_items().end());
+        std::vector<Candidate>().swap(w.items());
+      }
+      if (parts > 1 && !exact_mode) {
+        // Each part's window was bounded by its own k-th key; apply the overall one.
+        CandidateWindow merged;
+        merged.reset(res.k, margins[qi], std::numeric_limits<size_t>::max());
+        merged.items().swap(all);
+        merged.prune();
+        all.swap(merged.items());
+      }
+      // Gather in slot order: candidates that share a block share its cache lines.
+      std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) { return a.slot < b.slot; });
       for (Candidate& c : all) c.key = exact_for_slot(q, qnorm, c.slot, scratch.data());
+      all.insert(all.end(), scored.begin(), scored.end());
       const size_t keep = std::min(res.k, all.size());
       if (keep < res.k) {
         // Stage one let fewer than k candidates through (only possible if a key
@@ -384,6 +422,28 @@ SearchResult FlatIndex::search(const float* queries, size_t nq, size_t k, size_t
     }
   });
   return res;
+}
+
+float FlatIndex::key_margin(float qnorm) const {
+  // Rounding of a dot product of length dim, in any summation order, is at most
+  // gamma * sum |q_i x_i| <= gamma * |q| |x|, gamma = n u / (1 - n u); n counts a
+  // few more operations (norms, scale, the final subtraction, sqrt or division).
+  // The key and the exact distance each carry such an error; with S the scale of
+  // the quantities involved (in key units) both stay below (gamma + 4u) S, and
+  // the window needs twice their sum. The extra factor 2 is headroom.
+  const double u = std::ldexp(1.0, -24);
+  const double n = (double)dim_ + 8;
+  if (n * u >= 0.5) return std::numeric_limits<float>::infinity();
+  const double gamma = n * u / (1 - n * u);
+  const double q = qnorm, m = max_norm_;
+  double scale = 0;
+  switch (metric_) {
+    case Metric::Euclidean: scale = (q + m) * (q + m); break;  // |x|^2, 2 q.x and |q - x|^2 are all below it
+    case Metric::InnerProduct: scale = q * m + 1; break;         // distance 1 - q.x, key -q.x
+    case Metric::Cosine: scale = q; break;                       // key -q.x/|x| = |q| (distance - 1)
+  }
+  const double margin = 8 * (gamma + 4 * u) * scale;
+  return margin < 3e38 ? (float)margin : std::numeric_limits<float>::infinity();
 }
 
 }  // namespace quiver

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "flat_candidates.h"
 #include "label_filter.h"
 #include "metric.h"
 #include "topk.h"
@@ -72,9 +73,12 @@ class FlatIndex {
   size_t exact_all(const float* q, float qnorm, size_t k, const LabelFilter* filter, uint64_t* labels,
                    float* distances) const;
   float exact_for_slot(const float* q, float qnorm, size_t slot, float* scratch) const;
-  // Scores a range of blocks for a group of queries into per-query heaps.
-  void scan_blocks(const float* qs, size_t nq, size_t block_begin, size_t block_end, TopK* heaps,
-                   const LabelFilter* filter) const;
+  // Bound on how far a stage-one key can be from the exact distance's order, in
+  // key units, doubled (flat_candidates.h); qnorm = |q|.
+  float key_margin(float qnorm) const;
+  // Scores a range of blocks for a group of queries (norms qnorms) into per-query windows.
+  void scan_blocks(const float* qs, const float* qnorms, size_t nq, size_t block_begin, size_t block_end,
+                   CandidateWindow* windows, const LabelFilter* filter) const;
   // Selective filters: exact distances to the given slots only.
   SearchResult search_slots(const float* queries, size_t nq, size_t k, size_t threads,
                             const std::vector<uint32_t>& slots) const;
@@ -90,7 +94,9 @@ class FlatIndex {
   float* blocks_ = nullptr;
   std::vector<float> bias_;       // per slot: key = bias + scale * dot
   std::vector<float> scale_;
-  std::vector<float> norms_;      // per slot |x| (cosine)
+  std::vector<float> norms_;      // per slot |x|
+  // At least every stored |x| (never lowered on remove: only an upper bound is needed).
+  float max_norm_ = 0.0f;
   std::vector<uint64_t> labels_;  // per slot
   std::unordered_map<uint64_t, uint32_t> slot_of_;
   mutable std::shared_mutex mu_;  // searches share, add/remove exclude

@@ -49,6 +49,9 @@ struct KernelTable {
                         size_t dim, float* out);
   void (*neg_dot_i8_batch)(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
                            size_t dim, float* out);
+  // Queries per block_score_tile call the flat scan should use (<= kMaxQueryTile):
+  // the kernel's register tile. 0 (tables that leave it out) means kMaxQueryTile.
+  size_t flat_query_tile;
 };
 
 constexpr size_t kMaxQueryTile = 8;

@@ -174,6 +174,62 @@ TEST_CASE("equal distances come out in ascending label order") {
   for (size_t j = 0; j < 30; ++j) CHECK(r.labels[j] == (j + 1) * 7);
 }
 
+// Many rows tied at the k-th distance whose ranking keys differ by rounding
+// (dim 1 under cosine: every positive row is at distance 0 from a positive query),
+// exact copies (thousands: the window's exact mode), zero rows. Labels run against
+// slot order. Expected: the full (distance, label) order of exact distances.
+TEST_CASE("ties at the k-th distance come out lowest labels first, however many rows tie (batch and single)") {
+  for (Metric metric : {Metric::Cosine, Metric::Euclidean, Metric::InnerProduct}) {
+    CAPTURE(metric_name(metric));
+    for (size_t dim : {1, 4}) {
+      CAPTURE(dim);
+      Rng rng(77 + dim);
+      const size_t n = 5000;
+      FlatIndex idx(dim, metric);
+      std::vector<uint64_t> labels(n);
+      std::vector<float> vecs(n * dim);
+      for (size_t i = 0; i < n; ++i) {
+        labels[i] = (n - i) * 3;  // descending in slot order
+        float* v = vecs.data() + i * dim;
+        if (i % 5 == 0) continue;                                         // zero row
+        if (i % 5 == 1 && i > 5) { std::copy(vecs.data() + dim, vecs.data() + 2 * dim, v); continue; }  // copy of row 1
+        for (size_t d = 0; d < dim; ++d) v[d] = (float)rng.uniform(-3, 3);
+      }
+      idx.add(labels.data(), vecs.data(), n);
+      std::vector<float> queries(4 * dim, 0.0f);  // query 0: zero vector
+      std::copy(vecs.data() + dim, vecs.data() + 2 * dim, queries.data() + dim);  // row 1 (1000 copies)
+      for (size_t d = 0; d < dim; ++d) queries[2 * dim + d] = (float)rng.uniform(-3, 3);
+      for (size_t d = 0; d < dim; ++d) queries[3 * dim + d] = -queries[dim + d];
+      const KernelTable& kt = kernels();
+      for (size_t k : {1, 3, 10, 50, 400, 1500}) {
+        CAPTURE(k);
+        auto batch = idx.search(queries.data(), 4, k, 2);
+        for (size_t qi = 0; qi < 4; ++qi) {
+          CAPTURE(qi);
+          const float* q = queries.data() + qi * dim;
+          const float qn = vector_norm(kt, q, dim);
+          std::vector<Candidate> all(n);
+          for (size_t i = 0; i < n; ++i) {
+            const float* x = vecs.data() + i * dim;
+            all[i] = {exact_distance(kt, metric, q, qn, x, vector_norm(kt, x, dim), dim), labels[i], (uint32_t)i};
+          }
+          std::sort(all.begin(), all.end(), better);
+          auto one = idx.search(q, 1, k, 1);
+          REQUIRE(batch.k == k);
+          REQUIRE(one.k == k);
+          for (size_t j = 0; j < k; ++j) {
+            CAPTURE(j);
+            REQUIRE(batch.labels[qi * k + j] == all[j].label);
+            REQUIRE(batch.distances[qi * k + j] == all[j].key);
+            REQUIRE(one.labels[j] == all[j].label);
+            REQUIRE(one.distances[j] == all[j].key);
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("k larger than the index, k far larger (1e9), empty index, nq = 0") {
   FlatIndex idx(3, Metric::Cosine);
   const float q[3] = {1, 0, 0};
