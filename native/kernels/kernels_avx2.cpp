@@ -198,7 +198,8 @@ void dot_batch_avx2(const float* q, const char* base, size_t stride, const uint3
 
 const KernelTable kTable = {SimdLevel::Avx2, "avx2", l2sq_avx2, dot_avx2, block_score_tile_avx2,
                             l2sq_batch_avx2, dot_batch_avx2,
-                            l2sq_i8_batch_avx2, neg_dot_i8_batch_avx2};
+                            l2sq_i8_batch_avx2, neg_dot_i8_batch_avx2,
+                            bits1_batch_avx2};
 
 }  // namespace
 

@@ -1,0 +1,182 @@
+// The rabitq traversal mode of HnswGraph (Quantization::Bits1): 1-bit codes in
+// the manner of RaBitQ (Gao & Long, SIGMOD 2024), scored against a 4-bit query.
+//
+// A stored vector x (normalised first for cosine) is centred, o = x - c, and
+// rotated by a seeded random orthogonal P into bits_dim() = dim rounded up to 64
+// components (zero-padded). Its code keeps only the signs b_i = [(Po)_i > 0], the
+// vector o_bar = (2b - 1) / sqrt(D) on the unit sphere nearest Po's direction.
+// For a query q' (q - c for L2 and cosine, q itself for ip) and y = Pq', RaBitQ's
+// estimator of <o, q'> is |o| <o_bar, y> / <o_bar, Po/|o|>, which here is
+//   <o, q'> ~ |o|^2 / L1 * (2 sum_i b_i y_i - sum_i y_i),   L1 = sum_i |(Po)_i|.
+// The query is coded to 4 bits per component, y_i ~ low + delta * k_i, so
+// sum b_i y_i ~ delta * S + low * popcount(b) with S = sum b_i k_i, an integer the
+// kernels get from popcounts of the code ANDed with the query's 4 bit planes.
+// Keys: squared L2 |o|^2 + |q'|^2 - 2<o, q'> for L2 and cosine (unit vectors:
+// L2 orders like cosine), -<o, q> - <c, q> for ip; per vector the code stores
+// f_add = |o|^2 (0 for ip), f_rescale = -2 |o|^2 / L1 (-|o|^2 / L1 for ip) and
+// popcount(b). The estimates only steer the graph walk: the final candidates are
+// re-ranked on the float32 vectors, and the graph itself is built on float32.
+//
+// P is 4 rounds of (random signs, a normalised Walsh-Hadamard transform of a
+// power-of-two block), the block alternately at the front and at the back of the
+// D components: O(D log D) per vector, orthogonal for any D that is a multiple of 64.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "hnsw_graph.h"
+
+namespace quiver {
+namespace {
+
+constexpr int kRotationRounds = 4;
+
+uint64_t splitmix64(uint64_t& s) {
+  uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// In-place unnormalised Walsh-Hadamard transform of n (a power of two) floats.
+void walsh_hadamard(float* x, size_t n) {
+  for (size_t len = 1; len < n; len <<= 1)
+    for (size_t i = 0; i < n; i += 2 * len)
+      for (size_t j = i; j < i + len; ++j) {
+        const float a = x[j], b = x[j + len];
+        x[j] = a + b;
+        x[j + len] = a - b;
+      }
+}
+
+}  // namespace
+
+void HnswGraph::init_rabitq(uint64_t seed) {
+  const size_t D = bits_dim();
+  fht_len_ = 1;
+  while (fht_len_ * 2 <= D) fht_len_ *= 2;
+  rot_signs_.resize(kRotationRounds * D);
+  uint64_t s = seed;
+  for (size_t i = 0; i < rot_signs_.size(); i += 64) {
+    const uint64_t r = splitmix64(s);
+    for (size_t b = 0; b < 64 && i + b < rot_signs_.size(); ++b) rot_signs_[i + b] = (r >> b) & 1 ? -1.0f : 1.0f;
+  }
+  rabitq_.seed = seed;
+  rabitq_.fitted = 0;
+  rabitq_.centroid.assign(p_.dim, 0.0f);
+  rabitq_sum_.assign(p_.dim, 0.0);
+  rabitq_seen_ = 0;
+}
+
+void HnswGraph::set_rabitq(const HnswRabitq& r) {
+  init_rabitq(r.seed);
+  rabitq_.fitted = r.fitted;
+  rabitq_.centroid = r.centroid;
+  // The mean so far stands for the vectors it was fitted to; later adds join it.
+  for (size_t d = 0; d < p_.dim; ++d) rabitq_sum_[d] = (double)r.centroid[d] * (double)r.fitted;
+  rabitq_seen_ = r.fitted;
+}
+
+void HnswGraph::rotate(const float* in, float* out) const {
+  const size_t D = bits_dim(), h = fht_len_;
+  std::memcpy(out, in, 4 * p_.dim);
+  std::fill(out + p_.dim, out + D, 0.0f);
+  const float norm = 1.0f / std::sqrt((float)h);
+  for (int r = 0; r < kRotationRounds; ++r) {
+    const float* sg = rot_signs_.data() + (size_t)r * D;
+    for (size_t i = 0; i < D; ++i) out[i] *= sg[i];
+    float* blk = out + (r % 2 == 0 ? 0 : D - h);
+    walsh_hadamard(blk, h);
+    for (size_t i = 0; i < h; ++i) blk[i] *= norm;
+  }
+}
+
+void HnswGraph::fit_rabitq(const float* vectors, size_t n) {
+  const size_t dim = p_.dim;
+  for (size_t i = 0; i < n; ++i) {
+    const float* v = vectors + i * dim;
+    double scale = 1.0;
+    if (kind_ == kCos) {
+      const float nn = std::sqrt(std::max(0.0f, dot_(v, v, dim)));
+      scale = nn > 0.0f ? 1.0 / nn : 0.0;
+    }
+    for (size_t d = 0; d < dim; ++d) rabitq_sum_[d] += (double)v[d] * scale;
+  }
+  rabitq_seen_ += n;
+  if (rabitq_.fitted != 0 && rabitq_seen_ < 2 * rabitq_.fitted) return;
+  for (size_t d = 0; d < dim; ++d) rabitq_.centroid[d] = (float)(rabitq_sum_[d] / (double)rabitq_seen_);
+  rabitq_.fitted = rabitq_seen_;
+  for (size_t s = 0; s < used_; ++s)
+    if (state((uint32_t)s) != SlotState::Free) encode_bits((uint32_t)s);
+}
+
+void HnswGraph::encode_bits(uint32_t s) {
+  const size_t dim = p_.dim, D = bits_dim();
+  std::vector<float> o(dim), y(D);
+  const float* v = vector(s);
+  const float scale = kind_ == kCos ? inv_norm(s) : 1.0f;
+  double n2 = 0.0;
+  for (size_t d = 0; d < dim; ++d) {
+    o[d] = v[d] * scale - rabitq_.centroid[d];
+    n2 += (double)o[d] * o[d];
+  }
+  rotate(o.data(), y.data());
+  char* code = block(s) + code_offset_;
+  double l1 = 0.0;
+  uint64_t pc = 0;
+  for (size_t w = 0; w < words_; ++w) {
+    uint64_t bits = 0;
+    for (size_t b = 0; b < 64; ++b) {
+      const float yi = y[64 * w + b];
+      l1 += std::fabs((double)yi);
+      bits |= (uint64_t)(yi > 0.0f) << b;
+    }
+    pc += (uint64_t)__builtin_popcountll(bits);
+    std::memcpy(code + 8 * w, &bits, 8);
+  }
+  const double k = kind_ == kDot ? 1.0 : 2.0;
+  const float f[3] = {kind_ == kDot ? 0.0f : (float)n2, l1 > 0.0 ? (float)(-k * n2 / l1) : 0.0f, (float)pc};
+  std::memcpy(code + 8 * words_, f, sizeof f);
+}
+
+void HnswGraph::encode_bits_query(const float* q, HnswScratch& sc) const {
+  const size_t dim = p_.dim, D = bits_dim();
+  sc.rotated.resize(dim + D);
+  float* qp = sc.rotated.data();
+  float* y = qp + dim;
+  double add = 0.0;
+  for (size_t d = 0; d < dim; ++d) {
+    if (kind_ == kDot) {
+      qp[d] = q[d];
+      add -= (double)rabitq_.centroid[d] * q[d];
+    } else {
+      qp[d] = q[d] - rabitq_.centroid[d];
+      add += (double)qp[d] * qp[d];
+    }
+  }
+  rotate(qp, y);
+  float lo = y[0], hi = y[0];
+  double sum = 0.0;
+  for (size_t i = 0; i < D; ++i) {
+    lo = std::min(lo, y[i]);
+    hi = std::max(hi, y[i]);
+    sum += y[i];
+  }
+  const float delta = (hi - lo) / 15.0f;
+  const float inv = delta > 0.0f ? 1.0f / delta : 0.0f;
+  sc.query_bits.assign(4 * words_, 0);
+  uint64_t* planes = sc.query_bits.data();
+  for (size_t i = 0; i < D; ++i) {
+    const int k = (int)std::min(15.0f, std::max(0.0f, std::nearbyint((y[i] - lo) * inv)));
+    for (int j = 0; j < 4; ++j) planes[(size_t)j * words_ + i / 64] |= (uint64_t)((k >> j) & 1) << (i % 64);
+  }
+  BitsQuery& bq = sc.bits_query;
+  bq.planes = planes;
+  bq.words = words_;
+  bq.width = 2.0f * delta;
+  bq.low = 2.0f * lo;
+  bq.sum = (float)sum;
+  bq.add = (float)add;
+}
+
+}  // namespace quiver
