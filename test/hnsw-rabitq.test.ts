@@ -199,6 +199,35 @@ describe('HnswIndex rabitq save and load', () => {
     expect(() => HnswIndex.loadSync(join(dir, 'cut.hnsw'))).toThrow(/truncated|RBQ1/);
   });
 
+  it('the centroid is refitted as the count doubles, and no more once fitted to 65,536 vectors', () => {
+    const h = new HnswIndex({ dim: 2, metric: 'euclidean', quantization: 'rabitq', M: 4, efConstruction: 8 });
+    const fitted = () => {
+      const path = join(dir, 'fitted.hnsw');
+      h.saveSync(path);
+      const file = readFileSync(path);
+      const r = sections(file).find((s: { tag: string }) => s.tag === 'RBQ1')!;
+      return { count: Number(file.readBigUInt64LE(r.start + 8)), centroid: [file.readFloatLE(r.start + 16), file.readFloatLE(r.start + 20)] };
+    };
+    let next = 0;
+    const add = (count: number, x: number) => {
+      const v = new Float32Array(2 * count).fill(x);
+      for (let i = 0; i < count; i++) v[2 * i + 1] = i * 1e-3;
+      h.add(Float64Array.from({ length: count }, (_, i) => next + i), v, { threads: 2 });
+      next += count;
+    };
+    add(1000, 1);
+    expect(fitted().count).toBe(1000);
+    add(500, 4);
+    expect(fitted().count).toBe(1000); // 1500 < 2 x 1000: no refit
+    add(600, 4);
+    expect(fitted().count).toBe(2100);
+    expect(fitted().centroid[0]).toBeCloseTo((1000 + 4 * 1100) / 2100, 5);
+    add(70000, 10);
+    expect(fitted().count).toBe(72100);
+    add(80000, 20);
+    expect(fitted().count).toBe(72100); // past the limit: the centroid stays
+  }, 120_000);
+
   it('float32 and int8 indexes still save as version 2 (older releases read them); version 1 and 2 files load', () => {
     for (const quantization of ['none', 'int8'] as const) {
       const h = new HnswIndex({ dim: 8, metric: 'euclidean', quantization });

@@ -84,7 +84,7 @@ struct HnswQuantizer {
 // centred on `centroid`, rotated by a seeded random orthogonal transform and
 // coded by the signs of the rotated components. The centroid is the mean of the
 // vectors added so far, refitted (re-encoding every vector) each time their count
-// doubles; `fitted` is the count at the last fit (0: not fitted yet).
+// doubles up to 65,536 vectors; `fitted` is the count at the last fit (0: not fitted yet).
 struct HnswRabitq {
   uint64_t seed = 0;
   uint64_t fitted = 0;

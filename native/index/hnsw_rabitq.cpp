@@ -30,6 +30,10 @@ namespace quiver {
 namespace {
 
 constexpr int kRotationRounds = 4;
+// The centroid stops being refitted once it is the mean of this many vectors: by
+// then it is well estimated, and a refit re-codes every stored vector under the
+// index's exclusive lock (a pause for searches that would grow with the index).
+constexpr uint64_t kRefitLimit = 1 << 16;
 
 uint64_t splitmix64(uint64_t& s) {
   uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
@@ -118,7 +122,7 @@ void HnswGraph::fit_rabitq(const float* vectors, size_t n) {
     for (size_t d = 0; d < dim; ++d) rabitq_sum_[d] += (double)v[d] * scale;
   }
   rabitq_seen_ += n;
-  if (rabitq_.fitted != 0 && rabitq_seen_ < 2 * rabitq_.fitted) return;
+  if (rabitq_.fitted != 0 && (rabitq_seen_ < 2 * rabitq_.fitted || rabitq_.fitted >= kRefitLimit)) return;
   for (size_t d = 0; d < dim; ++d) rabitq_.centroid[d] = (float)(rabitq_sum_[d] / (double)rabitq_seen_);
   rabitq_.fitted = rabitq_seen_;
   for (size_t s = 0; s < used_; ++s)
