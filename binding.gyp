@@ -23,6 +23,28 @@
       "conditions": [["target_arch=='x64'", {"cflags_cc": ["-mavx2", "-mfma"]}]]
     },
     {
+      "target_name": "quiver_kernels_bits_scalar",
+      "type": "static_library",
+      "sources": ["native/kernels/kernels_bits_scalar.cpp"],
+      "cflags_cc": ["-fno-tree-vectorize", "-fno-tree-slp-vectorize", "-ffp-contract=off"]
+    },
+    {
+      "target_name": "quiver_kernels_bits_avx2",
+      "type": "static_library",
+      "sources": ["native/kernels/kernels_bits_avx2.cpp"],
+      "cflags_cc": ["-ffp-contract=off"],
+      "conditions": [["target_arch=='x64'", {"cflags_cc": ["-mavx2", "-mfma", "-mpopcnt"]}]]
+    },
+    {
+      "target_name": "quiver_kernels_bits_avx512",
+      "type": "static_library",
+      "sources": ["native/kernels/kernels_bits_avx512.cpp"],
+      "cflags_cc": ["-ffp-contract=off"],
+      "conditions": [["target_arch=='x64'", {
+        "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mfma", "-mavx2", "-mpopcnt"]
+      }]]
+    },
+    {
       "target_name": "quiver_kernels_avx512",
       "type": "static_library",
       "sources": ["native/kernels/kernels_avx512.cpp", "native/bench/stream_avx512.cpp"],
@@ -32,12 +54,14 @@
     },
     {
       "target_name": "quiverdb",
-      "dependencies": ["quiver_kernels_scalar", "quiver_kernels_avx2", "quiver_kernels_avx512"],
+      "dependencies": ["quiver_kernels_scalar", "quiver_kernels_avx2", "quiver_kernels_avx512",
+                       "quiver_kernels_bits_scalar", "quiver_kernels_bits_avx2", "quiver_kernels_bits_avx512"],
       "sources": [
         "native/kernels/dispatch.cpp",
         "native/index/flat_index.cpp",
         "native/index/hnsw_graph.cpp",
         "native/index/hnsw_quantizer.cpp",
+        "native/index/hnsw_rabitq.cpp",
         "native/index/hnsw_repair.cpp",
         "native/index/hnsw_index.cpp",
         "native/index/hnsw_io.cpp",

@@ -12,7 +12,7 @@ const MAX = 1e15;
 const METRICS: Metric[] = ['euclidean', 'cosine', 'ip'];
 const KINDS = ['flat', 'hnsw'] as const;
 
-function make(kind: (typeof KINDS)[number], dim: number, metric: Metric, quantization: 'none' | 'int8' = 'none') {
+function make(kind: (typeof KINDS)[number], dim: number, metric: Metric, quantization: 'none' | 'int8' | 'rabitq' = 'none') {
   return kind === 'flat'
     ? new FlatIndex({ dim, metric })
     : new HnswIndex({ dim, metric, M: 8, efConstruction: 64, efSearch: 256, quantization });
@@ -121,9 +121,9 @@ describe('component range (|x| <= 1e15)', () => {
       }
   });
 
-  it('int8 HnswIndex: the extremes of the accepted range quantize and save/load', () => {
+  it.each(['int8', 'rabitq'] as const)('%s HnswIndex: the extremes of the accepted range quantize and save/load', (quantization) => {
     for (const metric of METRICS) {
-      const idx = make('hnsw', 4, metric, 'int8') as HnswIndex;
+      const idx = make('hnsw', 4, metric, quantization) as HnswIndex;
       idx.add([1, 2, 3], [[MAX, -MAX, 0, 1], [-MAX, MAX, 1, 0], [0, 0, 0, 0]]);
       const res = idx.search([MAX, -MAX, 0, 0], 3);
       expect(Array.from(res.distances).every(Number.isFinite)).toBe(true);

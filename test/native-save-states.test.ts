@@ -54,7 +54,7 @@ function expectEqual(a: HnswIndex, b: HnswIndex) {
 }
 
 describe('every reachable HnswIndex state saves and loads back equal', () => {
-  for (const quantization of ['none', 'int8'] as const)
+  for (const quantization of ['none', 'int8', 'rabitq'] as const)
     for (const metric of METRICS)
       it(`${quantization} ${metric}`, async () => {
         for (const state of STATES) {

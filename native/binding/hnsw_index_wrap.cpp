@@ -199,10 +199,11 @@ HnswIndexWrap::HnswIndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
     if (p.ef_construction == 0 || p.ef_search == 0) throw_range(env, "ef: expected a positive integer");
     p.seed = (uint64_t)expect_size(env, info[5], "seed", kMaxLabel);
     if (info.Length() > 6 && !info[6].IsUndefined()) {
-      if (!info[6].IsString()) throw_type(env, "quantization: expected 'none' or 'int8'");
+      if (!info[6].IsString()) throw_type(env, "quantization: expected 'none', 'int8' or 'rabitq'");
       const std::string qs = info[6].As<Napi::String>().Utf8Value();
       if (qs == "int8") p.quantization = Quantization::Int8;
-      else if (qs != "none") throw_range(env, "quantization: expected 'none' or 'int8', got '" + qs + "'");
+      else if (qs == "rabitq") p.quantization = Quantization::Bits1;
+      else if (qs != "none") throw_range(env, "quantization: expected 'none', 'int8' or 'rabitq', got '" + qs + "'");
     }
     index_ = std::make_shared<HnswIndex>(p);
     ReportMemory(env);
@@ -304,7 +305,9 @@ Napi::Value HnswIndexWrap::Params(const Napi::CallbackInfo& info) {
   o.Set("efConstruction", (double)p.ef_construction);
   o.Set("efSearch", (double)p.ef_search);
   o.Set("seed", (double)p.seed);
-  o.Set("quantization", p.quantization == Quantization::Int8 ? "int8" : "none");
+  o.Set("quantization", p.quantization == Quantization::Int8    ? "int8"
+                        : p.quantization == Quantization::Bits1 ? "rabitq"
+                                                                : "none");
   return o;
 }
 

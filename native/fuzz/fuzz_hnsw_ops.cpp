@@ -57,7 +57,11 @@ float true_distance(quiver::Metric m, const std::vector<float>& q, const std::ve
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Reader in(data, size);
   quiver::HnswParams p;
-  p.dim = 1 + in.byte() % 4;
+  // The first byte also picks the traversal mode (none, int8, rabitq) from its
+  // upper bits, so older programs in the corpus still decode the same way.
+  const uint8_t first = in.byte();
+  p.dim = 1 + first % 4;
+  p.quantization = static_cast<quiver::Quantization>((first >> 2) % 3);
   p.metric = static_cast<quiver::Metric>(in.byte() % 3);
   p.M = 2 + in.byte() % 6;
   p.ef_construction = 1 + in.byte() % 32;

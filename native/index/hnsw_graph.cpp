@@ -24,9 +24,17 @@ HnswGraph::HnswGraph(const HnswParams& params) : p_(params), node_locks_(new std
     vec_offset_ = code_offset_ + ((p_.dim + 3) & ~(size_t)3);
     prefetch_bytes_ = std::min<size_t>(code_offset_ + p_.dim, 1536);
     quant_.offset.assign(p_.dim, 0.0f);
+  } else if (bits1()) {
+    // 1-bit codes and their 3 factors right after the links (8-byte aligned: 8 + 8M).
+    words_ = (p_.dim + 63) / 64;
+    code_offset_ = vec_offset_;
+    vec_offset_ = code_offset_ + code_bytes();
+    prefetch_bytes_ = std::min<size_t>(vec_offset_, 1536);
+    init_rabitq(p_.seed);
   }
   block_bytes_ = vec_offset_ + 4 * p_.dim;
-  if (!quantized()) prefetch_bytes_ = std::min<size_t>(block_bytes_, 1536);
+  if (bits1()) block_bytes_ = (block_bytes_ + 7) & ~(size_t)7;  // keeps every code 8-byte aligned
+  if (!quantized() && !bits1()) prefetch_bytes_ = std::min<size_t>(block_bytes_, 1536);
   const KernelTable& kt = kernels();
   l2sq_ = kt.l2sq;
   dot_ = kt.dot;
@@ -34,6 +42,7 @@ HnswGraph::HnswGraph(const HnswParams& params) : p_(params), node_locks_(new std
   dot_batch_ = kt.dot_batch;
   l2sq_i8_batch_ = kt.l2sq_i8_batch;
   neg_dot_i8_batch_ = kt.neg_dot_i8_batch;
+  bits1_batch_ = kt.bits1_batch;
 }
 
 namespace {
@@ -112,6 +121,7 @@ void HnswGraph::init_slot(uint32_t s, uint64_t label, const float* v, int level)
   std::memcpy(b + 4, &zero, 4);
   std::memcpy(b + vec_offset_, v, 4 * p_.dim);
   if (quantized()) encode(s);
+  if (bits1()) encode_bits(s);
   const size_t upper_words = (size_t)level * (p_.M + 1);
   std::unique_ptr<uint32_t[]> upper(level > 0 ? new uint32_t[upper_words]() : nullptr);
   if (s < used_ && upper_[s]) upper_bytes_ -= (size_t)levels_[s] * (p_.M + 1) * 4;

@@ -12,6 +12,10 @@
 // after the links so traversal touches one contiguous prefix of the block:
 //   [float inv_norm][u32 link count][u32 links[M0]][i8 codes[dim], padded to 4][float vector[dim]]
 // Traversal scores codes; the float vectors re-rank the final candidates.
+// The rabitq mode (Quantization::Bits1) stores a 1-bit code instead, 1 bit per
+// dimension of the rotated space (dim rounded up to 64) plus 3 floats:
+//   [float inv_norm][u32 link count][u32 links[M0]][u64 bits[words]][f32 f_add, f_rescale, pc][float vector[dim]]
+// (block size rounded up to 8; see hnsw_rabitq.cpp for what the codes mean).
 // Levels above 0 are rare (1/M of nodes): each such node owns a separate array
 // of level * (1 + M) u32: [count, links[M]] per level.
 #pragma once
@@ -39,6 +43,7 @@ constexpr int kMaxHnswLevel = 31;
 enum class Quantization : uint32_t {
   None = 0,  // traversal scores float32 vectors
   Int8 = 1,  // traversal scores int8 codes, final candidates re-ranked with float32
+  Bits1 = 2, // RaBitQ-style 1-bit codes ('rabitq'), final candidates re-ranked with float32
 };
 
 // Accept predicate of searches that return any node (no filter, no deleted
@@ -75,6 +80,17 @@ struct HnswQuantizer {
   std::vector<float> offset;    // per dimension
 };
 
+// The rabitq mode's coder (hnsw_rabitq.cpp): vectors (normalised for cosine) are
+// centred on `centroid`, rotated by a seeded random orthogonal transform and
+// coded by the signs of the rotated components. The centroid is the mean of the
+// vectors added so far, refitted (re-encoding every vector) each time their count
+// doubles up to 65,536 vectors; `fitted` is the count at the last fit (0: not fitted yet).
+struct HnswRabitq {
+  uint64_t seed = 0;
+  uint64_t fitted = 0;
+  std::vector<float> centroid;  // dim
+};
+
 class HnswGraph {
  public:
   explicit HnswGraph(const HnswParams& params);
@@ -98,9 +114,17 @@ class HnswGraph {
 
   const float* vector(uint32_t s) const { return reinterpret_cast<const float*>(block(s) + vec_offset_); }
   bool quantized() const { return p_.quantization == Quantization::Int8; }
+  bool bits1() const { return p_.quantization == Quantization::Bits1; }
   const HnswQuantizer& quantizer() const { return quant_; }
+  const HnswRabitq& rabitq() const { return rabitq_; }
+  // Loader access: a saved rabitq coder (validated by the caller), set before restoring slots.
+  void set_rabitq(const HnswRabitq& r);
+  // Rabitq mode: the padded dimension (a multiple of 64) and code bytes per vector.
+  size_t bits_dim() const { return 64 * words_; }
+  size_t code_bytes() const { return bits1() ? 8 * words_ + 12 : quantized() ? ((p_.dim + 3) & ~(size_t)3) : 0; }
   // Int8 mode: widens the quantizer's range, when needed, to cover n more
-  // vectors (re-encoding every stored vector if it changes). Not thread safe.
+  // vectors (re-encoding every stored vector if it changes). Rabitq mode: adds
+  // them to the centroid's mean, refitting when the count doubles. Not thread safe.
   void fit_quantizer(const float* vectors, size_t n);
   // Loader access: a saved quantizer (validated by the caller), set before restoring slots.
   void set_quantizer(const HnswQuantizer& q);
@@ -160,15 +184,25 @@ class HnswGraph {
 
  private:
   // kQL2 / kQDot: int8 codes (squared L2 for L2 and cosine, -dot for ip).
-  enum Kind { kL2 = 0, kDot = 1, kCos = 2, kQL2 = 3, kQDot = 4 };
+  // kB1: 1-bit codes (an estimate of squared L2 for L2 and cosine, of -dot for ip).
+  enum Kind { kL2 = 0, kDot = 1, kCos = 2, kQL2 = 3, kQDot = 4, kB1 = 5 };
   char* block(uint32_t s) const { return blocks_ + (size_t)s * block_bytes_; }
   const int8_t* codes(uint32_t s) const { return reinterpret_cast<const int8_t*>(block(s) + code_offset_); }
   void encode(uint32_t s);
   void encode_query(const float* prepared, int8_t* out) const;
+  // Rabitq mode (hnsw_rabitq.cpp): codes slot s; codes a prepared query into sc
+  // (sc.bits_query points into sc.query_bits).
+  void encode_bits(uint32_t s);
+  void encode_bits_query(const float* prepared, HnswScratch& sc) const;
+  // The seeded orthogonal transform of a dim vector into bits_dim() floats.
+  void rotate(const float* in, float* out) const;
+  // Draws the rotation from seed and resets the centroid (constructor).
+  void init_rabitq(uint64_t seed);
+  void fit_rabitq(const float* vectors, size_t n);
   // Keys of `n` slots (ids) into out: float32 query q for kL2/kDot/kCos, the
-  // int8 query codes qc for kQL2/kQDot. One kernel call per list.
+  // coded query qc (int8 codes for kQL2/kQDot, a BitsQuery for kB1). One kernel call per list.
   template <int K>
-  void batch_keys(const float* q, const int8_t* qc, const uint32_t* ids, size_t n, float* out) const;
+  void batch_keys(const float* q, const void* qc, const uint32_t* ids, size_t n, float* out) const;
   // Replaces the keys of sc.found by float32 keys and re-sorts them.
   template <int K>
   void rerank(const float* q, HnswScratch& sc) const;
@@ -233,7 +267,16 @@ class HnswGraph {
   void (*dot_batch_)(const float*, const char*, size_t, const uint32_t*, size_t, size_t, float*);
   void (*l2sq_i8_batch_)(const int8_t*, const char*, size_t, const uint32_t*, size_t, size_t, float*);
   void (*neg_dot_i8_batch_)(const int8_t*, const char*, size_t, const uint32_t*, size_t, size_t, float*);
+  void (*bits1_batch_)(const BitsQuery*, const char*, size_t, const uint32_t*, size_t, float*);
   HnswQuantizer quant_;
+  // Rabitq mode: 64-bit words per code, the rotation's signs (4 rounds of
+  // bits_dim()), its power-of-two block, the running sum of what was added.
+  size_t words_ = 0;
+  size_t fht_len_ = 0;
+  std::vector<float> rot_signs_;
+  HnswRabitq rabitq_;
+  std::vector<double> rabitq_sum_;
+  uint64_t rabitq_seen_ = 0;
   // Int8 mode: the range the quantizer covers per dimension (lo, hi).
   std::vector<float> qlo_, qhi_;
 };

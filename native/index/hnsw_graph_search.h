@@ -127,7 +127,7 @@ void HnswGraph::search_layer(const float* q, size_t ef, int level, const Accept&
       const char* v = level == 0 ? block(todo[t]) : reinterpret_cast<const char*>(vector(todo[t]));
       for (size_t off = 0; off < prefetch_bytes_; off += 64) __builtin_prefetch(v + off);
     }
-    batch_keys<K>(q, sc.query_codes.data(), todo, todo_count, sc.keys.data());
+    batch_keys<K>(q, sc.coded_query, todo, todo_count, sc.keys.data());
     for (uint32_t t = 0; t < todo_count; ++t) {
       const uint32_t n = todo[t];
       const float k = sc.keys[t];
@@ -193,7 +193,7 @@ void HnswGraph::search_layer_all(const float* q, size_t ef, HnswScratch& sc) con
   }
   uint32_t* const todo = sc.todo.data();
   float* const keys = sc.keys.data();
-  const int8_t* const qcodes = sc.query_codes.data();
+  const void* const qcodes = sc.coded_query;
   while (cursor < size) {
     const uint32_t c = b[cursor].slot;
     ex[cursor] = 1;
@@ -255,7 +255,7 @@ void HnswGraph::greedy(const float* q, uint32_t* cur, float* cur_key, int from_l
       }
       const uint32_t cnt = ln[0];
       const uint32_t todo_count = hnsw_collect_unvisited(ln + 1, cnt, marks, epoch, todo);
-      batch_keys<K>(q, sc.query_codes.data(), todo, todo_count, sc.keys.data());
+      batch_keys<K>(q, sc.coded_query, todo, todo_count, sc.keys.data());
       for (uint32_t t = 0; t < todo_count; ++t) {
         const float k = sc.keys[t];
         if (k < *cur_key) {
@@ -269,11 +269,13 @@ void HnswGraph::greedy(const float* q, uint32_t* cur, float* cur_key, int from_l
 }
 
 template <int K>
-inline void HnswGraph::batch_keys(const float* q, const int8_t* qc, const uint32_t* ids, size_t n, float* out) const {
-  if constexpr (K == kQL2) {
-    l2sq_i8_batch_(qc, blocks_ + code_offset_, block_bytes_, ids, n, p_.dim, out);
+inline void HnswGraph::batch_keys(const float* q, const void* qc, const uint32_t* ids, size_t n, float* out) const {
+  if constexpr (K == kB1) {
+    bits1_batch_(static_cast<const BitsQuery*>(qc), blocks_ + code_offset_, block_bytes_, ids, n, out);
+  } else if constexpr (K == kQL2) {
+    l2sq_i8_batch_(static_cast<const int8_t*>(qc), blocks_ + code_offset_, block_bytes_, ids, n, p_.dim, out);
   } else if constexpr (K == kQDot) {
-    neg_dot_i8_batch_(qc, blocks_ + code_offset_, block_bytes_, ids, n, p_.dim, out);
+    neg_dot_i8_batch_(static_cast<const int8_t*>(qc), blocks_ + code_offset_, block_bytes_, ids, n, p_.dim, out);
   } else if constexpr (K == kL2) {
     l2sq_batch_(q, blocks_ + vec_offset_, block_bytes_, ids, n, p_.dim, out);
   } else {
@@ -282,8 +284,8 @@ inline void HnswGraph::batch_keys(const float* q, const int8_t* qc, const uint32
   }
 }
 
-// Int8 mode: the layer search ordered candidates by code keys; the float32 keys
-// of those candidates decide the final order.
+// Int8 and rabitq modes: the layer search ordered candidates by code keys; the
+// float32 keys of those candidates decide the final order.
 template <int K>
 void HnswGraph::rerank(const float* q, HnswScratch& sc) const {
   for (const HnswNeighbor& f : sc.found) __builtin_prefetch(vector(f.slot));
@@ -298,7 +300,7 @@ void HnswGraph::search_t(const float* q, size_t ef, const Accept& accept, HnswSc
   if (entry_ == kNoSlot) return;
   uint32_t cur = entry_;
   float cur_key;
-  batch_keys<K>(q, sc.query_codes.data(), &cur, 1, &cur_key);
+  batch_keys<K>(q, sc.coded_query, &cur, 1, &cur_key);
   greedy<K, false>(q, &cur, &cur_key, max_level_, 0, sc);
   sc.entry.assign(1, HnswNeighbor{cur_key, cur});
   if constexpr (std::is_same_v<Accept, HnswAcceptAll>) search_layer_all<K>(q, ef, sc);
@@ -307,9 +309,21 @@ void HnswGraph::search_t(const float* q, size_t ef, const Accept& accept, HnswSc
 
 template <class Accept>
 void HnswGraph::search(const float* q, size_t ef, const Accept& accept, HnswScratch& sc) const {
+  if (bits1()) {
+    encode_bits_query(q, sc);
+    sc.coded_query = &sc.bits_query;
+    search_t<kB1>(q, ef, accept, sc);
+    switch (kind_) {
+      case kL2: rerank<kL2>(q, sc); break;
+      case kDot: rerank<kDot>(q, sc); break;
+      default: rerank<kCos>(q, sc); break;
+    }
+    return;
+  }
   if (quantized()) {
     sc.query_codes.resize(p_.dim);
     encode_query(q, sc.query_codes.data());
+    sc.coded_query = sc.query_codes.data();
     if (kind_ == kL2) {
       search_t<kQL2>(q, ef, accept, sc);
       rerank<kL2>(q, sc);

@@ -23,12 +23,25 @@ namespace {
 constexpr char kMagic[8] = {'Q', 'U', 'I', 'V', 'H', 'N', 'S', 'W'};
 constexpr size_t kHeaderBytes = 96;
 constexpr size_t kSectionHeaderBytes = 24;
-// Five sections always; int8 indexes (version 2) add QNT8 (the quantizer).
+// Five sections always; int8 indexes (version 2) add QNT8 (the quantizer),
+// rabitq indexes (version 3) RBQ1 (the coder) in its place.
 constexpr uint32_t kSectionCount = 5;
 constexpr uint32_t kMaxSections = 6;
 constexpr uint32_t kTags[kMaxSections] = {0x4C42414C /*LABL*/, 0x4154454D /*META*/, 0x53434556 /*VECS*/,
                                           0x304B4E4C /*LNK0*/, 0x554B4E4C /*LNKU*/, 0x38544E51 /*QNT8*/};
 const char* const kTagNames[kMaxSections] = {"LABL", "META", "VECS", "LNK0", "LNKU", "QNT8"};
+constexpr uint32_t kRabitqTag = 0x31514252; /*RBQ1*/
+constexpr uint32_t kQuantInt8 = 1, kQuantBits1 = 2;
+// The sixth section's tag and name for a quantization id.
+uint32_t tag_of(uint32_t i, uint32_t quantization) {
+  return i == 5 && quantization == kQuantBits1 ? kRabitqTag : kTags[i];
+}
+const char* tag_name(uint32_t i, uint32_t quantization) {
+  return i == 5 && quantization == kQuantBits1 ? "RBQ1" : kTagNames[i];
+}
+// The oldest format version that holds a quantization (files are written in it,
+// so that older quiverdb releases still read indexes that do not use rabitq).
+uint32_t version_for(uint32_t quantization) { return quantization == kQuantBits1 ? 3 : 2; }
 
 template <class T>
 void put(std::vector<char>& out, size_t at, T v) {
@@ -144,10 +157,11 @@ Header check_header(const char* h) {
   if (x.entry != kNoSlot && x.entry >= x.used) bad("entry point out of range");
   // Version 1 has no quantization field (its bytes were written as zero and never read).
   x.quantization = x.version >= 2 ? get<uint32_t>(h + 72) : 0;
-  if (x.quantization > 1) bad("unknown quantization id " + std::to_string(x.quantization));
+  if (x.quantization > kQuantBits1 || (x.quantization == kQuantBits1 && x.version < 3))
+    bad("unknown quantization id " + std::to_string(x.quantization));
   if (x.version >= 2 && (get<uint32_t>(h + 76) != 0 || get<uint64_t>(h + 80) != 0))
     bad("reserved header bytes are not zero");
-  if (x.nsections != kSectionCount + x.quantization) bad("unexpected section count");
+  if (x.nsections != kSectionCount + (x.quantization != 0 ? 1 : 0)) bad("unexpected section count");
   return x;
 }
 
@@ -209,6 +223,21 @@ HnswQuantizer check_quantizer(const Header& x, const char* p) {
   for (uint32_t d = 0; d < x.dim; ++d)
     if (!std::isfinite(q.offset[d])) bad("quantizer offset " + std::to_string(d) + " is not finite");
   return q;
+}
+
+// RBQ1 payload (16 + 4 * dim bytes): u64 rotation seed, u64 fitted count, float centroid[dim].
+HnswRabitq check_rabitq(const Header& x, const char* p) {
+  HnswRabitq r;
+  std::memcpy(&r.seed, p, 8);
+  std::memcpy(&r.fitted, p + 8, 8);
+  r.centroid.resize(x.dim);
+  std::memcpy(r.centroid.data(), p + 16, 4 * (size_t)x.dim);
+  for (uint32_t d = 0; d < x.dim; ++d)
+    if (!std::isfinite(r.centroid[d]) || !(std::fabs(r.centroid[d]) <= kMaxComponent))
+      bad("rabitq centroid component " + std::to_string(d) + " is not a finite number within 1e15");
+  if (r.fitted == 0 && std::any_of(r.centroid.begin(), r.centroid.end(), [](float c) { return c != 0.0f; }))
+    bad("rabitq centroid is set but fitted to no vectors");
+  return r;
 }
 
 // ---- reading
@@ -315,7 +344,6 @@ void HnswFile::save(const HnswIndex& index, const std::string& path) {
 
   std::vector<char> header(kHeaderBytes, 0);
   std::memcpy(header.data(), kMagic, 8);
-  put<uint32_t>(header, 8, kVersion);
   put<uint32_t>(header, 12, (uint32_t)kHeaderBytes);
   put<uint32_t>(header, 16, (uint32_t)p.metric);
   put<uint32_t>(header, 20, (uint32_t)dim);
@@ -327,7 +355,9 @@ void HnswFile::save(const HnswIndex& index, const std::string& path) {
   put<uint64_t>(header, 48, used);
   put<uint64_t>(header, 56, index.live_);
   const bool int8 = p.quantization == Quantization::Int8;
-  const uint32_t nsections = int8 ? kSectionCount + 1 : kSectionCount;
+  const bool bits1 = p.quantization == Quantization::Bits1;
+  const uint32_t nsections = int8 || bits1 ? kSectionCount + 1 : kSectionCount;
+  put<uint32_t>(header, 8, version_for((uint32_t)p.quantization));
   put<uint32_t>(header, 64, g.entry());
   put<uint32_t>(header, 68, nsections);
   put<uint32_t>(header, 72, (uint32_t)p.quantization);
@@ -339,6 +369,13 @@ void HnswFile::save(const HnswIndex& index, const std::string& path) {
     sections[5].resize(4 + 4 * dim);
     std::memcpy(sections[5].data(), &qz.step, 4);
     std::memcpy(sections[5].data() + 4, qz.offset.data(), 4 * dim);
+  }
+  if (bits1) {
+    const HnswRabitq& r = g.rabitq();
+    sections[5].resize(16 + 4 * dim);
+    std::memcpy(sections[5].data(), &r.seed, 8);
+    std::memcpy(sections[5].data() + 8, &r.fitted, 8);
+    std::memcpy(sections[5].data() + 16, r.centroid.data(), 4 * dim);
   }
   sections[0].assign(reinterpret_cast<const char*>(g.labels()), reinterpret_cast<const char*>(g.labels() + used));
   sections[1].resize(used * 2);
@@ -377,6 +414,7 @@ void HnswFile::save(const HnswIndex& index, const std::string& path) {
       for (int l = 1; l <= meta[2 * s]; ++l, up += (1 + x.M) * 4) check_link_list(x, meta, up, s, l, x.M);
     }
     if (int8) check_quantizer(x, sections[5].data());
+    if (bits1) check_rabitq(x, sections[5].data());
     std::vector<uint64_t> live;
     live.reserve(index.live_);
     for (size_t s = 0; s < used; ++s)
@@ -393,7 +431,7 @@ void HnswFile::save(const HnswIndex& index, const std::string& path) {
   try {
     FileWriter w(tmp);
     w.write(header.data(), header.size());
-    for (uint32_t i = 0; i < nsections; ++i) write_section(w, kTags[i], sections[i]);
+    for (uint32_t i = 0; i < nsections; ++i) write_section(w, tag_of(i, (uint32_t)p.quantization), sections[i]);
     w.sync_and_close();
     if (::rename(tmp.c_str(), path.c_str()) != 0)
       throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + errno_text());
@@ -442,19 +480,20 @@ std::unique_ptr<HnswIndex> HnswFile::load_file(const std::string& path) {
   // before allocating anything.
   const uint64_t m0 = 2 * (uint64_t)M;
   const uint64_t expected[kMaxSections] = {used * 8, used * 2, used * dim * 4, used * (1 + m0) * 4, 0,
-                                           4 + 4 * (uint64_t)dim};
+                                           (x.quantization == kQuantBits1 ? 16 : 4) + 4 * (uint64_t)dim};
   uint64_t off[kMaxSections] = {}, len[kMaxSections] = {}, sum[kMaxSections] = {};
   uint64_t at = kHeaderBytes;
   for (uint32_t i = 0; i < x.nsections; ++i) {
-    if (size - at < kSectionHeaderBytes) bad(std::string("file is truncated before section ") + kTagNames[i]);
+    const char* name = tag_name(i, x.quantization);
+    if (size - at < kSectionHeaderBytes) bad(std::string("file is truncated before section ") + name);
     char sh[kSectionHeaderBytes];
     f.read_at(at, sh, kSectionHeaderBytes);
-    if (get<uint32_t>(sh) != kTags[i] || get<uint32_t>(sh + 4) != 0)
-      bad(std::string("expected section ") + kTagNames[i] + " (file is corrupted)");
+    if (get<uint32_t>(sh) != tag_of(i, x.quantization) || get<uint32_t>(sh + 4) != 0)
+      bad(std::string("expected section ") + name + " (file is corrupted)");
     len[i] = get<uint64_t>(sh + 8);
     sum[i] = get<uint64_t>(sh + 16);
-    if (i != 4 && len[i] != expected[i]) bad(std::string("section ") + kTagNames[i] + " has the wrong length");
-    if (len[i] > size - at - kSectionHeaderBytes) bad(std::string("file is truncated in section ") + kTagNames[i]);
+    if (i != 4 && len[i] != expected[i]) bad(std::string("section ") + name + " has the wrong length");
+    if (len[i] > size - at - kSectionHeaderBytes) bad(std::string("file is truncated in section ") + name);
     off[i] = at + kSectionHeaderBytes;
     at = off[i] + len[i];
   }
@@ -466,14 +505,19 @@ std::unique_ptr<HnswIndex> HnswFile::load_file(const std::string& path) {
   const uint8_t* meta = reinterpret_cast<const uint8_t*>(meta_bytes.data());
   if (check_meta(x, meta) != len[4]) bad("section LNKU has the wrong length");
   HnswQuantizer quantizer;
-  if (x.quantization == 1) {
+  if (x.quantization == kQuantInt8) {
     const std::vector<char> q = read_section(f, off[5], len[5], sum[5], "QNT8");
     quantizer = check_quantizer(x, q.data());
+  }
+  HnswRabitq rabitq;
+  if (x.quantization == kQuantBits1) {
+    const std::vector<char> r = read_section(f, off[5], len[5], sum[5], "RBQ1");
+    rabitq = check_rabitq(x, r.data());
   }
   const std::vector<char> labels = read_section(f, off[0], len[0], sum[0], "LABL");
 
   HnswParams params;
-  params.quantization = x.quantization == 1 ? Quantization::Int8 : Quantization::None;
+  params.quantization = static_cast<Quantization>(x.quantization);
   params.dim = dim;
   params.metric = static_cast<Metric>(x.metric);
   params.M = M;
@@ -484,7 +528,8 @@ std::unique_ptr<HnswIndex> HnswFile::load_file(const std::string& path) {
   // Advance the level generator so new inserts do not repeat the saved levels.
   index->rng_.seed(x.seed ^ (used * 0x9E3779B97F4A7C15ULL));
   HnswGraph& g = index->graph_;
-  if (x.quantization == 1) g.set_quantizer(quantizer);
+  if (x.quantization == kQuantInt8) g.set_quantizer(quantizer);
+  if (x.quantization == kQuantBits1) g.set_rabitq(rabitq);
   g.reserve(used);
 
   {

@@ -47,6 +47,7 @@ void HnswGraph::set_quantizer(const HnswQuantizer& q) {
 }
 
 void HnswGraph::fit_quantizer(const float* vectors, size_t n) {
+  if (bits1() && n > 0) return fit_rabitq(vectors, n);
   if (!quantized() || n == 0) return;
   const size_t dim = p_.dim;
   const bool first = quant_.step == 0.0f;

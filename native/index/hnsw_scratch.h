@@ -9,6 +9,8 @@
 #include <mutex>
 #include <vector>
 
+#include "../kernels/kernels.h"  // BitsQuery
+
 namespace quiver {
 
 struct HnswNeighbor {
@@ -48,6 +50,10 @@ struct HnswScratch {
   std::vector<uint32_t> todo = std::vector<uint32_t>(4096);  // unvisited neighbours of one node
   std::vector<float> query;              // prepared query (normalised for cosine)
   std::vector<int8_t> query_codes;       // int8 mode: the prepared query's codes
+  std::vector<uint64_t> query_bits;      // rabitq mode: the query's 4 bit planes
+  std::vector<float> rotated;            // rabitq mode: a rotated vector
+  BitsQuery bits_query{};                // rabitq mode: the coded query (planes in query_bits)
+  const void* coded_query = nullptr;     // what batch_keys scores against in a quantized search
   std::vector<float> keys = std::vector<float>(4096);  // keys of `todo`
   std::vector<uint8_t> expanded;         // search_layer_all: flags parallel to `results`
 

@@ -22,6 +22,7 @@ SimdLevel detect() {
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return SimdLevel::Scalar;
   const bool osxsave = c & (1u << 27), fma = c & (1u << 12), avx = c & (1u << 28);
+  const bool popcnt = c & (1u << 23);  // the 1-bit code kernels use POPCNT (every AVX2 CPU has it)
   if (!osxsave || !avx) return SimdLevel::Scalar;
   const uint64_t xcr0 = read_xcr0();
   const bool ymm_state = (xcr0 & 0x6) == 0x6;
@@ -30,8 +31,8 @@ SimdLevel detect() {
   const bool avx2 = b & (1u << 5);
   const bool avx512f = b & (1u << 16), avx512dq = b & (1u << 17), avx512bw = b & (1u << 30),
              avx512vl = b & (1u << 31);
-  if (zmm_state && avx512f && avx512dq && avx512bw && avx512vl && fma) return SimdLevel::Avx512;
-  if (ymm_state && avx2 && fma) return SimdLevel::Avx2;
+  if (zmm_state && avx512f && avx512dq && avx512bw && avx512vl && fma && popcnt) return SimdLevel::Avx512;
+  if (ymm_state && avx2 && fma && popcnt) return SimdLevel::Avx2;
   return SimdLevel::Scalar;
 }
 #elif defined(__aarch64__)

@@ -10,6 +10,15 @@ namespace quiver {
 
 enum class SimdLevel : int { Scalar = 0, Neon = 1, Avx2 = 2, Avx512 = 3 };
 
+// A query of the 1-bit code kernels (the HNSW 'rabitq' traversal mode), coded to
+// 4 bits per dimension and stored as 4 bit planes: bit j of dimension i's code is
+// bit i % 64 of planes[j * words + i / 64]. See bits1_batch below.
+struct BitsQuery {
+  const uint64_t* planes;
+  size_t words;  // 64-bit words per plane, and per stored code
+  float width, low, sum, add;
+};
+
 // Vectors in the flat index are stored in blocks of kBlockLanes vectors,
 // transposed so that element d of the 16 vectors is contiguous:
 //   block[d * kBlockLanes + lane]. This lets a query broadcast q[d] and update
@@ -49,10 +58,29 @@ struct KernelTable {
                         size_t dim, float* out);
   void (*neg_dot_i8_batch)(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
                            size_t dim, float* out);
+  // 1-bit codes against a 4-bit query: for t < n, x_t = base + ids[t] * stride holds
+  //   u64 bits[q->words], float f_add, float f_rescale, float pc (the popcount of bits).
+  // With S_t = sum_i bit_i(x_t) * qcode_i (exact, an integer), each out[t] is
+  //   (f_add + f_rescale * ((q->width * S_t + q->low * pc) - q->sum)) + q->add,
+  // every operation rounded separately (these files are built with
+  // -ffp-contract=off), so every level returns the same bits. The codes' meaning
+  // (a RaBitQ estimate of the distance) is in native/index/hnsw_rabitq.cpp.
+  void (*bits1_batch)(const BitsQuery* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
+                      float* out);
   // Queries per block_score_tile call the flat scan should use (<= kMaxQueryTile):
   // the kernel's register tile. 0 (tables that leave it out) means kMaxQueryTile.
   size_t flat_query_tile;
 };
+
+// The 1-bit code kernels live in files of their own (kernels_bits_*.cpp, built
+// with -ffp-contract=off); each level's table points at its version. Null where
+// not built for this target.
+void bits1_batch_scalar(const BitsQuery* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
+                        float* out);
+void bits1_batch_avx2(const BitsQuery* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
+                      float* out);
+void bits1_batch_avx512(const BitsQuery* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
+                        float* out);
 
 constexpr size_t kMaxQueryTile = 8;
 constexpr size_t kMaxTileBlocks = 2;

@@ -128,7 +128,8 @@ void dot_batch_avx2(const float* q, const char* base, size_t stride, const uint3
 // The flat block scan lives in flat_tile_avx2.cpp (register tiling for 16 ymm).
 const KernelTable kTable = {SimdLevel::Avx2, "avx2", l2sq_avx2, dot_avx2, flat_tile_avx2,
                             l2sq_batch_avx2, dot_batch_avx2,
-                            l2sq_i8_batch_avx2, neg_dot_i8_batch_avx2, kAvx2QueryTile};
+                            l2sq_i8_batch_avx2, neg_dot_i8_batch_avx2, bits1_batch_avx2,
+                            kAvx2QueryTile};
 
 }  // namespace
 

@@ -117,7 +117,8 @@ void dot_batch_neon(const float* q, const char* base, size_t stride, const uint3
 
 const KernelTable kTable = {SimdLevel::Neon, "neon", l2sq_neon, dot_neon, block_score_tile_neon,
                             l2sq_batch_neon, dot_batch_neon,
-                            l2sq_i8_batch_neon, neg_dot_i8_batch_neon};
+                            l2sq_i8_batch_neon, neg_dot_i8_batch_neon,
+                            bits1_batch_scalar};
 
 }  // namespace
 

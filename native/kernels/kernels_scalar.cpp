@@ -90,7 +90,8 @@ void dot_batch_scalar(const float* q, const char* base, size_t stride, const uin
 
 const KernelTable kTable = {SimdLevel::Scalar, "scalar", l2sq_scalar, dot_scalar, block_score_tile_scalar,
                             l2sq_batch_scalar, dot_batch_scalar,
-                            l2sq_i8_batch_scalar, neg_dot_i8_batch_scalar};
+                            l2sq_i8_batch_scalar, neg_dot_i8_batch_scalar,
+                            bits1_batch_scalar};
 
 }  // namespace
 

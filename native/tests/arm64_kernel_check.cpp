@@ -2,6 +2,7 @@
 // the NEON kernels (and the dispatch on arm64) against a double-precision
 // reference, since no arm64 machine is at hand.
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -46,6 +47,37 @@ int main() {
       if (masks[i] != 0xffffffffu) ++failures;
       for (size_t l = 0; l < kTileLanes; ++l)
         if (std::fabs(keys[i * kTileLanes + l] - dot) > 1e-5 * std::sqrt(na * nb)) ++failures;
+    }
+  }
+  // 1-bit code kernel: with factors (0, 1, 0) and query (1, 0, 0, 0) each key is the
+  // integer sum of the 4-bit query codes over the code's set bits.
+  std::mt19937_64 bits(9);
+  for (size_t words : {1, 3, 4, 5, 12, 24}) {
+    const size_t stride = 8 * words + 12 + 4;
+    std::vector<uint64_t> planes(4 * words);
+    for (auto& w : planes) w = bits();
+    std::vector<char> base(3 * stride, 0);
+    std::vector<uint32_t> ids = {2, 0, 1};
+    for (size_t r = 0; r < 3; ++r) {
+      for (size_t w = 0; w < words; ++w) {
+        const uint64_t v = bits();
+        std::memcpy(base.data() + r * stride + 8 * w, &v, 8);
+      }
+      const float f[3] = {0.0f, 1.0f, 0.0f};
+      std::memcpy(base.data() + r * stride + 8 * words, f, sizeof f);
+    }
+    BitsQuery q{planes.data(), words, 1.0f, 0.0f, 0.0f, 0.0f};
+    std::vector<float> out(3);
+    kt.bits1_batch(&q, base.data(), stride, ids.data(), 3, out.data());
+    for (size_t t = 0; t < 3; ++t) {
+      uint64_t want = 0;
+      for (size_t i = 0; i < 64 * words; ++i) {
+        uint64_t c;
+        std::memcpy(&c, base.data() + ids[t] * stride + 8 * (i / 64), 8);
+        if (!((c >> (i % 64)) & 1)) continue;
+        for (int j = 0; j < 4; ++j) want += ((planes[j * words + i / 64] >> (i % 64)) & 1) << j;
+      }
+      if (out[t] != (float)want) ++failures;
     }
   }
   std::printf("%s: %d failures\n", failures ? "FAIL" : "ok", failures);

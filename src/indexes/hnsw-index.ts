@@ -30,13 +30,20 @@ export interface HnswIndexOptions {
    * outside it); searches walk the graph scoring codes, then re-rank the ef
    * candidates with the float32 vectors, so the returned distances are exact.
    * Faster on high-dimensional data, at dim (rounded up to 4) more bytes per vector.
+   * 'rabitq': every vector also keeps a 1-bit code (RaBitQ-style: the signs of the
+   * vector, centred on the data's mean and randomly rotated, plus 3 correction
+   * factors; dim/8 rounded up to 8 bytes, + 12); searches walk the graph on
+   * estimates from those codes against a 4-bit query, then re-rank the ef
+   * candidates with the float32 vectors (exact distances). The estimates are
+   * coarse, so it needs a larger ef than 'int8' for the same recall; meant for
+   * high-dimensional embeddings (hundreds of dimensions and up).
    */
   quantization?: HnswQuantization;
 }
 // Order matters for suggestions (the first of equally close names wins): `m` gets M, `ef` efSearch.
 export const HNSW_INDEX_OPTION_KEYS = optionKeys<HnswIndexOptions>()('M', 'dim', 'metric', 'efSearch', 'efConstruction', 'seed', 'quantization');
 
-export type HnswQuantization = 'none' | 'int8';
+export type HnswQuantization = 'none' | 'int8' | 'rabitq';
 
 export interface HnswSearchOptions {
   /** Candidate list size for this search (default: the index's efSearch; raised to k when smaller). */
@@ -108,8 +115,8 @@ export class HnswIndex {
     this.efSearch = checkPositiveInt(options.efSearch ?? 64, 'efSearch', MAX_EF);
     this.seed = checkPositiveInt(options.seed ?? 42, 'seed', Number.MAX_SAFE_INTEGER, 0);
     const quantization = options.quantization ?? 'none';
-    if (quantization !== 'none' && quantization !== 'int8')
-      throw new RangeError(`quantization: expected 'none' or 'int8', got ${describe(quantization)}`);
+    if (quantization !== 'none' && quantization !== 'int8' && quantization !== 'rabitq')
+      throw new RangeError(`quantization: expected 'none', 'int8' or 'rabitq', got ${describe(quantization)}`);
     this.quantization = quantization;
     this.#native = new (native().NativeHnswIndex)(
       this.dim, this.metric, this.M, this.efConstruction, this.efSearch, this.seed, this.quantization,

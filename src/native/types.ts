@@ -48,7 +48,7 @@ export interface NativeHnswParams {
   efConstruction: number;
   efSearch: number;
   seed: number;
-  quantization: 'none' | 'int8';
+  quantization: 'none' | 'int8' | 'rabitq';
 }
 
 export interface NativeHnswIndex {
@@ -80,7 +80,7 @@ export interface NativeHnswIndex {
 export interface NativeHnswIndexClass {
   new (
     dim: number, metric: string, M: number, efConstruction: number, efSearch: number, seed: number,
-    quantization?: 'none' | 'int8',
+    quantization?: 'none' | 'int8' | 'rabitq',
   ): NativeHnswIndex;
   load(path: string): NativeHnswIndex;
   loadAsync(path: string): Promise<NativeHnswIndex>;

@@ -1,0 +1,209 @@
+// The rabitq traversal mode of HnswGraph (Quantization::Bits1): 1-bit codes in
+// the manner of RaBitQ (Gao & Long, SIGMOD 2024), scored against a 4-bit query.
+//
+// A stored vector x (normalised first for cosine) is centred, o = x - c, and
+// rotated by a seeded random orthogonal P into bits_dim() = dim rounded up to 64
+// components (zero-padded). Its code keeps only the signs b_i = [(Po)_i > 0], the
+// vector o_bar = (2b - 1) / sqrt(D) on the unit sphere nearest Po's direction.
+// For a query q' (q - c for L2 and cosine, q itself for ip) and y = Pq', RaBitQ's
+// estimator of <o, q'> is |o| <o_bar, y> / <o_bar, Po/|o|>, which here is
+//   <o, q'> ~ |o|^2 / L1 * (2 sum_i b_i y_i - sum_i y_i),   L1 = sum_i |(Po)_i|.
+// The query is coded to 4 bits per component, y_i ~ low + delta * k_i, so
+// sum b_i y_i ~ delta * S + low * popcount(b) with S = sum b_i k_i, an integer the
+// kernels get from popcounts of the code ANDed with the query's 4 bit planes.
+// Keys: squared L2 |o|^2 + |q'|^2 - 2<o, q'> for L2 and cosine (unit vectors:
+// L2 orders like cosine), -<o, q> - <c, q> for ip; per vector the code stores
+// f_add = |o|^2 (0 for ip), f_rescale = -2 |o|^2 / L1 (-|o|^2 / L1 for ip) and
+// popcount(b). The estimates only steer the graph walk: the final candidates are
+// re-ranked on the float32 vectors, and the graph itself is built on float32.
+//
+// P is 4 rounds of (random signs, a normalised Walsh-Hadamard transform of a
+// power-of-two block), the block alternately at the front and at the back of the
+// D components: O(D log D) per vector, orthogonal for any D that is a multiple of 64.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "hnsw_graph.h"
+
+namespace quiver {
+namespace {
+
+constexpr int kRotationRounds = 4;
+// The centroid stops being refitted once it is the mean of this many vectors: by
+// then it is well estimated, and a refit re-codes every stored vector under the
+// index's exclusive lock (a pause for searches that would grow with the index).
+constexpr uint64_t kRefitLimit = 1 << 16;
+
+uint64_t splitmix64(uint64_t& s) {
+  uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// In-place unnormalised Walsh-Hadamard transform of n (a power of two >= 64)
+// floats. The first three stages run on 8 values at a time in registers; the
+// later ones are contiguous runs the compiler vectorises (a plain stage loop
+// spent most of its time in the short strides, and this runs once per query).
+void walsh_hadamard(float* x, size_t n) {
+  for (size_t i = 0; i < n; i += 8) {
+    float* v = x + i;
+    const float a0 = v[0] + v[1], a1 = v[0] - v[1], a2 = v[2] + v[3], a3 = v[2] - v[3];
+    const float a4 = v[4] + v[5], a5 = v[4] - v[5], a6 = v[6] + v[7], a7 = v[6] - v[7];
+    const float b0 = a0 + a2, b2 = a0 - a2, b1 = a1 + a3, b3 = a1 - a3;
+    const float b4 = a4 + a6, b6 = a4 - a6, b5 = a5 + a7, b7 = a5 - a7;
+    v[0] = b0 + b4, v[4] = b0 - b4, v[1] = b1 + b5, v[5] = b1 - b5;
+    v[2] = b2 + b6, v[6] = b2 - b6, v[3] = b3 + b7, v[7] = b3 - b7;
+  }
+  for (size_t len = 8; len < n; len <<= 1)
+    for (size_t i = 0; i < n; i += 2 * len) {
+      float* __restrict lo = x + i;
+      float* __restrict hi = x + i + len;
+      for (size_t j = 0; j < len; ++j) {
+        const float a = lo[j], b = hi[j];
+        lo[j] = a + b;
+        hi[j] = a - b;
+      }
+    }
+}
+
+}  // namespace
+
+void HnswGraph::init_rabitq(uint64_t seed) {
+  const size_t D = bits_dim();
+  fht_len_ = 64;  // D is a multiple of 64
+  while (fht_len_ * 2 <= D) fht_len_ *= 2;
+  rot_signs_.resize(kRotationRounds * D);
+  uint64_t s = seed;
+  for (size_t i = 0; i < rot_signs_.size(); i += 64) {
+    const uint64_t r = splitmix64(s);
+    for (size_t b = 0; b < 64 && i + b < rot_signs_.size(); ++b) rot_signs_[i + b] = (r >> b) & 1 ? -1.0f : 1.0f;
+  }
+  rabitq_.seed = seed;
+  rabitq_.fitted = 0;
+  rabitq_.centroid.assign(p_.dim, 0.0f);
+  rabitq_sum_.assign(p_.dim, 0.0);
+  rabitq_seen_ = 0;
+}
+
+void HnswGraph::set_rabitq(const HnswRabitq& r) {
+  init_rabitq(r.seed);
+  rabitq_.fitted = r.fitted;
+  rabitq_.centroid = r.centroid;
+  // The mean so far stands for the vectors it was fitted to; later adds join it.
+  for (size_t d = 0; d < p_.dim; ++d) rabitq_sum_[d] = (double)r.centroid[d] * (double)r.fitted;
+  rabitq_seen_ = r.fitted;
+}
+
+void HnswGraph::rotate(const float* in, float* out) const {
+  const size_t D = bits_dim(), h = fht_len_;
+  std::memcpy(out, in, 4 * p_.dim);
+  std::fill(out + p_.dim, out + D, 0.0f);
+  const float norm = 1.0f / std::sqrt((float)h);
+  for (int r = 0; r < kRotationRounds; ++r) {
+    const float* sg = rot_signs_.data() + (size_t)r * D;
+    for (size_t i = 0; i < D; ++i) out[i] *= sg[i];
+    float* blk = out + (r % 2 == 0 ? 0 : D - h);
+    walsh_hadamard(blk, h);
+    for (size_t i = 0; i < h; ++i) blk[i] *= norm;
+  }
+}
+
+void HnswGraph::fit_rabitq(const float* vectors, size_t n) {
+  const size_t dim = p_.dim;
+  for (size_t i = 0; i < n; ++i) {
+    const float* v = vectors + i * dim;
+    double scale = 1.0;
+    if (kind_ == kCos) {
+      const float nn = std::sqrt(std::max(0.0f, dot_(v, v, dim)));
+      scale = nn > 0.0f ? 1.0 / nn : 0.0;
+    }
+    for (size_t d = 0; d < dim; ++d) rabitq_sum_[d] += (double)v[d] * scale;
+  }
+  rabitq_seen_ += n;
+  if (rabitq_.fitted != 0 && (rabitq_seen_ < 2 * rabitq_.fitted || rabitq_.fitted >= kRefitLimit)) return;
+  for (size_t d = 0; d < dim; ++d) rabitq_.centroid[d] = (float)(rabitq_sum_[d] / (double)rabitq_seen_);
+  rabitq_.fitted = rabitq_seen_;
+  for (size_t s = 0; s < used_; ++s)
+    if (state((uint32_t)s) != SlotState::Free) encode_bits((uint32_t)s);
+}
+
+void HnswGraph::encode_bits(uint32_t s) {
+  const size_t dim = p_.dim, D = bits_dim();
+  std::vector<float> o(dim), y(D);
+  const float* v = vector(s);
+  const float scale = kind_ == kCos ? inv_norm(s) : 1.0f;
+  double n2 = 0.0;
+  for (size_t d = 0; d < dim; ++d) {
+    o[d] = v[d] * scale - rabitq_.centroid[d];
+    n2 += (double)o[d] * o[d];
+  }
+  rotate(o.data(), y.data());
+  char* code = block(s) + code_offset_;
+  double l1 = 0.0;
+  uint64_t pc = 0;
+  for (size_t w = 0; w < words_; ++w) {
+    uint64_t bits = 0;
+    for (size_t b = 0; b < 64; ++b) {
+      const float yi = y[64 * w + b];
+      l1 += std::fabs((double)yi);
+      bits |= (uint64_t)(yi > 0.0f) << b;
+    }
+    pc += (uint64_t)__builtin_popcountll(bits);
+    std::memcpy(code + 8 * w, &bits, 8);
+  }
+  const double k = kind_ == kDot ? 1.0 : 2.0;
+  const float f[3] = {kind_ == kDot ? 0.0f : (float)n2, l1 > 0.0 ? (float)(-k * n2 / l1) : 0.0f, (float)pc};
+  std::memcpy(code + 8 * words_, f, sizeof f);
+}
+
+void HnswGraph::encode_bits_query(const float* q, HnswScratch& sc) const {
+  const size_t dim = p_.dim, D = bits_dim();
+  sc.rotated.resize(dim + D);
+  float* qp = sc.rotated.data();
+  float* y = qp + dim;
+  double add = 0.0;
+  for (size_t d = 0; d < dim; ++d) {
+    if (kind_ == kDot) {
+      qp[d] = q[d];
+      add -= (double)rabitq_.centroid[d] * q[d];
+    } else {
+      qp[d] = q[d] - rabitq_.centroid[d];
+      add += (double)qp[d] * qp[d];
+    }
+  }
+  rotate(qp, y);
+  float lo = y[0], hi = y[0];
+  double sum = 0.0;
+  for (size_t i = 0; i < D; ++i) {
+    lo = std::min(lo, y[i]);
+    hi = std::max(hi, y[i]);
+    sum += y[i];
+  }
+  const float delta = (hi - lo) / 15.0f;
+  const float inv = delta > 0.0f ? 1.0f / delta : 0.0f;
+  sc.query_bits.resize(4 * words_);
+  uint64_t* planes = sc.query_bits.data();
+  for (size_t w = 0; w < words_; ++w) {
+    uint64_t p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+    for (size_t b = 0; b < 64; ++b) {
+      // Nearest code (y - lo >= 0, so + 0.5 and truncation round it).
+      const uint64_t k = (uint64_t)std::min(15, (int)((y[64 * w + b] - lo) * inv + 0.5f));
+      p0 |= (k & 1) << b;
+      p1 |= ((k >> 1) & 1) << b;
+      p2 |= ((k >> 2) & 1) << b;
+      p3 |= ((k >> 3) & 1) << b;
+    }
+    planes[w] = p0, planes[words_ + w] = p1, planes[2 * words_ + w] = p2, planes[3 * words_ + w] = p3;
+  }
+  BitsQuery& bq = sc.bits_query;
+  bq.planes = planes;
+  bq.words = words_;
+  bq.width = 2.0f * delta;
+  bq.low = 2.0f * lo;
+  bq.sum = (float)sum;
+  bq.add = (float)add;
+}
+
+}  // namespace quiver

@@ -1,0 +1,35 @@
+// Shared tail of the 1-bit code kernels (kernels_bits_*.cpp): turning a code's
+// integer sums into its key. Every file including this is built with
+// -ffp-contract=off, so the float operations below round one at a time and
+// every level returns the same bits (see KernelTable::bits1_batch).
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+#include "kernels.h"
+
+namespace quiver {
+
+// S = sum over dimensions of bit * 4-bit query code; x is the code's start.
+inline float bits1_key(const BitsQuery* q, const char* x, uint64_t s) {
+  float f[3];  // f_add, f_rescale, popcount
+  std::memcpy(f, x + q->words * 8, sizeof f);
+  const float e = (q->width * (float)s + q->low * f[2]) - q->sum;
+  return (f[0] + f[1] * e) + q->add;
+}
+
+// Portable 64-bit popcount (no POPCNT instruction needed).
+inline uint64_t bits_popcount_swar(uint64_t v) {
+  v = v - ((v >> 1) & 0x5555555555555555ULL);
+  v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+  v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+  return (v * 0x0101010101010101ULL) >> 56;
+}
+
+inline uint64_t load_word(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+}  // namespace quiver

@@ -1,0 +1,23 @@
+// Portable 1-bit code kernel (KernelTable::bits1_batch): plain 64-bit words and a
+// SWAR popcount, no vector or POPCNT instructions. Also serves the NEON table.
+#include "kernels_bits.h"
+
+namespace quiver {
+
+void bits1_batch_scalar(const BitsQuery* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
+                        float* out) {
+  const size_t words = q->words;
+  const uint64_t* p = q->planes;
+  for (size_t t = 0; t < n; ++t) {
+    const char* x = base + (size_t)ids[t] * stride;
+    uint64_t s = 0;
+    for (size_t w = 0; w < words; ++w) {
+      const uint64_t c = load_word(x + 8 * w);
+      s += bits_popcount_swar(c & p[w]) + 2 * bits_popcount_swar(c & p[words + w]) +
+           4 * bits_popcount_swar(c & p[2 * words + w]) + 8 * bits_popcount_swar(c & p[3 * words + w]);
+    }
+    out[t] = bits1_key(q, x, s);
+  }
+}
+
+}  // namespace quiver
