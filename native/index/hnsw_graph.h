@@ -36,6 +36,9 @@ constexpr uint32_t kNoSlot = UINT32_MAX;
 // one dropped, which out-of-sample queries need (ngt_sift5k). Re-selections of full
 // lists (connect, repair) are strict only. Measurements: bench/reports/graph-quality.
 constexpr float kInsertAlpha = 1.2f;
+// How many candidates (times the list size) the strict pass of a new node's selection
+// considers, nearest first (6 x 16 = 96 of efConstruction 200 by default).
+constexpr size_t kStrictScope = 6;
 constexpr int kMaxHnswLevel = 31;
 
 enum class Quantization : uint32_t {
