@@ -79,7 +79,7 @@ export function resolveIndexOptions(options: IndexOptions | undefined, where = '
   const type = o.type ?? 'auto';
   if (type !== 'auto' && type !== 'flat' && type !== 'hnsw')
     throw new RangeError(`index.type: expected 'auto', 'flat' or 'hnsw', got ${JSON.stringify(type)}`);
-  const quantization = o.quantization ?? 'none';
+  const quantization = o.quantization === undefined ? 'none' : o.quantization;
   if (!QUANTIZATIONS.includes(quantization))
     throw new RangeError(`index.quantization: expected 'none', 'int8' or 'rabitq', got ${describe(quantization)}`);
   return {
