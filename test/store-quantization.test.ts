@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StoreCorruptError, StoreFormatError, VectorStore } from '../src/index.js';
 import { readManifest, writeManifest } from '../src/store/persistence/layout.js';
+import { inspectStore } from '../src/store/persistence/inspect.js';
+import { repairStore } from '../src/store/persistence/repair.js';
 import { bruteForce, distance64, rows } from './helpers/reference.js';
 import { diffHashes, hashFiles } from './helpers/store-files.js';
 // @ts-expect-error plain .mjs module without type declarations
@@ -174,5 +176,47 @@ describe('quantization options', () => {
     const err = await VectorStore.open(dir).catch((e) => e);
     expect(err).toBeInstanceOf(StoreCorruptError);
     expect(err.message).toMatch(/invalid index options: index\.quantization: expected 'none', 'int8' or 'rabitq'/);
+  });
+});
+
+describe('doctor and repair', () => {
+  it('doctor shows the quantization of the manifest and of ann.bin, and flags a mismatch', async () => {
+    const dir = freshDir();
+    const store = await VectorStore.open(dir, { dim: 16, index: { type: 'hnsw', M: 8, quantization: 'int8' } });
+    await store.upsert({ ids: ids.slice(0, 300), vectors: data.subarray(0, 300 * 16) });
+    await store.snapshot();
+    await store.close();
+    const report = await inspectStore(dir);
+    expect(report.verdict).toBe('healthy');
+    expect((report.manifest.index as { quantization: string }).quantization).toBe('int8');
+    const snap = report.snapshots.at(-1)!;
+    expect(snap.ann).toMatchObject({ present: true, checked: true, ok: true, size: 300, quantization: 'int8' });
+    // A manifest saying 'none' (checksum intact) over an int8 graph: what open() refuses, doctor reports.
+    const m = (await readManifest(dir))!;
+    await writeManifest(dir, { ...m, index: { ...m.index, quantization: 'none' } });
+    const mismatched = await inspectStore(dir);
+    expect(mismatched.verdict).not.toBe('healthy');
+    expect(mismatched.snapshots.at(-1)!.ann.error).toBe("HNSW index has quantization 'int8', the store 'none'");
+    await expect(VectorStore.open(dir)).rejects.toThrow(StoreFormatError);
+  });
+
+  it('repair of a damaged manifest keeps the quantization it can still read', async () => {
+    const dir = freshDir();
+    const store = await VectorStore.open(dir, { dim: 16, index: { type: 'hnsw', M: 8, quantization: 'rabitq' } });
+    await store.upsert({ ids: ids.slice(0, 300), vectors: data.subarray(0, 300 * 16) });
+    await store.close();
+    const path = join(dir, 'quiver.json');
+    const body = JSON.parse(readFileSync(path, 'utf8'));
+    body.checksum = (body.checksum + 1) >>> 0; // damaged: fails its checksum, still parses
+    await fs.writeFile(path, JSON.stringify(body));
+    await expect(VectorStore.open(dir)).rejects.toThrow(StoreCorruptError);
+    const repaired = await repairStore(dir);
+    expect(repaired.manifest.source).toBe('rebuilt');
+    expect(repaired.manifest.index.quantization).toBe('rabitq');
+    const s = await VectorStore.open(dir);
+    expect(s.size).toBe(300);
+    expect(s.activeIndex).toBe('hnsw');
+    expect(s.quantization).toBe('rabitq');
+    await s.close();
   });
 });
