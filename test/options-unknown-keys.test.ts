@@ -61,7 +61,7 @@ const mapped = MappedVectors.open(mappedFile, { byteOffset: 0, rows: 1, dim: 3, 
 const flat = flatAt();
 const hnsw = hnswAt();
 
-const indexValid: Opts = { type: 'flat', threshold: 100, M: 8, efConstruction: 50, efSearch: 20 };
+const indexValid: Opts = { type: 'flat', threshold: 100, M: 8, efConstruction: 50, efSearch: 20, quantization: 'int8' };
 const searchValid = (extra: Opts = {}): Opts => ({ filter: [0, 1], ...extra });
 
 const calls: Call[] = [

@@ -17,11 +17,17 @@ export interface IndexOptions {
   M?: number;
   efConstruction?: number;
   efSearch?: number;
+  /**
+   * How the HNSW graph scores candidates while it walks (see HnswIndex): 'none' (default) float32,
+   * 'int8' or 'rabitq' compact codes (less memory traffic; hits are re-ranked with exact distances).
+   * Fixed when the store is created, like M and efConstruction.
+   */
+  quantization?: 'none' | 'int8' | 'rabitq';
 }
 // Each options type has the list of its keys next to it (unknown keys are refused);
 // optionKeys<T>() fails to compile when a list and its type differ.
 // (Order matters for suggestions: the first of equally close names is suggested, so `ef` gets efSearch.)
-export const INDEX_OPTION_KEYS = optionKeys<IndexOptions>()('type', 'threshold', 'M', 'efSearch', 'efConstruction');
+export const INDEX_OPTION_KEYS = optionKeys<IndexOptions>()('type', 'threshold', 'M', 'efSearch', 'efConstruction', 'quantization');
 
 export interface VectorStoreOptions {
   dim: number;

@@ -5,7 +5,7 @@
 import { AllowList } from '../indexes/allow-list.js';
 import { FlatIndex } from '../indexes/flat-index.js';
 import { MappedFlatIndex } from './mapped-flat-index.js';
-import type { Metric } from '../indexes/input.js';
+import { describe, type Metric } from '../indexes/input.js';
 import type { SearchResult } from '../indexes/results.js';
 import type { BitSet } from './filter/bitset.js';
 import { INDEX_OPTION_KEYS, type IndexOptions } from './types.js';
@@ -14,6 +14,8 @@ import { assertKnownKeys } from '../util/options.js';
 /** What the store needs from an approximate index (HnswIndex satisfies it). */
 export interface AnnIndex {
   readonly size: number;
+  /** How the graph scores candidates while it walks (a loaded graph carries its own). */
+  readonly quantization: AnnQuantization;
   labels(): Float64Array;
   get(label: number): Float32Array | undefined;
   getVectors(labels: Float64Array, out: Float32Array): Float32Array;
@@ -37,7 +39,11 @@ export interface ResolvedIndexOptions {
   M: number;
   efConstruction: number;
   efSearch: number;
+  quantization: AnnQuantization;
 }
+
+export type AnnQuantization = 'none' | 'int8' | 'rabitq';
+const QUANTIZATIONS: readonly AnnQuantization[] = ['none', 'int8', 'rabitq'];
 
 export const DEFAULT_THRESHOLD = 10_000;
 
@@ -67,18 +73,22 @@ function positiveInt(value: unknown, name: string, fallback: number, max: number
 /** `where` names the options for an unknown key, e.g. 'VectorStore.open options.index'. */
 export function resolveIndexOptions(options: IndexOptions | undefined, where = 'index options'): ResolvedIndexOptions {
   if (options !== undefined && (typeof options !== 'object' || options === null))
-    throw new TypeError(`index: expected { type, M, efConstruction, efSearch, threshold }, got ${String(options)}`);
+    throw new TypeError(`index: expected { type, M, efConstruction, efSearch, threshold, quantization }, got ${String(options)}`);
   assertKnownKeys(options, INDEX_OPTION_KEYS, where);
   const o = options ?? {};
   const type = o.type ?? 'auto';
   if (type !== 'auto' && type !== 'flat' && type !== 'hnsw')
     throw new RangeError(`index.type: expected 'auto', 'flat' or 'hnsw', got ${JSON.stringify(type)}`);
+  const quantization = o.quantization === undefined ? 'none' : o.quantization;
+  if (!QUANTIZATIONS.includes(quantization))
+    throw new RangeError(`index.quantization: expected 'none', 'int8' or 'rabitq', got ${describe(quantization)}`);
   return {
     type,
     threshold: positiveInt(o.threshold, 'threshold', DEFAULT_THRESHOLD, 2 ** 31),
     M: positiveInt(o.M, 'M', 16, 256, 2), // HnswIndex needs at least 2
     efConstruction: positiveInt(o.efConstruction, 'efConstruction', 200, 65536),
     efSearch: positiveInt(o.efSearch, 'efSearch', 64, 65536),
+    quantization,
   };
 }
 
@@ -110,6 +120,11 @@ export class SlotIndex {
 
   get ann(): AnnIndex | undefined {
     return this.#ann;
+  }
+
+  /** The graph's quantization once there is one (a loaded graph's own), else the one it will be built with. */
+  get quantization(): AnnQuantization {
+    return this.#ann?.quantization ?? this.options.quantization;
   }
 
   /** The index that holds the vectors and answers queries. */

@@ -29,7 +29,7 @@ import {
   type UpsertInput, type UpsertOptions, type VectorStoreOptions, type WaitOptions,
 } from './types.js';
 import { assertKnownKeys } from '../util/options.js';
-import { resolveIndexOptions, type ResolvedIndexOptions } from './vector-index.js';
+import { resolveIndexOptions, type AnnQuantization, type ResolvedIndexOptions } from './vector-index.js';
 
 const DEFAULT_SNAPSHOT_BYTES = 64 * 1024 * 1024;
 const DEFAULT_REFRESH_MS = 100;
@@ -64,7 +64,7 @@ function checkTopK(k: unknown): number {
 /** The index options given explicitly (checked against the stored ones on reopen). */
 function explicitIndexOf(options: OpenOptions, resolved: ResolvedIndexOptions): Partial<ResolvedIndexOptions> {
   const explicit: Partial<ResolvedIndexOptions> = {};
-  for (const key of ['type', 'threshold', 'M', 'efConstruction'] as const) {
+  for (const key of ['type', 'threshold', 'M', 'efConstruction', 'quantization'] as const) {
     const v = (options.index as IndexOptions | undefined)?.[key];
     if (v !== undefined) (explicit as Record<string, unknown>)[key] = resolved[key];
   }
@@ -112,7 +112,7 @@ export class VectorStore extends EventEmitter implements VectorStoreApi {
 
   /**
    * Creates or reopens a durable store in `dir`. Options are checked against
-   * the stored ones (dim, metric, index type, M, efConstruction, threshold may
+   * the stored ones (dim, metric, index type, M, efConstruction, quantization, threshold may
    * be omitted on reopen). Fails with StoreLockedError while the directory is open elsewhere.
    */
   static async open(dir: string, options: OpenOptions = {}): Promise<VectorStore> {
@@ -273,6 +273,14 @@ export class VectorStore extends EventEmitter implements VectorStoreApi {
    */
   get activeIndex(): 'flat' | 'hnsw' {
     return this.#state.index.usesAnn ? 'hnsw' : 'flat';
+  }
+
+  /**
+   * How the HNSW graph scores candidates while it walks ('none', 'int8' or 'rabitq'; index.quantization,
+   * fixed at creation). Reported by the graph itself once there is one.
+   */
+  get quantization(): AnnQuantization {
+    return this.#state.index.quantization;
   }
 
   /** The directory of a durable store, or undefined for an in-memory one. */

@@ -214,7 +214,11 @@ export async function inspectManifest(dir: string): Promise<ManifestInspection> 
         const ix = m.index;
         if (ix && typeof ix === 'object' && ['auto', 'flat', 'hnsw'].includes(ix.type) &&
             (['threshold', 'M', 'efConstruction'] as const).every((k) => Number.isInteger(ix[k]) && ix[k] >= 1 && ix[k] <= 2 ** 31))
-          s.index = { type: ix.type, threshold: ix.threshold, M: ix.M, efConstruction: ix.efConstruction };
+          s.index = {
+            type: ix.type, threshold: ix.threshold, M: ix.M, efConstruction: ix.efConstruction,
+            // Absent in manifests that predate it; an unknown value salvages as 'none' (the graph is rebuilt).
+            quantization: ['int8', 'rabitq'].includes(ix.quantization) ? ix.quantization : 'none',
+          };
         out.salvaged = s;
       }
     } catch {
@@ -276,7 +280,7 @@ export interface SnapshotInspection {
     headerOk?: boolean;
     tableOk?: boolean;
   };
-  ann: { present: boolean; bytes?: number; checked: boolean; ok?: boolean; size?: number; error?: string };
+  ann: { present: boolean; bytes?: number; checked: boolean; ok?: boolean; size?: number; quantization?: string; error?: string };
   /** Everything open() would refuse, in the order it checks; empty when the snapshot loads. */
   problems: Problem[];
   /** With `collect`: the records read (rows known or not). */
@@ -308,6 +312,8 @@ export interface InspectSnapshotOptions {
   /** The store's dim and metric (from the manifest), checked against the headers as open() does. */
   dim?: number;
   metric?: Metric;
+  /** The store's graph quantization (from the manifest), checked against ann.bin's as open() does. */
+  quantization?: string;
   /** Load ann.bin with HnswIndex.load to check it (default true). */
   checkAnn?: boolean;
   /** Keep the records and what is lost (for repair). */
@@ -505,6 +511,9 @@ export async function inspectSnapshot(dir: string, gen: number, o: InspectSnapsh
     try {
       const index = await HnswIndex.load(annPath);
       out.ann.size = index.size;
+      out.ann.quantization = index.quantization;
+      if (o.quantization !== undefined && index.quantization !== o.quantization)
+        throw new Error(`HNSW index has quantization '${index.quantization}', the store '${o.quantization}'`);
       if (header && (index.dim !== header.dim || index.metric !== header.metric)) throw new Error(`HNSW index has dim ${index.dim} / ${index.metric}, the snapshot ${header.dim} / ${header.metric}`);
       if (header && index.size !== header.count) throw new Error(`holds ${index.size} vectors, the snapshot ${header.count} records`);
       out.ann.ok = true;
@@ -1013,7 +1022,7 @@ async function inspectOnce(dir: string, o: InspectStoreOptions): Promise<StoreRe
   const dim = m?.dim, metric = m?.metric;
   for (const g of snapshots) {
     try {
-      report.snapshots.push(await inspectSnapshot(dir, g, { dim, metric, checkAnn: o.checkAnn }));
+      report.snapshots.push(await inspectSnapshot(dir, g, { dim, metric, quantization: m?.index.quantization, checkAnn: o.checkAnn }));
     } catch (err) {
       report.notes.push(`${snapshotDir(g)}: could not be read (${(err as Error).message})${report.lock?.alive ? '; the open store may have replaced it' : ''}`);
     }

@@ -32,7 +32,7 @@ export interface Manifest {
   version: number;
   dim: number;
   metric: Metric;
-  index: Pick<ResolvedIndexOptions, 'type' | 'threshold' | 'M' | 'efConstruction'>;
+  index: Pick<ResolvedIndexOptions, 'type' | 'threshold' | 'M' | 'efConstruction' | 'quantization'>;
 }
 
 /**
@@ -70,10 +70,15 @@ export function checkVersion(version: unknown, what: string): void {
     );
 }
 
-/** The manifest's fields in a fixed order: the text its checksum covers. */
+/**
+ * The manifest's fields in a fixed order: the text its checksum covers. Quantization 'none'
+ * is left out (JSON.stringify drops undefined), so manifests written before the field existed
+ * keep their checksum and a store without quantization stays readable by those versions.
+ */
 export function canonical(m: Pick<Manifest, 'format' | 'version' | 'dim' | 'metric'> & { index: Partial<Manifest['index']> | undefined }): string {
-  const { type, threshold, M, efConstruction } = m.index ?? {};
-  return JSON.stringify({ format: m.format, version: m.version, dim: m.dim, metric: m.metric, index: { type, threshold, M, efConstruction } });
+  const { type, threshold, M, efConstruction, quantization } = m.index ?? {};
+  const q = quantization === 'none' ? undefined : quantization;
+  return JSON.stringify({ format: m.format, version: m.version, dim: m.dim, metric: m.metric, index: { type, threshold, M, efConstruction, quantization: q } });
 }
 
 /** The manifest, or undefined when there is none. Damage is a StoreCorruptError; nothing is changed. */
@@ -107,14 +112,19 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
   if (!METRICS.includes(m.metric)) throw bad(`metric ${JSON.stringify(m.metric)}`);
   const ix = m.index as Manifest['index'] | undefined;
   if (typeof ix !== 'object' || ix === null || !['auto', 'flat', 'hnsw'].includes(ix.type)) throw bad('index options');
+  let quantization: Manifest['index']['quantization'];
   try {
-    resolveIndexOptions({ type: ix.type, threshold: ix.threshold, M: ix.M, efConstruction: ix.efConstruction });
+    // A manifest without quantization predates it: 'none'.
+    ({ quantization } = resolveIndexOptions({ type: ix.type, threshold: ix.threshold, M: ix.M, efConstruction: ix.efConstruction, quantization: ix.quantization }));
   } catch (err) {
     throw bad(`index options: ${(err as Error).message}`);
   }
   // Version 1 manifests carry no checksum; from version 2 every field is covered.
   if (m.version >= 2 && m.checksum !== crc32(canonical(m))) throw bad('checksum');
-  return { format: m.format, version: m.version, dim: m.dim, metric: m.metric, index: { type: ix.type, threshold: ix.threshold, M: ix.M, efConstruction: ix.efConstruction } };
+  return {
+    format: m.format, version: m.version, dim: m.dim, metric: m.metric,
+    index: { type: ix.type, threshold: ix.threshold, M: ix.M, efConstruction: ix.efConstruction, quantization },
+  };
 }
 
 export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {

@@ -73,7 +73,7 @@ export interface RepairReport {
   notes: string[];
 }
 
-const DEFAULT_INDEX: Manifest['index'] = { type: 'auto', threshold: DEFAULT_THRESHOLD, M: 16, efConstruction: 200 };
+const DEFAULT_INDEX: Manifest['index'] = { type: 'auto', threshold: DEFAULT_THRESHOLD, M: 16, efConstruction: 200, quantization: 'none' };
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');

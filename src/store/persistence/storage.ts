@@ -56,7 +56,7 @@ function mismatch(dir: string, name: string, stored: unknown, given: unknown): E
 export function checkAgainstManifest(dir: string, m: Manifest, o: Pick<StorageOptions, 'dim' | 'metric' | 'index'>): void {
   if (o.dim !== undefined && o.dim !== m.dim) throw mismatch(dir, 'dim', m.dim, o.dim);
   if (o.metric !== undefined && o.metric !== m.metric) throw mismatch(dir, 'metric', m.metric, o.metric);
-  for (const key of ['type', 'threshold', 'M', 'efConstruction'] as const) {
+  for (const key of ['type', 'threshold', 'M', 'efConstruction', 'quantization'] as const) {
     if (o.index[key] !== undefined && o.index[key] !== m.index[key]) throw mismatch(dir, `index.${key}`, m.index[key], o.index[key]);
   }
 }
@@ -331,9 +331,9 @@ export class Storage {
     const wal = await WalWriter.create(join(dir, walFile(0)), 0, 0);
     await wal.close();
     await fsyncDir(dir);
-    const { type, threshold, M, efConstruction } = o.resolvedIndex;
+    const { type, threshold, M, efConstruction, quantization } = o.resolvedIndex;
     const manifest: Manifest = {
-      format: FORMAT_NAME, version: FORMAT_VERSION, dim: o.dim, metric: o.metric ?? 'cosine', index: { type, threshold, M, efConstruction },
+      format: FORMAT_NAME, version: FORMAT_VERSION, dim: o.dim, metric: o.metric ?? 'cosine', index: { type, threshold, M, efConstruction, quantization },
     };
     await writeManifest(dir, manifest); // the commit point of creation
     return manifest;
