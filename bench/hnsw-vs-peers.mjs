@@ -5,7 +5,7 @@
 //
 //   node bench/hnsw-vs-peers.mjs [--datasets mixture,ngt_sift5k,glove_twitter_25d_subset12k,mnist_test10k]
 //        [--ef 10,16,...] [--repeats 3] [--min-time 0.25] [--engines quiverdb,hnswlib,usearch]
-//        (engines: quiverdb, quiverdb-int8 (quantization: 'int8'), hnswlib, usearch)
+//        (engines: quiverdb, quiverdb-int8 (quantization: 'int8'), quiverdb-rabitq (quantization: 'rabitq'), hnswlib, usearch)
 //        [--mixture-n 100000] [--mixture-metric euclidean] [--no-build-threads2] [--out bench/results/hnsw-vs-peers.json]
 //   Dataset names (bench/hnsw-datasets.mjs): a folder of ../shared/datasets; `mixture` (--mixture-n x 128,
 //   --mixture-metric); or mixture:N:DIM:METRIC[:norm][:key=value...], a generated Gaussian mixture of
@@ -136,7 +136,8 @@ function usearchEngine(ds) {
   };
 }
 
-const makers = { quiverdb: quiverdbEngine, 'quiverdb-int8': (ds) => quiverdbEngine(ds, 'int8'), hnswlib: hnswlibEngine,
+const makers = { quiverdb: quiverdbEngine, 'quiverdb-int8': (ds) => quiverdbEngine(ds, 'int8'),
+  'quiverdb-rabitq': (ds) => quiverdbEngine(ds, 'rabitq'), hnswlib: hnswlibEngine,
   usearch: usearchEngine };
 const isQuiver = (name) => name.startsWith('quiverdb');
 

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { StoreCorruptError, StoreFormatError, VectorStore } from '../src/index.js';
 import { readManifest, writeManifest } from '../src/store/persistence/layout.js';
 import { inspectStore } from '../src/store/persistence/inspect.js';
+import { formatDoctor } from '../src/cli/store-commands.js';
 import { repairStore } from '../src/store/persistence/repair.js';
 import { bruteForce, distance64, rows } from './helpers/reference.js';
 import { diffHashes, hashFiles } from './helpers/store-files.js';
@@ -189,6 +190,7 @@ describe('doctor and repair', () => {
     const report = await inspectStore(dir);
     expect(report.verdict).toBe('healthy');
     expect((report.manifest.index as { quantization: string }).quantization).toBe('int8');
+    expect(formatDoctor(report)).toMatch(/efConstruction 200, quantization int8\)/);
     const snap = report.snapshots.at(-1)!;
     expect(snap.ann).toMatchObject({ present: true, checked: true, ok: true, size: 300, quantization: 'int8' });
     // A manifest saying 'none' (checksum intact) over an int8 graph: what open() refuses, doctor reports.

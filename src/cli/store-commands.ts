@@ -97,7 +97,7 @@ export function formatDoctor(r: StoreReport): string {
   if (!m.present) out.push('manifest  quiver.json missing');
   else {
     const ix = m.index as Record<string, unknown> | undefined;
-    const index = ix && typeof ix === 'object' ? `index ${ix.type} (threshold ${ix.threshold}, M ${ix.M}, efConstruction ${ix.efConstruction})` : 'index options unreadable';
+    const index = ix && typeof ix === 'object' ? `index ${ix.type} (threshold ${ix.threshold}, M ${ix.M}, efConstruction ${ix.efConstruction}${ix.quantization ? `, quantization ${ix.quantization}` : ''})` : 'index options unreadable';
     const fields = m.version !== undefined ? `format version ${m.version}, dim ${m.dim}, metric ${m.metric}, ${index}` : 'unreadable';
     const sum = m.checksumOk === undefined ? '' : m.checksumOk ? ', checksum ok' : ', checksum FAILS';
     out.push(`manifest  quiver.json: ${fields}${sum}${m.ok ? '' : ` — refused: ${m.error}`}`);
