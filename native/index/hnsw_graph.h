@@ -165,6 +165,11 @@ class HnswGraph {
   // Links every such node (and so the island it may head) from its nearest reachable
   // nodes. Returns how many were relinked. Not thread safe: callers hold the index exclusively.
   size_t reconnect_unreachable(HnswScratch& sc);
+  // Gives each live node among `slots` (all used slots when null) that has no inbound
+  // level-0 link one (from its nearest out-neighbour with room, else from its nearest
+  // live node with room). Returns how many were relinked. Not thread safe: callers hold
+  // the index exclusively.
+  size_t relink_orphans(const uint32_t* slots, size_t n, HnswScratch& sc);
 
   // Query side (read-only; callers hold the index at least shared).
   // The query as the keys expect it: normalised for cosine, as is otherwise.

@@ -42,6 +42,28 @@ bool HnswGraph::adopt_orphan(uint32_t o) {
   return false;
 }
 
+size_t HnswGraph::relink_orphans(const uint32_t* slots, size_t n, HnswScratch& sc) {
+  size_t relinked = 0;
+  std::vector<float> q(p_.dim);
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t o = slots ? slots[i] : (uint32_t)i;
+    if (o == entry_ || state(o) != SlotState::Live || indeg_[o].load(std::memory_order_relaxed) != 0) continue;
+    if (adopt_orphan(o)) {
+      ++relinked;
+      continue;
+    }
+    // Every out-neighbour is full: link it from its nearest live node with room.
+    prepare_query(vector(o), q.data());
+    search(q.data(), p_.ef_construction, [&](uint32_t x) { return x != o && state(x) == SlotState::Live; }, sc);
+    for (const HnswNeighbor& f : sc.found)
+      if (force_link(f.slot, o)) {
+        ++relinked;
+        break;
+      }
+  }
+  return relinked;
+}
+
 // Marks everything reachable from `from` (links of every level: a search descends
 // through the upper levels, then walks level 0).
 void HnswGraph::mark_reachable(uint32_t from, std::vector<char>& seen) const {
