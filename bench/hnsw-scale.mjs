@@ -8,7 +8,7 @@
 // an existing label), with the time each engine took to replace them.
 //
 //   node --max-old-space-size=16384 bench/hnsw-scale.mjs --n 1000000 --dim 384 [--metric cosine] [--no-norm]
-//        [--engines quiverdb,quiverdb-int8,usearch-f32,usearch-i8,hnswlib] [--threads 2] [--single-thread]
+//        [--engines quiverdb,quiverdb-int8,quiverdb-rabitq,usearch-f32,usearch-i8,hnswlib] [--threads 2] [--single-thread]
 //        [--ef 16,24,32,48,64,96,128,192,256,384] [--reps 3] [--min-time 0.3] [--queries 1000]
 //        [--replace 0.2] [--dir /tmp] [--out bench/reports/scale/<n>x<dim>]
 //
@@ -34,7 +34,7 @@ const { values: args } = parseArgs({
     dim: { type: 'string', default: '384' },
     metric: { type: 'string', default: 'cosine' },
     norm: { type: 'boolean', default: true },
-    engines: { type: 'string', default: 'quiverdb,quiverdb-int8,usearch-f32,usearch-i8,hnswlib' },
+    engines: { type: 'string', default: 'quiverdb,quiverdb-int8,quiverdb-rabitq,usearch-f32,usearch-i8,hnswlib' },
     threads: { type: 'string', default: '2' },
     'single-thread': { type: 'boolean', default: false },
     ef: { type: 'string', default: '16,24,32,48,64,96,128,192,256,384' },
@@ -203,7 +203,7 @@ function hnswlibEngine() {
 }
 
 const makers = {
-  quiverdb: () => quiverdbEngine('none'), 'quiverdb-int8': () => quiverdbEngine('int8'),
+  quiverdb: () => quiverdbEngine('none'), 'quiverdb-int8': () => quiverdbEngine('int8'), 'quiverdb-rabitq': () => quiverdbEngine('rabitq'),
   'usearch-f32': () => usearchEngine('f32'), 'usearch-i8': () => usearchEngine('i8'), hnswlib: hnswlibEngine,
 };
 
