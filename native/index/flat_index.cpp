@@ -110,11 +110,7 @@ void FlatIndex::write_slot(size_t slot, const float* v) {
   const float norm = vector_norm(kt, v, dim_);
   norms_[slot] = norm;
   max_norm_ = std::max(max_norm_, norm);
-  switch (metric_) {
-    case Metric::Euclidean: bias_[slot] = kt.dot(v, v, dim_); scale_[slot] = -2.0f; break;
-    case Metric::InnerProduct: bias_[slot] = 0.0f; scale_[slot] = -1.0f; break;
-    case Metric::Cosine: bias_[slot] = 0.0f; scale_[slot] = norm > 0.0f ? -1.0f / norm : 0.0f; break;
-  }
+  flat_key_terms(metric_, metric_rules(metric_).l2_keys ? kt.dot(v, v, dim_) : 0.0f, norm, &bias_[slot], &scale_[slot]);
 }
 
 void FlatIndex::read_slot(size_t slot, float* out) const {
@@ -230,7 +226,7 @@ void FlatIndex::snapshot(std::vector<uint64_t>* labels, std::vector<float>* vect
 
 float FlatIndex::exact_for_slot(const float* q, float qnorm, size_t slot, float* scratch) const {
   // Cosine with a zero vector is distance 1 (exact_distance): no need to gather it.
-  if (metric_ == Metric::Cosine && (qnorm == 0.0f || norms_[slot] == 0.0f)) return 1.0f;
+  if (metric_rules(metric_).by_direction && (qnorm == 0.0f || norms_[slot] == 0.0f)) return 1.0f;
   read_slot(slot, scratch);
   return exact_distance(kernels(), metric_, q, qnorm, scratch, norms_[slot], dim_);
 }
@@ -312,7 +308,7 @@ SearchResult FlatIndex::search_slots(const float* queries, size_t nq, size_t k, 
   ThreadPool::global().parallel_for(nq, threads, [&](size_t qi) {
     const KernelTable& kt = kernels();
     const float* q = queries + qi * dim_;
-    const float qnorm = metric_ == Metric::Cosine ? vector_norm(kt, q, dim_) : 0.0f;
+    const float qnorm = metric_rules(metric_).by_direction ? vector_norm(kt, q, dim_) : 0.0f;
     std::vector<float> scratch(dim_);
     std::vector<Candidate> all(slots.size());
     for (size_t i = 0; i < slots.size(); ++i)

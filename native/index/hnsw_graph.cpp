@@ -15,7 +15,7 @@
 namespace quiver {
 
 HnswGraph::HnswGraph(const HnswParams& params) : p_(params), node_locks_(new std::mutex[kLockStripes]) {
-  kind_ = p_.metric == Metric::Euclidean ? kL2 : (p_.metric == Metric::Cosine ? kCos : kDot);
+  kind_ = rules().l2_keys ? kL2 : (rules().by_direction ? kCos : kDot);
   m0_ = 2 * p_.M;
   vec_offset_ = 8 + 4 * (size_t)m0_;
   if (quantized()) {
@@ -111,11 +111,7 @@ void HnswGraph::clear() {
 
 void HnswGraph::init_slot(uint32_t s, uint64_t label, const float* v, int level) {
   char* b = block(s);
-  float inv = 0.0f;
-  if (kind_ == kCos) {
-    const float n = std::sqrt(std::max(0.0f, dot_(v, v, p_.dim)));
-    inv = n > 0.0f ? 1.0f / n : 0.0f;
-  }
+  const float inv = rules().by_direction ? inverse_norm(dot_(v, v, p_.dim)) : 0.0f;
   const uint32_t zero = 0;
   std::memcpy(b, &inv, 4);
   std::memcpy(b + 4, &zero, 4);
@@ -141,9 +137,8 @@ void HnswGraph::restore_slot(uint32_t s, uint64_t label, int level, SlotState st
 
 void HnswGraph::prepare_query(const float* q, float* out) const {
   std::memcpy(out, q, 4 * p_.dim);
-  if (kind_ != kCos) return;
-  const float n = std::sqrt(std::max(0.0f, dot_(q, q, p_.dim)));
-  const float inv = n > 0.0f ? 1.0f / n : 0.0f;
+  if (!rules().by_direction) return;
+  const float inv = inverse_norm(dot_(q, q, p_.dim));
   for (size_t i = 0; i < p_.dim; ++i) out[i] *= inv;
 }
 
@@ -167,15 +162,7 @@ void HnswGraph::keys(const float* q, const uint32_t* ids, size_t n, float* out) 
   }
 }
 
-float HnswGraph::key_to_distance(float key) const {
-  switch (kind_) {
-    case kL2: return std::sqrt(std::max(0.0f, key));
-    case kDot: return 1.0f + key;
-    case kCos: return std::min(2.0f, std::max(0.0f, 1.0f + key));
-    default: break;
-  }
-  return key;
-}
+float HnswGraph::key_to_distance(float key) const { return quiver::key_to_distance(p_.metric, key); }
 
 float HnswGraph::pair_key(uint32_t a, uint32_t b) const {
   switch (kind_) {
@@ -196,7 +183,7 @@ static bool has_slot(const std::vector<HnswNeighbor>& v, uint32_t slot) {
 float HnswGraph::prune_distance(float key) const {
   // Cosine keys are -cos: 1 + key is 1 - cos, half the squared L2 distance between
   // the unit vectors, so the same alpha means the same thing for L2 and cosine.
-  return kind_ == kCos ? 1.0f + key : key;
+  return rules().by_direction ? 1.0f + key : key;
 }
 
 void HnswGraph::select_neighbors(const std::vector<HnswNeighbor>& cands, size_t m, std::vector<HnswNeighbor>* out,
@@ -207,7 +194,7 @@ void HnswGraph::select_neighbors(const std::vector<HnswNeighbor>& cands, size_t 
     return;
   }
   // Inner-product keys are not distances: the plain heuristic there.
-  if (kind_ == kDot) alpha = 1.0f;
+  if (rules().raw_dot) alpha = 1.0f;
   // Per candidate: how many kept neighbours it was compared with, and the nearest of them.
   thread_local std::vector<uint32_t> checked;
   thread_local std::vector<float> nearest_kept;

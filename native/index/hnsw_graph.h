@@ -104,6 +104,7 @@ class HnswGraph {
   HnswGraph& operator=(const HnswGraph&) = delete;
 
   const HnswParams& params() const { return p_; }
+  MetricRules rules() const { return metric_rules(p_.metric); }
   size_t dim() const { return p_.dim; }
   uint32_t max_links(int level) const { return level == 0 ? m0_ : p_.M; }
   size_t capacity() const { return capacity_; }

@@ -19,7 +19,7 @@ void encode_codes(const float* x, const float* off, float scale, float step, siz
 }  // namespace
 
 void HnswGraph::encode_query(const float* x, int8_t* out) const {
-  if (kind_ != kDot) {
+  if (!rules().raw_dot) {
     // L2, and cosine on the normalised query: the stored vectors' quantizer.
     encode_codes(x, quant_.offset.data(), 1.0f, quant_.step, p_.dim, out);
     return;
@@ -33,7 +33,7 @@ void HnswGraph::encode_query(const float* x, int8_t* out) const {
 
 void HnswGraph::encode(uint32_t s) {
   int8_t* out = reinterpret_cast<int8_t*>(block(s) + code_offset_);
-  encode_codes(vector(s), quant_.offset.data(), kind_ == kCos ? inv_norm(s) : 1.0f, quant_.step, p_.dim, out);
+  encode_codes(vector(s), quant_.offset.data(), rules().by_direction ? inv_norm(s) : 1.0f, quant_.step, p_.dim, out);
 }
 
 void HnswGraph::set_quantizer(const HnswQuantizer& q) {
@@ -63,11 +63,7 @@ void HnswGraph::fit_quantizer(const float* vectors, size_t n) {
   std::vector<float> x(dim);
   for (size_t i = 0; i < n; ++i) {
     const float* v = vectors + i * dim;
-    float scale = 1.0f;
-    if (kind_ == kCos) {
-      const float nn = std::sqrt(std::max(0.0f, dot_(v, v, dim)));
-      scale = nn > 0.0f ? 1.0f / nn : 0.0f;
-    }
+    const float scale = rules().by_direction ? inverse_norm(dot_(v, v, dim)) : 1.0f;
     for (size_t d = 0; d < dim; ++d) {
       const float e = v[d] * scale;
       if (e < lo[d]) lo[d] = e, grew = true;

@@ -115,7 +115,7 @@ void HnswGraph::fit_rabitq(const float* vectors, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     const float* v = vectors + i * dim;
     double scale = 1.0;
-    if (kind_ == kCos) {
+    if (rules().by_direction) {
       const float nn = std::sqrt(std::max(0.0f, dot_(v, v, dim)));
       scale = nn > 0.0f ? 1.0 / nn : 0.0;
     }
@@ -133,7 +133,7 @@ void HnswGraph::encode_bits(uint32_t s) {
   const size_t dim = p_.dim, D = bits_dim();
   std::vector<float> o(dim), y(D);
   const float* v = vector(s);
-  const float scale = kind_ == kCos ? inv_norm(s) : 1.0f;
+  const float scale = rules().by_direction ? inv_norm(s) : 1.0f;
   double n2 = 0.0;
   for (size_t d = 0; d < dim; ++d) {
     o[d] = v[d] * scale - rabitq_.centroid[d];
@@ -153,8 +153,8 @@ void HnswGraph::encode_bits(uint32_t s) {
     pc += (uint64_t)__builtin_popcountll(bits);
     std::memcpy(code + 8 * w, &bits, 8);
   }
-  const double k = kind_ == kDot ? 1.0 : 2.0;
-  const float f[3] = {kind_ == kDot ? 0.0f : (float)n2, l1 > 0.0 ? (float)(-k * n2 / l1) : 0.0f, (float)pc};
+  const double k = rules().raw_dot ? 1.0 : 2.0;
+  const float f[3] = {rules().raw_dot ? 0.0f : (float)n2, l1 > 0.0 ? (float)(-k * n2 / l1) : 0.0f, (float)pc};
   std::memcpy(code + 8 * words_, f, sizeof f);
 }
 
@@ -165,7 +165,7 @@ void HnswGraph::encode_bits_query(const float* q, HnswScratch& sc) const {
   float* y = qp + dim;
   double add = 0.0;
   for (size_t d = 0; d < dim; ++d) {
-    if (kind_ == kDot) {
+    if (rules().raw_dot) {
       qp[d] = q[d];
       add -= (double)rabitq_.centroid[d] * q[d];
     } else {

@@ -185,7 +185,7 @@ SearchResult MappedVectors::search(const float* queries, size_t nq, size_t k, si
 
   const KernelTable& kt = kernels();
   std::vector<float> qnorms(nq, 0.0f);
-  if (metric_ == Metric::Cosine)
+  if (metric_rules(metric_).by_direction)
     for (size_t qi = 0; qi < nq; ++qi) qnorms[qi] = vector_norm(kt, queries + qi * dim_, dim_);
 
   ThreadPool& pool = ThreadPool::global();
