@@ -21,6 +21,7 @@
 // power-of-two block), the block alternately at the front and at the back of the
 // D components: O(D log D) per vector, orthogonal for any D that is a multiple of 64.
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <cstring>
 
@@ -182,14 +183,17 @@ void HnswGraph::encode_bits_query(const float* q, HnswScratch& sc) const {
     sum += y[i];
   }
   const float delta = (hi - lo) / 15.0f;
-  const float inv = delta > 0.0f ? 1.0f / delta : 0.0f;
+  // A subnormal delta would make 1/delta infinite and 0 * inf a NaN code; such a query is
+  // coded as all zeros (its keys then rank by the stored codes alone; the re-rank is exact).
+  const float inv = delta >= std::numeric_limits<float>::min() ? 1.0f / delta : 0.0f;
   sc.query_bits.resize(4 * words_);
   uint64_t* planes = sc.query_bits.data();
   for (size_t w = 0; w < words_; ++w) {
     uint64_t p0 = 0, p1 = 0, p2 = 0, p3 = 0;
     for (size_t b = 0; b < 64; ++b) {
       // Nearest code (y - lo >= 0, so + 0.5 and truncation round it).
-      const uint64_t k = (uint64_t)std::min(15, (int)((y[64 * w + b] - lo) * inv + 0.5f));
+      // Clamped in float first, so no value (rounding past 15, NaN) reaches the int conversion.
+      const uint64_t k = (uint64_t)std::min(15.0f, std::max(0.0f, (y[64 * w + b] - lo) * inv + 0.5f));
       p0 |= (k & 1) << b;
       p1 |= ((k >> 1) & 1) << b;
       p2 |= ((k >> 2) & 1) << b;
