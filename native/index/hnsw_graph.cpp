@@ -1,5 +1,6 @@
 // HnswGraph storage, queries' keys, neighbour selection and insertion. The int8
-// quantizer is in hnsw_quantizer.cpp, repair and reachability in hnsw_repair.cpp.
+// quantizer is in hnsw_quantizer.cpp, the rabitq coder in hnsw_rabitq.cpp, repair
+// and reachability in hnsw_repair.cpp.
 #include "hnsw_graph.h"
 
 #include <algorithm>

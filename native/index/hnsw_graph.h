@@ -1,6 +1,7 @@
 // HNSW graph storage and the graph algorithms: layer search (hnsw_graph_search.h),
 // neighbour selection and insertion (hnsw_graph.cpp), the int8 quantizer
-// (hnsw_quantizer.cpp), repair after deletes (hnsw_repair.cpp). Locking policy lives in
+// (hnsw_quantizer.cpp), the rabitq coder (hnsw_rabitq.cpp), repair after deletes
+// (hnsw_repair.cpp). Locking policy lives in
 // HnswIndex; this class only guards link lists with per-node locks while
 // several threads insert at once.
 //
