@@ -2,12 +2,12 @@
 // re-ranking): recall against exact search, exact distances, the range refit
 // when later vectors fall outside it, memory, SIMD levels and the file format
 // (save/load round trip, version 1 files, damaged quantizer sections).
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FlatIndex, HnswIndex, availableSimdLevels, type Metric } from '../src/index.js';
+import { FlatIndex, HnswIndex, type Metric } from '../src/index.js';
+import { runAtEverySimdLevel } from './helpers/simd-children.js';
 import { mixture, recall } from './helpers/reference.js';
 // @ts-expect-error plain .mjs module without type declarations
 import { checksum, reseal, sections } from './helpers/hnsw-file.mjs';
@@ -134,13 +134,7 @@ describe('HnswIndex int8 quantization', () => {
         for (let i = 0; i < 20; i++) out.push(...h.search(v.subarray(i * dim, (i + 1) * dim), 5, { ef: 40 }).labels);
       }
       console.log(JSON.stringify(out));`;
-    const results = availableSimdLevels().map((level) => {
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-        encoding: 'utf8', env: { ...process.env, QUIVER_SIMD: level }, timeout: 60_000,
-      });
-      expect(r.status, r.stderr).toBe(0);
-      return JSON.parse(r.stdout);
-    });
+    const results = runAtEverySimdLevel<number[]>(script, 60_000);
     for (const r of results) expect(r.length).toBe(300);
     // Codes score exactly alike at every level; the float re-ranking may differ in
     // the last bits between levels, so allow rare swaps of near-ties.

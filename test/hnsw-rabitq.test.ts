@@ -3,12 +3,12 @@
 // embeddings-like data, exact distances, exact results at any dimension once ef
 // covers the index, filters and deletes, memory, SIMD levels and the file format
 // (version 3, RBQ1 section, damaged coder data, older versions still load).
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FlatIndex, HnswIndex, availableSimdLevels, type Metric } from '../src/index.js';
+import { FlatIndex, HnswIndex, type Metric } from '../src/index.js';
+import { runAtEverySimdLevel } from './helpers/simd-children.js';
 import { randomVectors, recall } from './helpers/reference.js';
 // @ts-expect-error plain .mjs module without type declarations
 import { reseal, sections } from './helpers/hnsw-file.mjs';
@@ -124,13 +124,7 @@ describe('HnswIndex rabitq quantization', () => {
         for (let i = 0; i < 20; i++) out.push(...h.search(v.subarray(i * dim, (i + 1) * dim), 5, { ef: 40 }).labels);
       }
       console.log(JSON.stringify(out));`;
-    const results = availableSimdLevels().map((level) => {
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-        encoding: 'utf8', env: { ...process.env, QUIVER_SIMD: level }, timeout: 120_000,
-      });
-      expect(r.status, r.stderr).toBe(0);
-      return JSON.parse(r.stdout);
-    });
+    const results = runAtEverySimdLevel<number[]>(script, 120_000);
     for (const r of results) expect(r.length).toBe(300);
     // Code keys are bit-identical at every level (kernels_bits.h); the float32
     // build and re-ranking may differ in the last bits, so allow rare near-tie swaps.
