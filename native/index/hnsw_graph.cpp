@@ -203,12 +203,8 @@ void HnswGraph::select_neighbors(const std::vector<HnswNeighbor>& cands, size_t 
   nearest_kept.assign(cands.size(), std::numeric_limits<float>::infinity());
   // Keeps, nearest first, each left-out candidate c with a * d(c, kept) >= d(c, base) for
   // every kept neighbour, continuing each comparison where an earlier pass stopped.
-  // The strict pass looks at the nearest kStrictScope * m candidates only when a relaxed
-  // pass follows (a new node's own links): scanning all efConstruction of them cost 24%
-  // build time on 768-d data; the relaxed pass still sees every candidate.
-  const size_t strict_scope = alpha > 1.0f ? std::min(cands.size(), kStrictScope * m) : cands.size();
-  auto pass = [&](float a, size_t scope) {
-    for (size_t i = 0; i < scope && out->size() < m; ++i) {
+  auto pass = [&](float a) {
+    for (size_t i = 0; i < cands.size() && out->size() < m; ++i) {
       if (checked[i] == kNoSlot) continue;  // already kept
       const float dc = prune_distance(cands[i].key);
       if (a * nearest_kept[i] < dc) continue;
@@ -230,9 +226,9 @@ void HnswGraph::select_neighbors(const std::vector<HnswNeighbor>& cands, size_t 
   };
   // The strict heuristic (alpha 1, hnswlib's) first, so its diverse links are all kept;
   // then, if alpha > 1, the candidates it left out that alpha admits.
-  pass(1.0f, strict_scope);
+  pass(1.0f);
   if (alpha > 1.0f && out->size() < m) {
-    pass(alpha, cands.size());
+    pass(alpha);
     std::sort(out->begin(), out->end(), hnsw_far_first);
   }
   // Top up to M links with the nearest candidates the heuristic left out. On data
