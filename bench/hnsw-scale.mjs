@@ -11,6 +11,11 @@
 //        [--engines quiverdb,quiverdb-int8,quiverdb-rabitq,usearch-f32,usearch-i8,hnswlib] [--threads 2] [--single-thread]
 //        [--ef 16,24,32,48,64,96,128,192,256,384] [--reps 3] [--min-time 0.3] [--queries 1000]
 //        [--replace 0.2] [--dir /tmp] [--out bench/reports/scale/<n>x<dim>]
+//        [--single-thread-engines quiverdb,...] [--replace-engines quiverdb,...]
+//
+// At 1M the peers' 1-thread builds and hnswlib-node's replacement take the better part of an
+// hour each on 2 cores: --single-thread-engines limits the 1-thread builds (it implies
+// --single-thread) and --replace-engines the engines measured after replacement.
 //
 // Data: the seeded Gaussian mixture of bench/lib/gaussian-mixture.mjs (32 clusters, rank 48),
 // unit length unless --no-norm; the replacement vectors are further rows of the same mixture.
@@ -37,6 +42,8 @@ const { values: args } = parseArgs({
     engines: { type: 'string', default: 'quiverdb,quiverdb-int8,quiverdb-rabitq,usearch-f32,usearch-i8,hnswlib' },
     threads: { type: 'string', default: '2' },
     'single-thread': { type: 'boolean', default: false },
+    'single-thread-engines': { type: 'string', default: '' },
+    'replace-engines': { type: 'string', default: '' },
     ef: { type: 'string', default: '16,24,32,48,64,96,128,192,256,384' },
     reps: { type: 'string', default: '3' },
     'min-time': { type: 'string', default: '0.3' },
@@ -52,6 +59,10 @@ const efs = args.ef.split(',').map(Number);
 const reps = Number(args.reps), minTime = Number(args['min-time']), nq = Number(args.queries);
 const nReplace = Math.round(n * Number(args.replace));
 const out = args.out || `bench/reports/scale/${n}x${dim}`;
+const listOrAll = (v) => (v ? new Set(v.split(',')) : null);
+const singleThreadEngines = listOrAll(args['single-thread-engines']);
+const replaceEngines = listOrAll(args['replace-engines']);
+const wants = (set, e) => !set || set.has(e.key);
 const q = await loadQuiverdb();
 const work = mkdtempSync(join(args.dir, 'hnsw-scale-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
@@ -266,8 +277,9 @@ const engines = [];
 for (const name of args.engines.split(',')) {
   if (!makers[name]) throw new RangeError(`unknown engine ${name}: expected one of ${Object.keys(makers).join(', ')}`);
   const e = makers[name]();
+  e.key = name;
   e.info = results.engines[e.name] = {};
-  if (args['single-thread'] && !e.singleThreadOnly) {
+  if ((args['single-thread'] || singleThreadEngines) && wants(singleThreadEngines, e) && !e.singleThreadOnly) {
     const t1 = timed(() => e.build(1));
     e.info.build1 = { seconds: t1.seconds, cpuSeconds: t1.cpuSeconds };
     log(`${e.name}: 1-thread build ${t1.seconds.toFixed(1)} s`);
@@ -296,9 +308,12 @@ for (const e of engines)
 
 sweep(engines, truth0, 'fresh');
 
-if (nReplace > 0) {
+const replacing = engines.filter((e) => wants(replaceEngines, e));
+if (nReplace > 0 && replacing.length > 0) {
   log(`replacing ${nReplace} vectors`);
-  for (const e of engines) {
+  for (const e of engines) if (!replacing.includes(e)) e.close();
+  globalThis.gc?.();
+  for (const e of replacing) {
     const t = timed(() => e.replace(replacedRows, replacements, threads));
     e.info.replace = { seconds: t.seconds, cpuSeconds: t.cpuSeconds, threads: e.singleThreadOnly ? 1 : threads };
     log(`${e.name}: replaced in ${t.seconds.toFixed(1)} s (${t.cpuSeconds.toFixed(1)} CPU s)`);
@@ -306,7 +321,7 @@ if (nReplace > 0) {
   const after = Float32Array.from(base);
   for (let i = 0; i < nReplace; i++) after.set(replacements.subarray(i * dim, (i + 1) * dim), replacedRows[i] * dim);
   const truth1 = await computeGroundTruth({ base: after, n, dim, queries: g.queries, nq, metric, k: K, threads });
-  sweep(engines, truth1, 'replaced');
+  sweep(replacing, truth1, 'replaced');
 }
 
 mkdirSync(out, { recursive: true });
@@ -329,9 +344,10 @@ for (const e of engines) {
 }
 lines.push('', 'Ratios: quiverdb over the best peer at that recall. Recall@10 / QPS per ef:', '');
 for (const phase of ['fresh', 'replaced']) {
-  if (!engines[0].info[phase]) continue;
-  lines.push(`${phase}:`, '', `| ef | ${engines.map((e) => e.name).join(' | ')} |`, `|---|${engines.map(() => '---').join('|')}|`);
-  efs.forEach((ef, j) => lines.push(`| ${ef} | ${engines.map((e) => {
+  const shown = engines.filter((e) => e.info[phase]);
+  if (shown.length === 0) continue;
+  lines.push(`${phase}:`, '', `| ef | ${shown.map((e) => e.name).join(' | ')} |`, `|---|${shown.map(() => '---').join('|')}|`);
+  efs.forEach((ef, j) => lines.push(`| ${ef} | ${shown.map((e) => {
     const p = e.info[phase].curve[j];
     return `${p.recall.toFixed(4)} / ${p.qps.toFixed(0)}`;
   }).join(' | ')} |`));
