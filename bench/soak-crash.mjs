@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VectorStore } from '../dist/index.js';
+import { seededRandom } from './lib/rng.mjs';
 
 const DIM = 8, BATCH = 16;
 function recordFor(round, op, j) {
@@ -39,8 +40,7 @@ if (process.argv[2] === '--child') {
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((a, x, i, all) => (x.startsWith('--') ? [...a, [x.slice(2), all[i + 1]]] : a), []));
 const ROUNDS = Number(args.rounds ?? 100);
-let seed = Number(args.seed ?? 7);
-const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const rand = seededRandom(Number(args.seed ?? 7)).uniform;
 const dir = mkdtempSync(join(tmpdir(), 'quiver-crash-'));
 const self = fileURLToPath(import.meta.url);
 

@@ -125,8 +125,9 @@ describe('HnswIndex int8 quantization', () => {
   it('every SIMD level gives the same neighbours (child processes with QUIVER_SIMD)', () => {
     const script = `
       const { HnswIndex } = await import(${JSON.stringify(join(__dirname, '../dist/index.js'))});
+      const { seededRandom } = await import(${JSON.stringify(join(__dirname, '../bench/lib/rng.mjs'))});
       const dim = 37, n = 2000, v = new Float32Array(n * dim);
-      let s = 5; for (let i = 0; i < v.length; i++) { s = (s * 1103515245 + 12345) % 2147483648; v[i] = s / 2147483648 * 4 - 2; }
+      const r = seededRandom(5); for (let i = 0; i < v.length; i++) v[i] = r.uniform() * 4 - 2;
       const out = [];
       for (const metric of ['euclidean', 'cosine', 'ip']) {
         const h = new HnswIndex({ dim, metric, quantization: 'int8', seed: 1 });

@@ -115,8 +115,9 @@ describe('HnswIndex rabitq quantization', () => {
   it('every SIMD level gives the same neighbours (child processes with QUIVER_SIMD)', () => {
     const script = `
       const { HnswIndex } = await import(${JSON.stringify(join(__dirname, '../dist/index.js'))});
+      const { seededRandom } = await import(${JSON.stringify(join(__dirname, '../bench/lib/rng.mjs'))});
       const dim = 200, n = 1500, v = new Float32Array(n * dim);
-      let s = 5; for (let i = 0; i < v.length; i++) { s = (s * 1103515245 + 12345) % 2147483648; v[i] = s / 2147483648 * 4 - 2 + (i % dim) * 0.01; }
+      const r = seededRandom(5); for (let i = 0; i < v.length; i++) v[i] = r.uniform() * 4 - 2 + (i % dim) * 0.01;
       const out = [];
       for (const metric of ['euclidean', 'cosine', 'ip']) {
         const h = new HnswIndex({ dim, metric, quantization: 'rabitq', seed: 1 });

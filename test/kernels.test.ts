@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { availableSimdLevels, simdLevel } from '../src/index.js';
 import { native } from '../src/native/load.js';
-import { dot64, l2sq64, randomVectors } from './helpers/reference.js';
+import { dot64, l2sq64, randomVectors, rng } from './helpers/reference.js';
 
 const DIMS = [1, 3, 15, 16, 17, 127, 128, 768, 1536];
 const levels = availableSimdLevels();
@@ -74,8 +74,7 @@ describe.each(levels)('int8 code kernels at level %s', (level) => {
   const addon = native();
   const CODE_DIMS = [1, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 784, 1000];
   it.each(CODE_DIMS)('l2sq_i8 and neg_dot_i8 are exact at dim %i, extreme codes included', (dim) => {
-    let seed = dim * 31 + 7;
-    const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const next = rng(dim * 31 + 7);
     const rows = 9;
     const q = Int8Array.from({ length: dim }, () => Math.round(next() * 254) - 127);
     const xs = Int8Array.from({ length: rows * dim }, () => Math.round(next() * 254) - 127);

@@ -13,6 +13,7 @@ import { doctorCommand, repairCommand } from '../src/cli/store-commands.js';
 import { StoreCorruptError, VectorStore } from '../src/index.js';
 import { inspectStore } from '../src/store/persistence/inspect.js';
 import { repairStore } from '../src/store/persistence/repair.js';
+import { rng } from './helpers/reference.js';
 
 const root = mkdtempSync(join(tmpdir(), 'quiver-doctor-test-'));
 afterAll(() => fs.rm(root, { recursive: true, force: true }));
@@ -61,11 +62,7 @@ function expectContents(actual: Map<string, Rec>, expected: Map<string, Rec>): v
   }
 }
 
-let seed = 1;
-function rand(): number {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return seed / 0x7fffffff;
-}
+const rand = rng(1);
 const vec = (dim: number) => Array.from({ length: dim }, () => Math.round((rand() * 2 - 1) * 1000) / 1000);
 const upserts = (prefix: string, n: number, dim: number, pad = 0): Write => ({
   kind: 'upsert',
