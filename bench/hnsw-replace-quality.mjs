@@ -11,6 +11,7 @@
 // Data: bench/lib/gaussian-mixture.mjs, unit rows; k 10, M 16, efConstruction 200, seed 1.
 import { parseArgs } from 'node:util';
 import { generateGaussianMixture } from './lib/gaussian-mixture.mjs';
+import { normalizeRows } from './lib/normalize.mjs';
 import { computeGroundTruth } from './lib/ground-truth.mjs';
 import { seededRandom } from './lib/rng.mjs';
 import { recallAtK } from './lib/stats.mjs';
@@ -35,12 +36,8 @@ const { HnswIndex } = await loadQuiverdb();
 const log = (...a) => console.log(new Date().toISOString().slice(11, 19), ...a);
 
 const g = generateGaussianMixture({ n: n + nr, dim, queries: nq });
-for (const data of [g.base, g.queries])
-  for (let at = 0; at < data.length; at += dim) {
-    let s = 0;
-    for (let d = 0; d < dim; d++) s += data[at + d] * data[at + d];
-    for (let d = 0; d < dim; d++) data[at + d] /= Math.sqrt(s);
-  }
+normalizeRows(g.base, dim);
+normalizeRows(g.queries, dim);
 const base = g.base.subarray(0, n * dim), replacements = g.base.subarray(n * dim);
 const rows = seededRandom(7).sample(n, nr).sort();
 const after = Float32Array.from(base);

@@ -25,6 +25,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateGaussianMixture } from './lib/gaussian-mixture.mjs';
+import { normalizeRows } from './lib/normalize.mjs';
 import { computeGroundTruth } from './lib/ground-truth.mjs';
 import { seededRandom } from './lib/rng.mjs';
 import { median, qpsAtRecall, recallAtK } from './lib/stats.mjs';
@@ -79,22 +80,14 @@ async function timedAsync(fn) {
   const value = await fn();
   return { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSeconds(process.cpuUsage(c0)), value };
 }
-function normalizeRows(data) {
-  for (let at = 0; at < data.length; at += dim) {
-    let s = 0;
-    for (let d = 0; d < dim; d++) s += data[at + d] * data[at + d];
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let d = 0; d < dim; d++) data[at + d] *= inv;
-  }
-}
 
 // ---- data: n base rows, nReplace replacement rows, nq queries
 
 log(`generating ${n + nReplace} x ${dim} (${nReplace} of them replacements) and ${nq} queries`);
 const g = generateGaussianMixture({ n: n + nReplace, dim, queries: nq });
 if (args.norm) {
-  normalizeRows(g.base);
-  normalizeRows(g.queries);
+  normalizeRows(g.base, dim);
+  normalizeRows(g.queries, dim);
 }
 const base = g.base.subarray(0, n * dim);
 const replacements = g.base.subarray(n * dim);
