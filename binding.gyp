@@ -19,7 +19,7 @@
     {
       "target_name": "quiver_kernels_avx2",
       "type": "static_library",
-      "sources": ["native/kernels/kernels_avx2.cpp", "native/kernels/flat_tile_avx2.cpp", "native/kernels/kernels_neon.cpp", "native/bench/stream_avx2.cpp"],
+      "sources": ["native/kernels/kernels_avx2.cpp", "native/kernels/flat_tile_avx2.cpp", "native/kernels/flat_i8_avx2.cpp", "native/kernels/kernels_neon.cpp", "native/bench/stream_avx2.cpp"],
       "conditions": [["target_arch=='x64'", {"cflags_cc": ["-mavx2", "-mfma"]}]]
     },
     {

@@ -37,6 +37,18 @@ class CandidateWindow {
   }
   // Keys above this can never be candidates.
   float threshold() const { return bound_; }
+  float margin() const { return margin_; }
+  // Widens the margin for keys scanned from now on (the int8 first pass: its
+  // keys are lower bounds whose error bound varies from pass to pass). Bounds
+  // already set stay valid: each covered the keys seen when it was set.
+  void raise_margin(float margin) {
+    if (margin > margin_) margin_ = margin;
+  }
+  // Lowers the bound to one the caller proved (keys above it cannot be in the top k).
+  void tighten(float bound) {
+    if (bound < bound_) bound_ = bound;
+  }
+  size_t k() const { return k_; }
   // True once the caller must score candidates exactly and call push_exact.
   bool exact_mode() const { return exact_mode_; }
   // A candidate by key (c.key <= threshold(); others are ignored, NaN included).

@@ -24,6 +24,47 @@ size_t blocks_per_pass(size_t dim) {
 // Near-ties one query's window holds by key before it scores further candidates
 // exactly during the scan (flat_candidates.h): bounds memory and cold gathers.
 size_t window_cap(size_t k) { return 2 * k + 256; }
+
+// The int8 first pass codes a pass of vectors once, then scores every query tile
+// of the task against the codes: it pays when a task holds enough queries to
+// amortise the coding (one read of the floats, about as costly as scoring a few
+// queries), and below a few dozen dimensions the float tile is as fast.
+constexpr size_t kMinI8Queries = 16;
+constexpr size_t kMinI8Dim = 32;
+// Blocks per int8 pass: about 32 KiB of codes, like the float pass.
+size_t i8_blocks_per_pass(size_t dim) {
+  const size_t bytes = kBlockLanes * ((dim + 3) / 4) * 4;
+  return std::max<size_t>(kMaxTileBlocks, (32 * 1024) / bytes);
+}
+
+// A query coded for flat_i8_tile: step s = max |q_d| / 64, codes round(q_d / s)
+// in [-64, 64] (4 * groups bytes, zeros past dim), their sum, and an upper bound
+// on |q - s c| (rounded up from double).
+struct QueryCode {
+  float step = 0.0f, error = 0.0f;
+  int32_t sum = 0;
+};
+QueryCode code_query(const float* q, size_t dim, int8_t* out, size_t groups) {
+  QueryCode c;
+  float maxabs = 0.0f;
+  for (size_t d = 0; d < dim; ++d) maxabs = std::max(maxabs, std::fabs(q[d]));
+  const bool coded = maxabs >= 1e-30f;
+  c.step = coded ? maxabs / 64.0f : 0.0f;
+  const float inv = coded ? 64.0f / maxabs : 0.0f;
+  double err = 0.0;
+  for (size_t d = 0; d < 4 * groups; ++d) {
+    float code = 0.0f;
+    if (d < dim) {
+      code = std::min(64.0f, std::max(-64.0f, std::nearbyint(q[d] * inv)));
+      const double e = (double)q[d] - (double)c.step * (double)code;
+      err += e * e;
+    }
+    out[d] = (int8_t)code;
+    c.sum += (int32_t)code;
+  }
+  c.error = std::nextafter((float)(std::sqrt(err) * (1.0 + 1e-9 * (double)(dim + 8)) + 1e-300), INFINITY);
+  return c;
+}
 }  // namespace
 
 FlatIndex::FlatIndex(size_t dim, Metric metric) : dim_(dim), metric_(metric) {}
@@ -279,6 +320,117 @@ void FlatIndex::scan_blocks(const float* qs, const float* qnorms, size_t nq, siz
   }
 }
 
+// Each key here is a lower bound on the slot's key (bias + scale * x.q, exact):
+// with x = s c + e (coded above) and q = t c' + e', x.q = s t (c.c') + e.q + s c.e',
+// so |x.q - s t (c.c')| <= |e| |q| + |s c| |e'|, and |s c| <= |x| + |e|. The bound
+// R per slot (times |scale|, plus float rounding of every step at 8 units in the
+// last place) is subtracted from the estimated key; hi = lo + 2R brackets the key
+// from above. Then the k-th smallest hi seen is at most the k-th smallest lo seen
+// + 2 max R, so a window margin of key_margin + 2 max R (raised pass by pass, as
+// max R only grows) keeps every slot that can be in the exact top k.
+void FlatIndex::scan_blocks_i8(const float* qs, const float* qnorms, size_t nq, size_t block_begin,
+                               size_t block_end, CandidateWindow* heaps, const LabelFilter* filter) const {
+  const KernelTable& kt = kernels();
+  const size_t groups = (dim_ + 3) / 4, per_pass = i8_blocks_per_pass(dim_);
+  const size_t block_floats = kBlockLanes * dim_, block_codes = groups * 64;
+  const size_t qtile = kt.flat_query_tile ? std::min(kt.flat_query_tile, kMaxQueryTile) : kMaxQueryTile;
+  const double u = std::ldexp(1.0, -24);
+  const double gamma = ((double)dim_ + 8) * u / (1 - ((double)dim_ + 8) * u);
+  const float grow = (float)(1 + 4 * gamma), eps = (float)(8 * u);
+  std::vector<int8_t> qcodes(nq * groups * 4);
+  std::vector<FlatI8Query> qt(nq);
+  std::vector<float> base_margin(nq);
+  // Per query, a max-heap of the k smallest upper bounds seen (k = the window's).
+  std::vector<float> highs(nq * (nq ? heaps[0].k() : 0));
+  std::vector<size_t> high_count(nq, 0);
+  for (size_t i = 0; i < nq; ++i) {
+    const QueryCode c = code_query(qs + i * dim_, dim_, qcodes.data() + i * groups * 4, groups);
+    qt[i] = {c.step, qnorms[i] * grow, c.error, 128 * c.sum};
+    base_margin[i] = heaps[i].margin();
+  }
+  std::vector<uint8_t> codes(per_pass * block_codes);
+  std::vector<float> steps(per_pass * kBlockLanes), errors(per_pass * kBlockLanes);
+  // Per lane of the pass (kernels.h, FlatI8Lanes): estimated key = bias + ks * (t * dot),
+  // minus R = ra |q| + rb |e'| + rc.
+  const size_t lane_room = per_pass * kBlockLanes;
+  std::vector<float> bi(lane_room), ks(lane_room), ra(lane_room), rb(lane_room), rc(lane_room);
+  std::vector<float> scratch(dim_);
+  float keys[kMaxQueryTile * kTileLanes], thresholds[kMaxQueryTile];
+  uint32_t masks[kMaxQueryTile];
+  for (size_t pass = block_begin; pass < block_end; pass += per_pass) {
+    const size_t pass_end = std::min(block_end, pass + per_pass), nbp = pass_end - pass;
+    kt.flat_quantize_i8(blocks_ + pass * block_floats, nbp, dim_, codes.data(), steps.data(), errors.data());
+    float amax = 0.0f, bmax = 0.0f, cmax = 0.0f;
+    const size_t base = pass * kBlockLanes, lanes = std::min(nbp * kBlockLanes, count_ - base);
+    for (size_t l = 0; l < lanes; ++l) {
+      const size_t s = base + l;
+      const float sc = std::fabs(scale_[s]), hat = norms_[s] * grow + errors[l];
+      bi[l] = bias_[s];
+      ks[l] = scale_[s] * steps[l];
+      ra[l] = sc * (errors[l] + eps * hat) * grow;
+      rb[l] = sc * hat * (1 + eps) * grow;
+      rc[l] = eps * std::fabs(bias_[s]) * grow;
+      amax = std::max(amax, ra[l]);
+      bmax = std::max(bmax, rb[l]);
+      cmax = std::max(cmax, rc[l]);
+    }
+    for (size_t i = 0; i < nq; ++i)
+      heaps[i].raise_margin((base_margin[i] + 2 * (amax * qt[i].norm + bmax * qt[i].error + cmax)) * grow);
+    for (size_t q0 = 0; q0 < nq; q0 += qtile) {
+      const size_t tile = std::min(qtile, nq - q0);
+      for (size_t i = 0; i < tile; ++i) thresholds[i] = heaps[q0 + i].threshold();
+      for (size_t b = 0; b < nbp; b += kMaxTileBlocks) {
+        const size_t nb = std::min(kMaxTileBlocks, nbp - b), first = b * kBlockLanes;
+        if (first >= lanes) break;
+        const FlatI8Lanes terms{bi.data() + first, ks.data() + first, ra.data() + first, rb.data() + first,
+                                rc.data() + first};
+        kt.flat_i8_tile(qcodes.data() + q0 * groups * 4, tile, codes.data() + b * block_codes, nb, groups, &terms,
+                        qt.data() + q0, thresholds, keys, masks);
+        const size_t n = std::min(nb * kBlockLanes, lanes - first);
+        const uint32_t valid = n >= 32 ? 0xffffffffu : ((1u << n) - 1u);
+        for (size_t i = 0; i < tile; ++i) {
+          uint32_t m = masks[i] & valid;
+          if (!m) continue;
+          const size_t qi = q0 + i;
+          CandidateWindow& h = heaps[qi];
+          while (m) {
+            const unsigned lane = (unsigned)__builtin_ctz(m);
+            m &= m - 1;
+            const float lo = keys[i * kTileLanes + lane];
+            if (!(lo <= h.threshold())) continue;
+            const size_t slot = base + first + lane;
+            if (filter && !filter->allows(labels_[slot])) continue;
+            if (h.exact_mode()) {
+              h.push_exact({exact_for_slot(qs + qi * dim_, qnorms[qi], slot, scratch.data()), labels_[slot],
+                            (uint32_t)slot});
+            } else {
+              h.push({lo, labels_[slot], (uint32_t)slot});
+            }
+            // The upper bound of this key: the k-th smallest one seen (plus the
+            // exact distances' margin) bounds the window per slot, tighter than
+            // the k-th lower bound + 2 max R.
+            const size_t l = first + lane;
+            const float hi = lo + 2 * (ra[l] * qt[qi].norm + rb[l] * qt[qi].error + rc[l]);
+            float* heap = highs.data() + qi * h.k();
+            size_t& size = high_count[qi];
+            if (size < h.k()) {
+              heap[size++] = hi;
+              std::push_heap(heap, heap + size);
+            } else if (hi < heap[0]) {
+              std::pop_heap(heap, heap + size);
+              heap[size - 1] = hi;
+              std::push_heap(heap, heap + size);
+            }
+            if (size == h.k())
+              h.tighten(std::nextafter(heap[0] + base_margin[qi], std::numeric_limits<float>::infinity()));
+          }
+          thresholds[i] = h.threshold();
+        }
+      }
+    }
+  }
+}
+
 size_t FlatIndex::exact_all(const float* q, float qnorm, size_t k, const LabelFilter* filter, uint64_t* labels,
                             float* distances) const {
   std::vector<float> scratch(dim_);
@@ -346,20 +498,28 @@ SearchResult FlatIndex::search(const float* queries, size_t nq, size_t k, size_t
   ThreadPool& pool = ThreadPool::global();
   if (threads == 0 || threads > pool.concurrency()) threads = pool.concurrency();
 
-  // Work is split by query groups; when there are fewer groups than threads,
-  // the vectors are split too and the partial windows merged afterwards.
-  const size_t group = std::max<size_t>(kMaxQueryTile, (nq + threads * 4 - 1) / (threads * 4));
+  const KernelTable& kt = kernels();
+  const bool use_i8 = kt.flat_i8_tile && kt.flat_quantize_i8 && dim_ >= kMinI8Dim &&
+                      dim_ <= 65536 && nq >= kMinI8Queries;
+  // Work is split by query groups, a few per thread so that a slow thread does not
+  // hold up the rest (fewer with the int8 pass: each group codes every vector);
+  // when there are fewer groups than threads, the vectors are split too and the
+  // partial windows merged afterwards.
+  const size_t per_thread = use_i8 ? (threads == 1 ? 1 : 2) : 4;
+  const size_t group = std::max<size_t>(use_i8 ? kMinI8Queries : kMaxQueryTile,
+                                        (nq + threads * per_thread - 1) / (threads * per_thread));
   const size_t ngroups = (nq + group - 1) / group;
   size_t parts = 1;
   if (ngroups < threads && count_ >= 16384) parts = std::min(nblocks, (threads + ngroups - 1) / ngroups);
   std::vector<CandidateWindow> windows(nq * parts);
   std::vector<float> qnorms(nq), margins(nq);
-  {
-    const KernelTable& kt = kernels();
-    for (size_t qi = 0; qi < nq; ++qi) {
-      qnorms[qi] = vector_norm(kt, queries + qi * dim_, dim_);
-      margins[qi] = key_margin(qnorms[qi]);
-    }
+  for (size_t qi = 0; qi < nq; ++qi) {
+    qnorms[qi] = vector_norm(kt, queries + qi * dim_, dim_);
+    margins[qi] = key_margin(qnorms[qi]);
+    // A query whose norm underflows to 0 is at distance 1 from everything under
+    // cosine (exact_distance), but its keys (-q.x/|x|) still differ: every slot
+    // is then a candidate, and ties go by label.
+    if (metric_rules(metric_).by_direction && qnorms[qi] == 0.0f) margins[qi] = std::numeric_limits<float>::infinity();
   }
 
   pool.parallel_for(ngroups * parts, threads, [&](size_t task) {
@@ -368,7 +528,10 @@ SearchResult FlatIndex::search(const float* queries, size_t nq, size_t k, size_t
     const size_t b0 = nblocks * p / parts, b1 = nblocks * (p + 1) / parts;
     CandidateWindow* w = windows.data() + p * nq + q0;
     for (size_t i = 0; i < q1 - q0; ++i) w[i].reset(res.k, margins[q0 + i], window_cap(res.k));
-    scan_blocks(queries + q0 * dim_, qnorms.data() + q0, q1 - q0, b0, b1, w, filter);
+    if (use_i8 && q1 - q0 >= kMinI8Queries)
+      scan_blocks_i8(queries + q0 * dim_, qnorms.data() + q0, q1 - q0, b0, b1, w, filter);
+    else
+      scan_blocks(queries + q0 * dim_, qnorms.data() + q0, q1 - q0, b0, b1, w, filter);
   });
 
   // Stage two: exact distances for the candidates, then (distance, label) order.
@@ -383,10 +546,12 @@ SearchResult FlatIndex::search(const float* queries, size_t nq, size_t k, size_t
       all.clear();
       scored.clear();
       bool exact_mode = false;
+      float margin = margins[qi];  // the int8 pass may have widened it
       for (size_t p = 0; p < parts; ++p) {
         CandidateWindow& w = windows[p * nq + qi];
         w.prune();
         exact_mode |= w.exact_mode();
+        margin = std::max(margin, w.margin());
         all.insert(all.end(), w.items().begin(), w.items().end());
         scored.insert(scored.end(), w.exact_items().begin(), w.exact_items().end());
         std::vector<Candidate>().swap(w.items());
@@ -394,7 +559,7 @@ SearchResult FlatIndex::search(const float* queries, size_t nq, size_t k, size_t
       if (parts > 1 && !exact_mode) {
         // Each part's window was bounded by its own k-th key; apply the overall one.
         CandidateWindow merged;
-        merged.reset(res.k, margins[qi], std::numeric_limits<size_t>::max());
+        merged.reset(res.k, margin, std::numeric_limits<size_t>::max());
         merged.items().swap(all);
         merged.prune();
         all.swap(merged.items());

@@ -79,6 +79,10 @@ class FlatIndex {
   // Scores a range of blocks for a group of queries (norms qnorms) into per-query windows.
   void scan_blocks(const float* qs, const float* qnorms, size_t nq, size_t block_begin, size_t block_end,
                    CandidateWindow* windows, const LabelFilter* filter) const;
+  // The same with an int8 first pass (kernels.h: flat_i8_tile): keys are lower
+  // bounds on the exact ones, each window's margin widened to cover their error.
+  void scan_blocks_i8(const float* qs, const float* qnorms, size_t nq, size_t block_begin, size_t block_end,
+                      CandidateWindow* windows, const LabelFilter* filter) const;
   // Selective filters: exact distances to the given slots only.
   SearchResult search_slots(const float* queries, size_t nq, size_t k, size_t threads,
                             const std::vector<uint32_t>& slots) const;

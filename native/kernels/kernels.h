@@ -25,6 +25,16 @@ struct BitsQuery {
 // 16 distances with one FMA, with no horizontal reductions (GEMM-style).
 constexpr size_t kBlockLanes = 16;
 
+// Per-lane terms of flat_i8_tile, arrays indexed by lane (from the first block).
+struct FlatI8Lanes {
+  const float *bias, *scale, *ra, *rb, *rc;
+};
+// Per-query terms of flat_i8_tile.
+struct FlatI8Query {
+  float step, norm, error;
+  int32_t corr;
+};
+
 struct KernelTable {
   SimdLevel level;
   const char* name;
@@ -70,7 +80,29 @@ struct KernelTable {
   // Queries per block_score_tile call the flat scan should use (<= kMaxQueryTile):
   // the kernel's register tile. 0 (tables that leave it out) means kMaxQueryTile.
   size_t flat_query_tile;
+  // Int8 first pass of the flat batch scan (flat_index.cpp: scan_blocks_i8); null
+  // in tables without one, where the scan stays in float32.
+  // flat_quantize_i8 codes nblocks transposed blocks (kBlockLanes vectors of dim
+  // floats each) to bytes, per vector x with step s = max_d |x_d| / 127 and
+  // c_d = round(x_d / s) in [-127, 127]: block b's codes take groups * 64 bytes
+  // (groups = ceil(dim / 4)), byte g * 64 + lane * 4 + j holding c_{4g+j} + 128
+  // (128 past dim). steps[lane] = s (0 for a vector below 1e-30, coded as zeros),
+  // errors[lane] >= |x - s c| (an upper bound, never rounded down).
+  void (*flat_quantize_i8)(const float* blocks, size_t nblocks, size_t dim, uint8_t* codes, float* steps,
+                           float* errors);
+  // For nq <= kMaxQueryTile queries of 4 * groups signed codes in [-64, 64]
+  // (zeros past dim), rows at qcodes + i * 4 * groups, against nblocks (1 or 2)
+  // coded blocks: with dot = sum_d (c_d + 128) * qcode_d (exact in int32, as
+  // dim <= 65536) and the terms below,
+  //   key[i][lane] = (bias + scale * (step_i * (float)(dot - corr_i)))
+  //                  - (ra * norm_i + rb * error_i + rc)
+  // goes to keys[i * kTileLanes + lane], and masks[i] gets bit `lane` where
+  // key <= thresholds[i] (flat_index.cpp: scan_blocks_i8 says what they mean).
+  void (*flat_i8_tile)(const int8_t* qcodes, size_t nq, const uint8_t* codes, size_t nblocks, size_t groups,
+                       const FlatI8Lanes* lanes, const FlatI8Query* queries, const float* thresholds,
+                       float* keys, uint32_t* masks);
 };
+
 
 // The 1-bit code kernels live in files of their own (kernels_bits_*.cpp, built
 // with -ffp-contract=off); each level's table points at its version. Null where

@@ -2,6 +2,7 @@
 // dispatch.cpp only calls into it after CPUID says the CPU and OS support both.
 #include "kernels.h"
 #include "flat_tile_avx2.h"
+#include "flat_i8_avx2.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -125,11 +126,12 @@ void dot_batch_avx2(const float* q, const char* base, size_t stride, const uint3
     out[t] = dot_avx2(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
 }
 
-// The flat block scan lives in flat_tile_avx2.cpp (register tiling for 16 ymm).
+// The flat block scan lives in flat_tile_avx2.cpp (register tiling for 16 ymm),
+// its int8 first pass in flat_i8_avx2.cpp.
 const KernelTable kTable = {SimdLevel::Avx2, "avx2", l2sq_avx2, dot_avx2, flat_tile_avx2,
                             l2sq_batch_avx2, dot_batch_avx2,
                             l2sq_i8_batch_avx2, neg_dot_i8_batch_avx2, bits1_batch_avx2,
-                            kAvx2QueryTile};
+                            kAvx2QueryTile, flat_quantize_i8_avx2, flat_i8_tile_avx2};
 
 }  // namespace
 

@@ -382,3 +382,155 @@ TEST_CASE("get_many copies rows in label order and names the first missing label
   CHECK(idx.get_many(missing.data(), 3, untouched.data()) == 1);
   for (float x : untouched) CHECK(x == 7.0f);
 }
+
+namespace {
+
+// Data shapes that stress the int8 first pass of the batch scan (flat_index.cpp:
+// scan_blocks_i8): coarse codes (one huge component), norms over 12 decades,
+// vectors too small to code, exact and 1-ulp near copies at the k-th distance,
+// clusters (many near ties), and vectors the codes represent exactly.
+enum class Shape { Uniform, Outlier, NormSpread, Tiny, NearCopies, Clusters, Exact };
+constexpr Shape kShapes[] = {Shape::Uniform, Shape::Outlier, Shape::NormSpread, Shape::Tiny,
+                             Shape::NearCopies, Shape::Clusters, Shape::Exact};
+const char* shape_name(Shape s) {
+  switch (s) {
+    case Shape::Uniform: return "uniform";
+    case Shape::Outlier: return "outlier";
+    case Shape::NormSpread: return "norm-spread";
+    case Shape::Tiny: return "tiny";
+    case Shape::NearCopies: return "near-copies";
+    case Shape::Clusters: return "clusters";
+    case Shape::Exact: return "exact";
+  }
+  return "?";
+}
+
+std::vector<float> shaped_rows(Shape shape, size_t n, size_t dim, Rng& rng) {
+  std::vector<float> v(n * dim);
+  std::vector<float> centres = rng.floats(8 * dim, -2, 2);
+  for (size_t i = 0; i < n; ++i) {
+    float* x = v.data() + i * dim;
+    for (size_t d = 0; d < dim; ++d) x[d] = (float)rng.uniform();
+    switch (shape) {
+      case Shape::Uniform: break;
+      case Shape::Outlier: x[rng.below(dim)] *= 1000.0f; break;
+      case Shape::NormSpread: {
+        const float s = (float)std::pow(10.0, rng.uniform(-6, 6));
+        for (size_t d = 0; d < dim; ++d) x[d] *= s;
+        break;
+      }
+      case Shape::Tiny:
+        if (i % 3 == 0) for (size_t d = 0; d < dim; ++d) x[d] *= 1e-32f;
+        if (i % 7 == 0) std::fill(x, x + dim, 0.0f);
+        break;
+      case Shape::NearCopies:
+        if (i >= 8) {
+          std::copy(v.data() + (i % 8) * dim, v.data() + (i % 8 + 1) * dim, x);
+          if (i % 2) x[rng.below(dim)] = std::nextafter(x[0], 2.0f);
+        }
+        break;
+      case Shape::Clusters: {
+        const float* c = centres.data() + rng.below(8) * dim;
+        for (size_t d = 0; d < dim; ++d) x[d] = c[d] + 0.01f * x[d];
+        break;
+      }
+      case Shape::Exact:
+        for (size_t d = 0; d < dim; ++d) x[d] = (float)((int)rng.below(255) - 127) * 0.25f;
+        break;
+    }
+  }
+  return v;
+}
+
+// Every batch result equals the exact top k by (distance, label), distances
+// bit-identical to exact_distance, and to the single-query (float32) path.
+void check_batch_exact(const FlatIndex& idx, const std::vector<uint64_t>& labels, const std::vector<float>& vecs,
+                       const std::vector<float>& qs, size_t nq, size_t k, size_t threads,
+                       const std::set<uint64_t>* allow) {
+  const size_t dim = idx.dim(), n = labels.size();
+  const KernelTable& kt = kernels();
+  std::optional<LabelFilter> filter;
+  if (allow) {
+    std::vector<uint64_t> a(allow->begin(), allow->end());
+    filter = LabelFilter::from_labels(a.data(), a.size());
+  }
+  auto batch = idx.search(qs.data(), nq, k, threads, filter ? &*filter : nullptr);
+  for (size_t qi = 0; qi < nq; ++qi) {
+    CAPTURE(qi);
+    const float* q = qs.data() + qi * dim;
+    const float qn = vector_norm(kt, q, dim);
+    std::vector<Candidate> all;
+    for (size_t i = 0; i < n; ++i) {
+      if (allow && !allow->count(labels[i])) continue;
+      const float* x = vecs.data() + i * dim;
+      all.push_back({exact_distance(kt, idx.metric(), q, qn, x, vector_norm(kt, x, dim), dim), labels[i], (uint32_t)i});
+    }
+    std::sort(all.begin(), all.end(), better);
+    const size_t kk = std::min(k, all.size());
+    REQUIRE(batch.k == kk);
+    auto one = idx.search(q, 1, k, 1, filter ? &*filter : nullptr);
+    for (size_t j = 0; j < kk; ++j) {
+      CAPTURE(j);
+      CAPTURE(all[j].key);
+      CAPTURE(batch.distances[qi * kk + j]);
+      REQUIRE(batch.labels[qi * kk + j] == all[j].label);
+      REQUIRE(batch.distances[qi * kk + j] == all[j].key);
+      REQUIRE(one.labels[j] == all[j].label);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("batch search of >= 16 queries (the int8 first pass where the level has it) is exact on every data shape") {
+  for (Metric metric : {Metric::Euclidean, Metric::Cosine, Metric::InnerProduct}) {
+    CAPTURE(metric_name(metric));
+    for (Shape shape : kShapes) {
+      const std::string shape_s = shape_name(shape), metric_s = metric_name(metric);
+      CAPTURE(shape_s);
+      CAPTURE(metric_s);
+      for (size_t dim : {32, 35, 100, 257}) {
+        CAPTURE(dim);
+        Rng rng(1000 + dim * 7 + (size_t)shape * 131 + (size_t)metric);
+        const size_t n = dim > 200 ? 700 : 2000;
+        std::vector<uint64_t> labels(n);
+        for (size_t i = 0; i < n; ++i) labels[i] = (n - i) * 5 + 3;
+        auto vecs = shaped_rows(shape, n, dim, rng);
+        FlatIndex idx(dim, metric);
+        idx.add(labels.data(), vecs.data(), n);
+        // Queries of the same shape, plus a data row, a zero and a tiny query.
+        const size_t nq = 17 + rng.below(24);
+        auto qs = shaped_rows(shape, nq, dim, rng);
+        std::copy(vecs.data() + 3 * dim, vecs.data() + 4 * dim, qs.data());
+        std::fill(qs.data() + dim, qs.data() + 2 * dim, 0.0f);
+        for (size_t d = 0; d < dim; ++d) qs[2 * dim + d] = (float)rng.uniform() * 1e-31f;
+        for (size_t k : {1, 10, 100}) {
+          CAPTURE(k);
+          check_batch_exact(idx, labels, vecs, qs, nq, k, 1 + rng.below(2), nullptr);
+        }
+        std::set<uint64_t> allow;
+        for (size_t i = 0; i < n; ++i)
+          if (rng.below(3) != 0) allow.insert(labels[i]);
+        check_batch_exact(idx, labels, vecs, qs, nq, 10, 2, &allow);
+      }
+    }
+  }
+}
+
+TEST_CASE("batch search of >= 16 queries over >= 16384 vectors (vectors split across threads) is exact") {
+  for (Metric metric : {Metric::Euclidean, Metric::Cosine, Metric::InnerProduct}) {
+    CAPTURE(metric_name(metric));
+    for (Shape shape : {Shape::NormSpread, Shape::Clusters}) {
+      CAPTURE(shape_name(shape));
+      const size_t dim = 40, n = 17000;
+      Rng rng(4242 + (size_t)shape);
+      std::vector<uint64_t> labels(n);
+      for (size_t i = 0; i < n; ++i) labels[i] = i * 3 + 1;
+      auto vecs = shaped_rows(shape, n, dim, rng);
+      FlatIndex idx(dim, metric);
+      idx.add(labels.data(), vecs.data(), n);
+      auto qs = shaped_rows(shape, 16, dim, rng);
+      check_batch_exact(idx, labels, vecs, qs, 16, 10, 2, nullptr);
+    }
+  }
+}
