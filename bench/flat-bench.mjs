@@ -4,7 +4,8 @@
 //   2. batch exact search, 1,000 queries over 100k x 128, per metric: batch vs a loop
 //      of search() vs usearch.exactSearch vs FAISS IndexFlat (a /usr/bin/python3 child
 //      with faiss, OMP/OpenBLAS on one thread; skipped with a note when missing), per
-//      CPU-second, and GFLOP/s against the measured FMA peak of one core
+//      CPU-second, and GFLOP/s against the measured FMA peak of one core (and, on AVX2, where
+//      batches run an int8 first pass, the measured int8 multiply-add peak)
 //   3. the cost of one JS -> native search() call on a tiny index
 // Usage: node bench/flat-bench.mjs [--quick] [--reps 3] [--json out.json]
 //          [--metrics euclidean,cosine,ip] [--only bandwidth,batch,overhead]
@@ -39,13 +40,27 @@ try { usearch = require('usearch'); } catch (e) { console.log(`usearch unavailab
 function fmaPeak() {
   const flags = { avx512: ['-mavx512f', '-mfma'], avx2: ['-mavx2', '-mfma'] }[simdLevel()];
   if (!flags) return null;
+  const out = runProbe('fma-peak', flags);
+  return out ? Number(out.split(' ')[0]) : null;
+}
+
+// On AVX2 the batch scan runs an int8 first pass: its peak is int8 multiply-adds
+// (vpmaddubsw, exact int32 sums) per second, from bench/probes/int8-mac-peak.cpp.
+function int8MacPeak() {
+  if (simdLevel() !== 'avx2') return null;
+  const out = runProbe('int8-mac-peak', ['-mavx2', '-mfma']);
+  const line = out && out.split('\n').find((l) => l.startsWith('i8->i32'));
+  return line ? Number(line.split(' ')[1]) : null;
+}
+
+function runProbe(name, flags) {
   try {
-    const exe = join(tmpdir(), `quiver-fma-peak-${process.pid}`);
-    const src = new URL('./probes/fma-peak.cpp', import.meta.url).pathname;
+    const exe = join(tmpdir(), `quiver-${name}-${process.pid}`);
+    const src = new URL(`./probes/${name}.cpp`, import.meta.url).pathname;
     execFileSync('g++', ['-O2', ...flags, src, '-o', exe]);
-    const gflops = Number(execFileSync(exe, { encoding: 'utf8' }).split(' ')[0]);
+    const out = execFileSync(exe, { encoding: 'utf8' });
     rmSync(exe, { force: true });
-    return gflops;
+    return out;
   } catch {
     return null;
   }
@@ -138,8 +153,9 @@ if (sections.includes('batch')) {
   const n = quick ? 20_000 : 100_000, dim = 128, nq = 1000, k = 10;
   const data = randomData(n, dim, 3), queries = randomData(nq, dim, 4);
   const flopsPerQuery = 2 * n * dim;
-  const peak = fmaPeak();
+  const peak = fmaPeak(), i8peak = int8MacPeak();
   out.fmaPeakGflops = peak;
+  out.int8MacPeakGmacs = i8peak;
   const faiss = faissRunner(n, dim, nq, data, queries);
   if (!faiss.available) console.log(`\n(FAISS skipped: ${faiss.why})`);
   out.batch = {};
@@ -179,7 +195,8 @@ if (sections.includes('batch')) {
     console.log(`\n[2] batch exact search, ${metric}, ${nq} queries over ${n} x ${dim}, k=${k} ` +
       `(queries per CPU-second, median of ${REPS}; "${threadsAll} threads" rows per wall second)`);
     line('quiverdb searchBatch 1 thread', res.batch_1t,
-      `   ${res.gflops_1t.toFixed(1)} GFLOP/s` + (peak ? ` = ${((res.gflops_1t / peak) * 100).toFixed(0)}% of the ${peak.toFixed(0)} GFLOP/s FMA peak` : ''));
+      `   ${res.gflops_1t.toFixed(1)} GFLOP/s` + (peak ? ` = ${((res.gflops_1t / peak) * 100).toFixed(0)}% of the ${peak.toFixed(0)} GFLOP/s FMA peak` : '') +
+      (i8peak ? ` (float-equivalent: the int8 first pass peaks at ${i8peak.toFixed(0)} GMAC/s = ${(2 * i8peak).toFixed(0)} GOP/s)` : ''));
     line('quiverdb loop of search()', res.loop_1t, `   batch/loop = ${(res.batch_1t / res.loop_1t).toFixed(2)}x`);
     if (res.usearch_1t) line('usearch exactSearch 1 thread', res.usearch_1t, `   quiverdb/usearch = ${(res.batch_1t / res.usearch_1t).toFixed(2)}x`);
     if (res.faiss_1t) line(`FAISS ${faiss.version} IndexFlat 1 thread`, res.faiss_1t,

@@ -83,6 +83,10 @@ class FlatIndex {
   // bounds on the exact ones, each window's margin widened to cover their error.
   void scan_blocks_i8(const float* qs, const float* qnorms, size_t nq, size_t block_begin, size_t block_end,
                       CandidateWindow* windows, const LabelFilter* filter) const;
+  // Stage two: the exact distance of every candidate of queries q0.. (cands[i] for
+  // query q0 + i), written over its key.
+  void rescore_in_slot_order(const float* queries, const float* qnorms, size_t q0,
+                             std::vector<std::vector<Candidate>>& cands) const;
   // Selective filters: exact distances to the given slots only.
   SearchResult search_slots(const float* queries, size_t nq, size_t k, size_t threads,
                             const std::vector<uint32_t>& slots) const;
