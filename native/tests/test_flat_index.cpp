@@ -482,7 +482,7 @@ void check_batch_exact(const FlatIndex& idx, const std::vector<uint64_t>& labels
 
 }  // namespace
 
-TEST_CASE("batch search of >= 16 queries (the int8 first pass where the level has it) is exact on every data shape") {
+TEST_CASE("batch search of >= 32 queries (the int8 first pass where the level has it) is exact on every data shape") {
   for (Metric metric : {Metric::Euclidean, Metric::Cosine, Metric::InnerProduct}) {
     CAPTURE(metric_name(metric));
     for (Shape shape : kShapes) {
@@ -499,7 +499,7 @@ TEST_CASE("batch search of >= 16 queries (the int8 first pass where the level ha
         FlatIndex idx(dim, metric);
         idx.add(labels.data(), vecs.data(), n);
         // Queries of the same shape, plus a data row, a zero and a tiny query.
-        const size_t nq = 17 + rng.below(24);
+        const size_t nq = 32 + rng.below(24);
         auto qs = shaped_rows(shape, nq, dim, rng);
         std::copy(vecs.data() + 3 * dim, vecs.data() + 4 * dim, qs.data());
         std::fill(qs.data() + dim, qs.data() + 2 * dim, 0.0f);
@@ -517,7 +517,7 @@ TEST_CASE("batch search of >= 16 queries (the int8 first pass where the level ha
   }
 }
 
-TEST_CASE("batch search of >= 16 queries over >= 16384 vectors (vectors split across threads) is exact") {
+TEST_CASE("batch search of >= 32 queries over >= 16384 vectors (vectors split across threads) is exact") {
   for (Metric metric : {Metric::Euclidean, Metric::Cosine, Metric::InnerProduct}) {
     CAPTURE(metric_name(metric));
     for (Shape shape : {Shape::NormSpread, Shape::Clusters}) {
@@ -529,8 +529,8 @@ TEST_CASE("batch search of >= 16 queries over >= 16384 vectors (vectors split ac
       auto vecs = shaped_rows(shape, n, dim, rng);
       FlatIndex idx(dim, metric);
       idx.add(labels.data(), vecs.data(), n);
-      auto qs = shaped_rows(shape, 16, dim, rng);
-      check_batch_exact(idx, labels, vecs, qs, 16, 10, 2, nullptr);
+      auto qs = shaped_rows(shape, 32, dim, rng);
+      check_batch_exact(idx, labels, vecs, qs, 32, 10, 2, nullptr);
     }
   }
 }
