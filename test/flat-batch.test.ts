@@ -103,7 +103,7 @@ function randomShapes(): Outcome {
         const labels = shuffledLabels(n, seed++);
         const flat = new FlatIndex({ dim, metric });
         flat.add(labels, data);
-        // 32 and 40: the int8 first pass of AVX2 (batches of >= 32 queries, dim >= 32).
+        // 32 and 40: the int8 first pass of AVX2 (batches of >= 32 queries, dim 32-1024).
         const nqs = dim >= 32 ? [1, 5, 6, 7, 8, 9, 13, 32, 40] : [1, 5, 6, 7, 8, 9, 13];
         const nq = nqs[(di + s) % nqs.length];
         const queries = Float32Array.from({ length: nq * dim }, () => r() * 2 - 1);

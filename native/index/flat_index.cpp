@@ -31,6 +31,9 @@ size_t window_cap(size_t k) { return 2 * k + 256; }
 // queries), and below a few dozen dimensions the float tile is as fast.
 constexpr size_t kMinI8Queries = 32;
 constexpr size_t kMinI8Dim = 32;
+// Above about a thousand dimensions the bound admits so many more candidates than
+// the float keys that rescoring them ate the gain (0.8-1.06x at 1536).
+constexpr size_t kMaxI8Dim = 1024;
 // Blocks per int8 pass: about 32 KiB of codes, like the float pass.
 size_t i8_blocks_per_pass(size_t dim) {
   const size_t bytes = kBlockLanes * ((dim + 3) / 4) * 4;
@@ -520,7 +523,7 @@ SearchResult FlatIndex::search(const float* queries, size_t nq, size_t k, size_t
 
   const KernelTable& kt = kernels();
   const bool use_i8 = kt.flat_i8_tile && kt.flat_quantize_i8 && dim_ >= kMinI8Dim &&
-                      dim_ <= 65536 && nq >= kMinI8Queries;
+                      dim_ <= kMaxI8Dim && nq >= kMinI8Queries;
   // Work is split by query groups, a few per thread so that a slow thread does not
   // hold up the rest (fewer with the int8 pass: each group codes every vector);
   // when there are fewer groups than threads, the vectors are split too and the
