@@ -343,8 +343,10 @@ void FlatIndex::scan_blocks_i8(const float* qs, const float* qnorms, size_t nq, 
   std::vector<int8_t> qcodes(nq * groups * 4);
   std::vector<FlatI8Query> qt(nq);
   std::vector<float> base_margin(nq);
-  // Per query, a max-heap of the k smallest upper bounds seen (k = the window's).
-  std::vector<float> highs(nq * (nq ? heaps[0].k() : 0));
+  // Per query, a max-heap of the k smallest upper bounds seen (k = the window's);
+  // skipped for a huge k, where the margin alone bounds the window.
+  const size_t high_k = nq && heaps[0].k() <= 4096 ? heaps[0].k() : 0;
+  std::vector<float> highs(nq * high_k);
   std::vector<size_t> high_count(nq, 0);
   for (size_t i = 0; i < nq; ++i) {
     const QueryCode c = code_query(qs + i * dim_, dim_, qcodes.data() + i * groups * 4, groups);
@@ -412,11 +414,12 @@ void FlatIndex::scan_blocks_i8(const float* qs, const float* qnorms, size_t nq, 
             // The upper bound of this key: the k-th smallest one seen (plus the
             // exact distances' margin) bounds the window per slot, tighter than
             // the k-th lower bound + 2 max R.
+            if (high_k == 0) continue;
             const size_t l = first + lane;
             const float hi = lo + 2 * (ra[l] * qt[qi].norm + rb[l] * qt[qi].error + rc[l]);
-            float* heap = highs.data() + qi * h.k();
+            float* heap = highs.data() + qi * high_k;
             size_t& size = high_count[qi];
-            if (size < h.k()) {
+            if (size < high_k) {
               heap[size++] = hi;
               std::push_heap(heap, heap + size);
             } else if (hi < heap[0]) {
@@ -424,7 +427,7 @@ void FlatIndex::scan_blocks_i8(const float* qs, const float* qnorms, size_t nq, 
               heap[size - 1] = hi;
               std::push_heap(heap, heap + size);
             }
-            if (size == h.k())
+            if (size == high_k)
               h.tighten(std::nextafter(heap[0] + base_margin[qi], std::numeric_limits<float>::infinity()));
           }
           thresholds[i] = h.threshold();
