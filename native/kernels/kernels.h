@@ -103,7 +103,6 @@ struct KernelTable {
                        float* keys, uint32_t* masks);
 };
 
-
 // The 1-bit code kernels live in files of their own (kernels_bits_*.cpp, built
 // with -ffp-contract=off); each level's table points at its version. Null where
 // not built for this target.
