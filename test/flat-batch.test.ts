@@ -3,8 +3,8 @@
 // the CPU has (child processes with QUIVER_SIMD):
 //   - random data over many shapes (rows around the block and query-tile
 //     boundaries, dims 1..70 and 128/384/768, k 1..rows+2, query counts around
-//     the tile sizes, filters): batch == loop bit for bit, and both a valid exact
-//     top k by the model;
+//     the tile sizes and of 32/40, where AVX2 runs the int8 first pass, filters):
+//     batch == loop bit for bit, and both a valid exact top k by the model;
 //   - tie-heavy data (small integers: many duplicates, zero vectors, distinct rows
 //     at equal distances), where float32 arithmetic is exact, so the model gives
 //     the one right answer: every k, labels and distances exactly equal, ties by
