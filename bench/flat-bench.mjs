@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { addon, median } from './native-addon.mjs';
+import { flatBenchData } from './lib/flat-data.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -96,15 +97,6 @@ function faissRunner(n, dim, nq, data, queries) {
   };
 }
 
-function randomData(n, dim, seed) {
-  let s = seed >>> 0;
-  const out = new Float32Array(n * dim);
-  for (let i = 0; i < out.length; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
-}
 const now = () => performance.now() / 1000;
 function timeIt(fn) {
   const t0 = now();
@@ -127,12 +119,12 @@ if (sections.includes('bandwidth')) {
   const n = quick ? 200_000 : 1_000_000, dim = 128;
   const bw = addon.benchReadBandwidth(512 * 1024 * 1024, 3);
   const index = new FlatIndex({ dim, metric: 'euclidean' });
-  const data = randomData(n, dim, 1);
+  const data = flatBenchData(n, dim, 1);
   for (let i = 0; i < n; i += 100_000) {
     const m = Math.min(100_000, n - i);
     index.add(Float64Array.from({ length: m }, (_, j) => i + j), data.subarray(i * dim, (i + m) * dim));
   }
-  const queries = randomData(20, dim, 2);
+  const queries = flatBenchData(20, dim, 2);
   index.search(queries.subarray(0, dim), 10);
   const qps = [];
   for (let r = 0; r < REPS; r++) {
@@ -151,7 +143,7 @@ if (sections.includes('bandwidth')) {
 // rounds interleave the engines so machine noise hits them alike.
 if (sections.includes('batch')) {
   const n = quick ? 20_000 : 100_000, dim = 128, nq = 1000, k = 10;
-  const data = randomData(n, dim, 3), queries = randomData(nq, dim, 4);
+  const data = flatBenchData(n, dim, 3), queries = flatBenchData(nq, dim, 4);
   const flopsPerQuery = 2 * n * dim;
   const peak = fmaPeak(), i8peak = int8MacPeak();
   out.fmaPeakGflops = peak;
@@ -210,8 +202,8 @@ if (sections.includes('batch')) {
 // 3. Per-call overhead on a tiny index.
 if (sections.includes('overhead')) {
   const index = new FlatIndex({ dim: 8, metric: 'euclidean' });
-  index.add([1, 2, 3, 4], randomData(4, 8, 5));
-  const q = randomData(1, 8, 6);
+  index.add([1, 2, 3, 4], flatBenchData(4, 8, 5));
+  const q = flatBenchData(1, 8, 6);
   const calls = quick ? 20_000 : 200_000;
   for (let i = 0; i < 1000; i++) index.search(q, 1);
   const ts = [];

@@ -5,22 +5,14 @@
 // medians. Checks that both builds return the same labels and distances.
 //   node bench/reports/exact-avx2/ab-flat.mjs <distA/index.js> <distB/index.js> [n] [dim] [rounds] [metrics] [nq]
 import { resolve } from 'node:path';
+import { flatBenchData } from '../../lib/flat-data.mjs';
 
 const [pathA, pathB, nArg = '100000', dimArg = '128', roundsArg = '7', metricsArg = 'euclidean,cosine,ip', nqArg = '1000'] =
   process.argv.slice(2);
 const A = await import(resolve(pathA)), B = await import(resolve(pathB));
 const n = Number(nArg), dim = Number(dimArg), rounds = Number(roundsArg), nq = Number(nqArg), k = 10;
 const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
-function randomData(count, seed) {
-  let s = seed >>> 0;
-  const out = new Float32Array(count * dim);
-  for (let i = 0; i < out.length; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
-}
-const data = randomData(n, 3), queries = randomData(nq, 4);
+const data = flatBenchData(n, dim, 3), queries = flatBenchData(nq, dim, 4);
 const labels = Float64Array.from({ length: n }, (_, i) => i);
 console.log(`${nq} queries over ${n} x ${dim}, k ${k}, 1 thread, ${rounds} rounds; A = ${pathA}, B = ${pathB}`);
 for (const metric of metricsArg.split(',')) {
