@@ -4,6 +4,7 @@
 // exact IndexFlat is measured through it; FAISS HNSW figures come from faiss-python.
 import { createRequire } from 'node:module';
 import { packageVersion } from './shared.mjs';
+import { normalizeRows } from '../lib/normalize.mjs';
 
 const require = createRequire(import.meta.url);
 export const info = { name: 'faiss-node', label: 'faiss-node IndexFlat (exact)', kind: 'exact' };
@@ -28,14 +29,7 @@ export async function create({ dim, metric }) {
   const normalize = metric === 'cosine';
   const asNumbers = (v) => {
     const a = Array.from(v);
-    if (!normalize) return a;
-    for (let i = 0; i < a.length; i += dim) {
-      let s = 0;
-      for (let j = 0; j < dim; j++) s += a[i + j] * a[i + j];
-      const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-      for (let j = 0; j < dim; j++) a[i + j] *= inv;
-    }
-    return a;
+    return normalize ? normalizeRows(a, dim) : a;
   };
   let index = null;
   return {
