@@ -46,6 +46,14 @@ constexpr uint32_t kNoSlot = UINT32_MAX;
 // bench/reports/graph-quality.
 constexpr float kInsertAlpha = 1.2f;
 constexpr int kMaxHnswLevel = 31;
+// A query enters level 0 from a small beam search of level 1, not from the single
+// node a greedy descent ends on: on clustered data the greedy descent can end in
+// another cluster, and then no ef finds the query's neighbours (recall 0 for that
+// query; hnswlib has the same failure). The beam is ef / kEntryBeamDivisor wide, at
+// most kEntryBeamMax: below ef 2 * kEntryBeamDivisor the greedy descent is kept, so
+// cheap low-ef searches do not pay for it. Measurements: bench/reports/graph-quality.
+constexpr size_t kEntryBeamDivisor = 8;
+constexpr size_t kEntryBeamMax = 16;
 
 enum class Quantization : uint32_t {
   None = 0,  // traversal scores float32 vectors

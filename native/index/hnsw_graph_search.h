@@ -301,8 +301,16 @@ void HnswGraph::search_t(const float* q, size_t ef, const Accept& accept, HnswSc
   uint32_t cur = entry_;
   float cur_key;
   batch_keys<K>(q, sc.coded_query, &cur, 1, &cur_key);
-  greedy<K, false>(q, &cur, &cur_key, max_level_, 0, sc);
-  sc.entry.assign(1, HnswNeighbor{cur_key, cur});
+  const size_t beam = std::min(kEntryBeamMax, ef / kEntryBeamDivisor);
+  if (beam >= 2 && max_level_ >= 1) {
+    greedy<K, false>(q, &cur, &cur_key, max_level_, 1, sc);
+    sc.entry.assign(1, HnswNeighbor{cur_key, cur});
+    search_layer<K, false>(q, beam, 1, HnswAcceptAll{}, sc);
+    sc.entry.assign(sc.found.begin(), sc.found.end());
+  } else {
+    greedy<K, false>(q, &cur, &cur_key, max_level_, 0, sc);
+    sc.entry.assign(1, HnswNeighbor{cur_key, cur});
+  }
   if constexpr (std::is_same_v<Accept, HnswAcceptAll>) search_layer_all<K>(q, ef, sc);
   else search_layer<K, false>(q, ef, 0, accept, sc);
 }
