@@ -52,7 +52,7 @@ constexpr int kMaxHnswLevel = 31;
 // query; hnswlib has the same failure). The beam is ef / kEntryBeamDivisor wide, at
 // most kEntryBeamMax: below ef 2 * kEntryBeamDivisor the greedy descent is kept, so
 // cheap low-ef searches do not pay for it. Measurements: bench/reports/graph-quality.
-constexpr size_t kEntryBeamDivisor = 8;
+constexpr size_t kEntryBeamDivisor = 16;
 constexpr size_t kEntryBeamMax = 16;
 
 enum class Quantization : uint32_t {
