@@ -1,19 +1,22 @@
 // Chunking time is linear in the input for every input shape: adversarial
 // inputs (terminator runs not followed by a space, closer runs, blank-line and
 // whitespace runs, giant words, initialisms, emoji, markdown headings padded
-// with spaces, CJK text without spaces) are timed at 20k and 80k characters;
-// the larger may take at most ~6x the smaller (linear is 4x, quadratic 16x)
-// and must stay far below a second. Times are CPU times, the best of several
+// with spaces, CJK text without spaces) are timed at 10k and 80k characters;
+// the larger may take at most ~24x the smaller (linear is 8x, quadratic 64x)
+// and must stay far below a second. (It was 20k -> 80k with a limit of 6x, but
+// the per-character cost of some linear cases rises ~1.4x between 40k and 80k,
+// where the working set leaves the caches, so they measured 5-6x, and 9x on a
+// loaded box: failures of a linear case.) Times are CPU times, the best of several
 // interleaved calls, and a case gets three tries, so that other work on the
 // shared cores does not fail it; a quadratic case fails every try by far.
 // Issue 11, defect 12.
 import { describe, expect, it } from 'vitest';
 import { chunkMarkdown, chunkText, splitSentences, type Chunk } from '../src/rag/chunking/index.js';
 
-const SMALL = 20_000;
+const SMALL = 10_000;
 const LARGE = 80_000;
 const LARGE_BUDGET_MS = 300; // "well under 1 s", with room for a loaded 2-core machine
-const RATIO = 6;
+const RATIO = 24;
 const SLACK_MS = 0.5; // timer and GC noise on sub-millisecond timings
 
 /**
@@ -163,7 +166,7 @@ describe('chunking is linear in the input (issue 11, defect 12)', () => {
     }
   });
 
-  it('every adversarial shape scales linearly from 20k to 80k characters', () => {
+  it('every adversarial shape scales linearly from 10k to 80k characters', () => {
     const failures: string[] = [];
     const report: string[] = [];
     for (const c of cases) {
