@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// HNSW graph quality, quiverdb vs hnswlib-node: recall@10 at equal ef (no timing) and
+// HNSW graph quality, quiverdb vs hnswlib-node: recall@10 at equal ef (no timing), the
+// queries that got none of their 10 neighbours ("lost": stranded in another cluster), and
 // the structure of each built graph, read back from each engine's saved file:
 // level-0 out-degree (mean, min, share of full lists), the share of sampled nodes whose
 // true nearest neighbour is among their level-0 links, in-degree-0 nodes and nodes no
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureGroundTruth, limitQueries } from './lib/datasets.mjs';
 import { computeGroundTruth } from './lib/ground-truth.mjs';
-import { recallAtK } from './lib/stats.mjs';
+import { lostQueries, recallAtK } from './lib/stats.mjs';
 import { loadQuiverdb } from './lib/quiverdb.mjs';
 import { loadNamedDataset } from './hnsw-datasets.mjs';
 import { buildHnswlib } from './engines/hnswlib-node.mjs';
@@ -196,8 +197,8 @@ for (const name of args.datasets.split(',')) {
     const c0 = process.cpuUsage();
     e.build();
     const c = process.cpuUsage(c0);
-    const info = { buildCpuSeconds: (c.user + c.system) / 1e6, recall: {} };
-    header.push(e.name.padStart(13));
+    const info = { buildCpuSeconds: (c.user + c.system) / 1e6, recall: {}, lost: {} };
+    header.push(e.name.padStart(13), 'lost'.padStart(5));
     efs.forEach((ef, r) => {
       out.fill(-1);
       for (let i = 0; i < ds.nq; i++) {
@@ -205,7 +206,8 @@ for (const name of args.datasets.split(',')) {
         for (let j = 0; j < res.length; j++) out[i * K + j] = res[j];
       }
       info.recall[ef] = recallAtK(out, K, gt.ids, gt.k, K, ds.nq);
-      rows[r].push(info.recall[ef].toFixed(4).padStart(13));
+      info.lost[ef] = lostQueries(out, K, gt.ids, gt.k, K, ds.nq);
+      rows[r].push(info.recall[ef].toFixed(4).padStart(13), String(info.lost[ef]).padStart(5));
     });
     if (args.stats !== '0') info.graph = graphStats(e.graph(), sampleRows, nnOfSample);
     entry.engines[e.name] = info;

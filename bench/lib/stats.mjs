@@ -32,6 +32,23 @@ export function recallAtK(found, foundK, truth, truthK, k, queryCount) {
 }
 
 /**
+ * Queries that got none of their k true neighbours: on clustered data these are searches
+ * stranded in another cluster, and each costs 1/queryCount of recall@k on its own.
+ */
+export function lostQueries(found, foundK, truth, truthK, k, queryCount) {
+  let lost = 0;
+  const wanted = new Set();
+  for (let q = 0; q < queryCount; q++) {
+    wanted.clear();
+    for (let j = 0; j < k; j++) wanted.add(truth[q * truthK + j]);
+    let hit = false;
+    for (let j = 0; j < k && !hit; j++) hit = wanted.has(found[q * foundK + j]);
+    lost += !hit;
+  }
+  return lost;
+}
+
+/**
  * QPS at a target recall on one engine's curve (points in increasing ef order): between the
  * last point below the target and the first point reaching it, linear in recall and
  * geometric in QPS (QPS spans orders of magnitude). Returns { qps, bound }: bound is
