@@ -17,18 +17,23 @@ export function percentile(xs, p) {
 }
 
 /**
- * recall@k: the share of the true k nearest (rows of `truth`, `truthK` per query) that were
- * returned in the first k of each result row (`found`, `foundK` per query; -1 = no result).
+ * Per query, how many of its true k nearest (rows of `truth`, `truthK` per query) were
+ * returned in the first k of its result row (`found`, `foundK` per query; -1 = no result).
  */
-export function recallAtK(found, foundK, truth, truthK, k, queryCount) {
-  let hits = 0;
+export function hitsPerQuery(found, foundK, truth, truthK, k, queryCount) {
+  const hits = new Int32Array(queryCount);
   const wanted = new Set();
   for (let q = 0; q < queryCount; q++) {
     wanted.clear();
     for (let j = 0; j < k; j++) wanted.add(truth[q * truthK + j]);
-    for (let j = 0; j < k; j++) if (wanted.has(found[q * foundK + j])) hits++;
+    for (let j = 0; j < k; j++) if (wanted.has(found[q * foundK + j])) hits[q]++;
   }
-  return hits / (queryCount * k);
+  return hits;
+}
+
+/** recall@k: the share of the true k nearest that were returned (see hitsPerQuery). */
+export function recallAtK(found, foundK, truth, truthK, k, queryCount) {
+  return hitsPerQuery(found, foundK, truth, truthK, k, queryCount).reduce((a, b) => a + b, 0) / (queryCount * k);
 }
 
 /**
@@ -36,16 +41,7 @@ export function recallAtK(found, foundK, truth, truthK, k, queryCount) {
  * stranded in another cluster, and each costs 1/queryCount of recall@k on its own.
  */
 export function lostQueries(found, foundK, truth, truthK, k, queryCount) {
-  let lost = 0;
-  const wanted = new Set();
-  for (let q = 0; q < queryCount; q++) {
-    wanted.clear();
-    for (let j = 0; j < k; j++) wanted.add(truth[q * truthK + j]);
-    let hit = false;
-    for (let j = 0; j < k && !hit; j++) hit = wanted.has(found[q * foundK + j]);
-    lost += !hit;
-  }
-  return lost;
+  return hitsPerQuery(found, foundK, truth, truthK, k, queryCount).filter((h) => h === 0).length;
 }
 
 /**
