@@ -10,6 +10,7 @@
 import { ensureGroundTruth, limitQueries } from '../../lib/datasets.mjs';
 import { loadNamedDataset } from '../../hnsw-datasets.mjs';
 import { buildHnswlib } from '../../engines/hnswlib-node.mjs';
+import { lostQueries, recallAtK } from '../../lib/stats.mjs';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -17,19 +18,15 @@ const [pathA, pathB, name, seedArg = '1,2,3', efArg = '32,48,64,96,128,192,256,3
 const A = await import(resolve(pathA)), B = await import(resolve(pathB));
 const seeds = seedArg.split(',').map(Number), efs = efArg.split(',').map(Number);
 const ds = await ensureGroundTruth(limitQueries(loadNamedDataset(name), 1000), 10);
-const truth = Array.from({ length: ds.nq }, (_, i) => new Set(ds.groundTruth.ids.subarray(i * ds.groundTruth.k, i * ds.groundTruth.k + 10)));
+const gt = ds.groundTruth;
 const queries = Array.from({ length: ds.nq }, (_, i) => ds.queries.subarray(i * ds.dim, (i + 1) * ds.dim));
 
 function curve(search) {
+  const found = new Int32Array(ds.nq * 10);
   return efs.map((ef) => {
-    let hits = 0, lost = 0;
-    queries.forEach((qv, i) => {
-      let h = 0;
-      for (const l of search(qv, ef, i)) h += truth[i].has(l);
-      hits += h;
-      lost += h === 0;
-    });
-    return { ef, recall: hits / ds.nq / 10, lost };
+    found.fill(-1);
+    queries.forEach((qv, i) => found.set(search(qv, ef, i), i * 10));
+    return { ef, recall: recallAtK(found, 10, gt.ids, gt.k, 10, ds.nq), lost: lostQueries(found, 10, gt.ids, gt.k, 10, ds.nq) };
   });
 }
 const fmt = (c) => c.map((p) => `${p.recall.toFixed(4)}/${p.lost}`.padStart(12)).join('');
