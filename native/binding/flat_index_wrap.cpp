@@ -62,7 +62,7 @@ Napi::Value FlatIndexWrap::Add(const Napi::CallbackInfo& info) {
                            std::to_string(labels.size() * dim) + " floats for " + std::to_string(labels.size()) +
                            " labels, got " + std::to_string(vecs.ElementLength()));
     // Shared memory is copied before the check; the index reads only what was checked.
-    const StableFloats v = stable_f32(vecs);
+    const StableFloats v = stable_f32(env, vecs);
     check_vectors(env, v.data, labels.size(), dim, "vectors");
     index_->add(labels.data(), v.data, labels.size());
     ReportMemory(env);

@@ -40,7 +40,7 @@ AddInput parse_add(const Napi::CallbackInfo& info, size_t dim, bool copy) {
     throw_range(env, "vectors: expected " + std::to_string(in.labels.size()) + " x " + std::to_string(dim) + " = " +
                          std::to_string(in.labels.size() * dim) + " floats for " +
                          std::to_string(in.labels.size()) + " labels, got " + std::to_string(vecs.ElementLength()));
-  in.vectors = stable_f32(vecs, copy);
+  in.vectors = stable_f32(env, vecs, copy);
   check_vectors(env, in.vectors.data, in.labels.size(), dim, "vectors");
   in.threads = optional_threads(env, info, 2);
   return in;
@@ -342,10 +342,11 @@ Napi::Value HnswIndexWrap::SearchInto(const Napi::CallbackInfo& info) {
     auto out_dist = expect_f32(env, info[4], "outDistances");
     const size_t cap = std::min({k, out_labels.ElementLength(), out_dist.ElementLength()});
     // A query in shared memory is copied first; only the checked copy is searched.
+    const bool shared = is_shared(env, q);
     float small_q[256];
-    std::vector<float> large_q(is_shared(q) && dim > 256 ? dim : 0);
+    std::vector<float> large_q(shared && dim > 256 ? dim : 0);
     const float* query = q.Data();
-    if (is_shared(q)) {
+    if (shared) {
       float* copy = dim > 256 ? large_q.data() : small_q;
       std::memcpy(copy, q.Data(), dim * sizeof(float));
       query = copy;

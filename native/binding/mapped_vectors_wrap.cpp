@@ -148,7 +148,7 @@ Napi::Value MappedVectorsWrap::GetMany(const Napi::CallbackInfo& info) {
     for (size_t i = 0; i < rows.size(); ++i)
       idx[i] = row_index(env, rows[i], mv, "rows[" + std::to_string(i) + "]");
     for (size_t i = 0; i < idx.size(); ++i) std::memcpy(out.Data() + i * dim, mv.row(idx[i]), dim * sizeof(float));
-    return out;
+    return out.value;
   });
 }
 

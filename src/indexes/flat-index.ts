@@ -7,6 +7,7 @@ import {
 } from './input.js';
 import { toAllowList, type LabelFilter } from './filter.js';
 import { type BatchOptions, type BatchSearchResult, type SearchResult } from './results.js';
+import { takeResult } from './result-pool.js';
 import { optionKeys } from '../util/options.js';
 import { assertKnownKeys } from '../util/options.js';
 
@@ -116,7 +117,7 @@ export class FlatIndex {
       this.#outDistances = new Float32Array(cap);
     }
     const got = this.#native.search(q, 1, k, 1, allow, this.#outLabels, this.#outDistances);
-    return { labels: this.#outLabels.slice(0, got), distances: this.#outDistances.slice(0, got) };
+    return takeResult(this.#outLabels, this.#outDistances, got);
   }
 
   /** Top-k for many queries at once, blocked GEMM-style and spread over native threads. */

@@ -8,6 +8,7 @@ import {
 } from './input.js';
 import { toAllowList, type LabelFilter } from './filter.js';
 import { type BatchOptions, type BatchSearchResult, type SearchResult } from './results.js';
+import { takeResult } from './result-pool.js';
 import { optionKeys } from '../util/options.js';
 import { assertKnownKeys } from '../util/options.js';
 
@@ -227,7 +228,7 @@ export class HnswIndex {
       }
     }
     const got = this.#native.searchInto(q, Math.min(k, this.#outLabels.length), ef, this.#outLabels, this.#outDistances, allow);
-    return { labels: this.#outLabels.slice(0, got), distances: this.#outDistances.slice(0, got) };
+    return takeResult(this.#outLabels, this.#outDistances, got);
   }
 
   /** Top-k for many queries, spread over native threads. */
