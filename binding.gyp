@@ -47,14 +47,22 @@
     {
       "target_name": "quiver_kernels_avx512",
       "type": "static_library",
-      "sources": ["native/kernels/kernels_avx512.cpp", "native/bench/stream_avx512.cpp"],
+      "sources": ["native/kernels/kernels_avx512.cpp", "native/kernels/flat_i8_avx512.cpp", "native/bench/stream_avx512.cpp"],
       "conditions": [["target_arch=='x64'", {
         "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mfma", "-mavx2"]
       }]]
     },
     {
+      "target_name": "quiver_kernels_avx512_vnni",
+      "type": "static_library",
+      "sources": ["native/kernels/flat_i8_avx512_vnni.cpp"],
+      "conditions": [["target_arch=='x64'", {
+        "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mfma", "-mavx2", "-mavx512vnni"]
+      }]]
+    },
+    {
       "target_name": "quiverdb",
-      "dependencies": ["quiver_kernels_scalar", "quiver_kernels_avx2", "quiver_kernels_avx512",
+      "dependencies": ["quiver_kernels_scalar", "quiver_kernels_avx2", "quiver_kernels_avx512", "quiver_kernels_avx512_vnni",
                        "quiver_kernels_bits_scalar", "quiver_kernels_bits_avx2", "quiver_kernels_bits_avx512"],
       "sources": [
         "native/kernels/dispatch.cpp",

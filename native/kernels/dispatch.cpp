@@ -35,10 +35,17 @@ SimdLevel detect() {
   if (ymm_state && avx2 && fma && popcnt) return SimdLevel::Avx2;
   return SimdLevel::Scalar;
 }
+bool detect_vnni() {
+  unsigned a, b, c, d;
+  if (detected_simd_level() != SimdLevel::Avx512 || !__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  return c & (1u << 11);  // CPUID.(EAX=7,ECX=0):ECX.AVX512_VNNI
+}
 #elif defined(__aarch64__)
 SimdLevel detect() { return SimdLevel::Neon; }
+bool detect_vnni() { return false; }
 #else
 SimdLevel detect() { return SimdLevel::Scalar; }
+bool detect_vnni() { return false; }
 #endif
 
 std::string g_env_warning;
@@ -66,6 +73,11 @@ const KernelTable* choose() {
 SimdLevel detected_simd_level() {
   static const SimdLevel level = detect();
   return level;
+}
+
+bool cpu_has_avx512_vnni() {
+  static const bool vnni = detect_vnni();
+  return vnni;
 }
 
 const KernelTable* kernels_for(SimdLevel level) {

@@ -7,6 +7,9 @@ namespace quiver {
 
 // Highest level this CPU (and OS) supports.
 SimdLevel detected_simd_level();
+// Whether the AVX-512 level may use AVX512-VNNI (vpdpbusd) too: an extension some
+// AVX-512 CPUs lack (Skylake-SP), so it picks one kernel, not a level.
+bool cpu_has_avx512_vnni();
 // The active table: the detected level, lowered by QUIVER_SIMD if set.
 const KernelTable& kernels();
 // Table for a given level, or nullptr when this CPU cannot run it.

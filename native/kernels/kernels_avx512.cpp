@@ -3,6 +3,10 @@
 // say the CPU and OS support AVX-512 state.
 #include "kernels.h"
 
+#include "dispatch.h"
+#include "flat_i8_avx2.h"
+#include "flat_i8_avx512.h"
+
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
@@ -249,14 +253,20 @@ void dot_batch_avx512(const float* q, const char* base, size_t stride, const uin
     out[t] = dot_avx512(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
 }
 
+// flat_query_tile 0: the full 8-query tile. The int8 flat pass codes vectors with the
+// AVX2 routine and scores them with vpdpbusd where the CPU has VNNI.
 const KernelTable kTable = {SimdLevel::Avx512, "avx512", l2sq_avx512, dot_avx512, block_score_tile_avx512,
                             l2sq_batch_avx512, dot_batch_avx512,
                             l2sq_i8_batch_avx512, neg_dot_i8_batch_avx512,
-                            bits1_batch_avx512};
+                            bits1_batch_avx512, 0, flat_quantize_i8_avx2, flat_i8_tile_avx512};
+const KernelTable kTableVnni = {SimdLevel::Avx512, "avx512", l2sq_avx512, dot_avx512, block_score_tile_avx512,
+                                l2sq_batch_avx512, dot_batch_avx512,
+                                l2sq_i8_batch_avx512, neg_dot_i8_batch_avx512,
+                                bits1_batch_avx512, 0, flat_quantize_i8_avx2, flat_i8_tile_avx512_vnni};
 
 }  // namespace
 
-const KernelTable* avx512_kernels() { return &kTable; }
+const KernelTable* avx512_kernels() { return cpu_has_avx512_vnni() ? &kTableVnni : &kTable; }
 
 }  // namespace quiver
 

@@ -4,10 +4,12 @@
 #include <doctest/doctest.h>
 
 #include <cfloat>
+#include <cmath>
 #include <limits>
 #include <string>
 
 #include "kernels/dispatch.h"
+#include "kernels/flat_i8_avx512.h"
 #include "test_support.h"
 
 using namespace quiver;
@@ -160,6 +162,79 @@ TEST_CASE("block_score_tile: keys = bias + scale * dot for every query/block sha
               const float key = keys[i * kTileLanes + lane];
               REQUIRE(std::fabs(key - ref) <= tol);
               if (key <= thresholds[i]) expect_mask |= 1u << lane;
+            }
+            REQUIRE(masks[i] == expect_mask);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("flat_i8_tile: every build gives the keys and masks of an exact integer reference, for every shape") {
+  // The kernels: each runnable level's table that has an int8 pass, and on an AVX-512
+  // CPU both AVX-512 builds (the table holds only one of them).
+  std::vector<std::pair<std::string, decltype(KernelTable::flat_i8_tile)>> builds;
+  for (const auto* kt : quiver_test::runnable_levels())
+    if (kt->flat_i8_tile) builds.emplace_back(kt->name, kt->flat_i8_tile);
+#if defined(__x86_64__) || defined(_M_X64)
+  if (detected_simd_level() == SimdLevel::Avx512) builds.emplace_back("avx512bw", flat_i8_tile_avx512);
+  if (cpu_has_avx512_vnni()) builds.emplace_back("avx512vnni", flat_i8_tile_avx512_vnni);
+#endif
+  MESSAGE("int8 tile builds tested: " << builds.size());
+  Rng rng(77);
+  for (size_t dim : {1, 4, 7, 32, 100, 128, 384, 1024}) {
+    const size_t groups = (dim + 3) / 4;
+    for (size_t nblocks = 1; nblocks <= kMaxTileBlocks; ++nblocks) {
+      for (size_t nq = 1; nq <= kMaxQueryTile; ++nq) {
+        const size_t lanes = nblocks * kBlockLanes;
+        // Stored codes are code + 128 (any byte); query codes in [-64, 64], zero past dim.
+        std::vector<uint8_t> codes(nblocks * groups * 64);
+        for (auto& c : codes) c = (uint8_t)rng.below(256);
+        std::vector<int8_t> qcodes(nq * groups * 4, 0);
+        for (size_t i = 0; i < nq; ++i)
+          for (size_t d = 0; d < dim; ++d) qcodes[i * groups * 4 + d] = (int8_t)((int)rng.below(129) - 64);
+        std::vector<FlatI8Query> queries(nq);
+        for (auto& q : queries)
+          q = {(float)rng.uniform(0.001, 0.1), (float)rng.uniform(0, 5), (float)rng.uniform(0, 0.5),
+               (int32_t)rng.below(20000) - 10000};
+        auto bias = rng.floats(lanes, -5, 5), scale = rng.floats(lanes, -2, 2);
+        auto ra = rng.floats(lanes, 0, 1), rb = rng.floats(lanes, 0, 1), rc = rng.floats(lanes, 0, 0.1);
+        const FlatI8Lanes ln{bias.data(), scale.data(), ra.data(), rb.data(), rc.data()};
+        // Reference keys: the integer dot exactly, then the kernels' float steps one by one.
+        std::vector<float> want(nq * kTileLanes);
+        for (size_t i = 0; i < nq; ++i)
+          for (size_t lane = 0; lane < lanes; ++lane) {
+            const size_t b = lane / kBlockLanes, l = lane % kBlockLanes;
+            int64_t acc = 0;
+            for (size_t g = 0; g < groups; ++g)
+              for (size_t j = 0; j < 4; ++j)
+                acc += (int64_t)codes[b * groups * 64 + g * 64 + l * 4 + j] * qcodes[i * groups * 4 + g * 4 + j];
+            const FlatI8Query& q = queries[i];
+            const float dot = (float)(int32_t)(acc - q.corr);
+            const float est = std::fma(scale[lane], q.step * dot, bias[lane]);
+            const float r = std::fma(ra[lane], q.norm, std::fma(rb[lane], q.error, rc[lane]));
+            want[i * kTileLanes + lane] = est - r;
+          }
+        std::vector<float> thresholds(nq);
+        for (size_t i = 0; i < nq; ++i)
+          thresholds[i] = i % 3 == 0 ? std::numeric_limits<float>::infinity()
+                          : i % 3 == 1 ? -std::numeric_limits<float>::infinity()
+                                       : want[i * kTileLanes + rng.below(lanes)];  // some lanes in, some out
+        for (const auto& [name, tile] : builds) {
+          CAPTURE(name);
+          CAPTURE(dim);
+          CAPTURE(nblocks);
+          CAPTURE(nq);
+          std::vector<float> keys(nq * kTileLanes, std::numeric_limits<float>::quiet_NaN());
+          std::vector<uint32_t> masks(nq, 0xdeadbeefu);
+          tile(qcodes.data(), nq, codes.data(), nblocks, groups, &ln, queries.data(), thresholds.data(), keys.data(),
+               masks.data());
+          for (size_t i = 0; i < nq; ++i) {
+            uint32_t expect_mask = 0;
+            for (size_t lane = 0; lane < lanes; ++lane) {
+              REQUIRE(keys[i * kTileLanes + lane] == want[i * kTileLanes + lane]);
+              if (want[i * kTileLanes + lane] <= thresholds[i]) expect_mask |= 1u << lane;
             }
             REQUIRE(masks[i] == expect_mask);
           }
