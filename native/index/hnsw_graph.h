@@ -54,6 +54,10 @@ constexpr int kMaxHnswLevel = 31;
 // cheap low-ef searches do not pay for it. Measurements: bench/reports/graph-quality.
 constexpr size_t kEntryBeamDivisor = 16;
 constexpr size_t kEntryBeamMax = 16;
+// Graphs whose node blocks take at most this many bytes are searched without software
+// prefetch: their blocks stay in cache (most L3 caches hold 8 MiB), where the prefetch
+// loops only cost; above, prefetch hides memory latency.
+constexpr size_t kPrefetchMinBytes = size_t{8} << 20;
 
 enum class Quantization : uint32_t {
   None = 0,  // traversal scores float32 vectors

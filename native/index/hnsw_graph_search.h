@@ -194,6 +194,9 @@ void HnswGraph::search_layer_all(const float* q, size_t ef, HnswScratch& sc) con
   uint32_t* const todo = sc.todo.data();
   float* const keys = sc.keys.data();
   const void* const qcodes = sc.coded_query;
+  // Prefetching pays only when the blocks come from memory; over a graph small enough to
+  // stay in cache the prefetch loops are pure cost (bench/reports/graph-quality, session 8).
+  const bool from_memory = used_ * block_bytes_ > kPrefetchMinBytes;
   while (cursor < size) {
     const uint32_t c = b[cursor].slot;
     ex[cursor] = 1;
@@ -213,12 +216,14 @@ void HnswGraph::search_layer_all(const float* q, size_t ef, HnswScratch& sc) con
     if (cursor < size) __builtin_prefetch(links(b[cursor].slot, 0));
     const uint32_t* ln = links(c, 0);
     const uint32_t cnt = ln[0];
-    for (uint32_t j = 1; j <= cnt; ++j) __builtin_prefetch(marks + ln[j]);
+    if (from_memory)
+      for (uint32_t j = 1; j <= cnt; ++j) __builtin_prefetch(marks + ln[j]);
     const uint32_t todo_count = hnsw_collect_unvisited(ln + 1, cnt, marks, epoch, todo);
-    for (uint32_t t = 0; t < todo_count; ++t) {
-      const char* v = block(todo[t]);
-      for (size_t off = 0; off < prefetch_bytes_; off += 64) __builtin_prefetch(v + off);
-    }
+    if (from_memory)
+      for (uint32_t t = 0; t < todo_count; ++t) {
+        const char* v = block(todo[t]);
+        for (size_t off = 0; off < prefetch_bytes_; off += 64) __builtin_prefetch(v + off);
+      }
     batch_keys<K>(q, qcodes, todo, todo_count, keys);
     for (uint32_t t = 0; t < todo_count; ++t)
       if (size < ef || keys[t] < b[size - 1].key) insert({keys[t], todo[t]});
