@@ -5,6 +5,7 @@
 
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -240,6 +241,70 @@ TEST_CASE("flat_i8_tile: every build gives the keys and masks of an exact intege
           }
         }
       }
+    }
+  }
+}
+
+TEST_CASE("batch kernels equal their row kernels bit for bit, and int8 batches the exact integer sums") {
+  // Every list length 0..40 (whole groups of 8 and every remainder), every dim up to 140
+  // (all tail lengths of both the small and the general path) and some larger ones.
+  Rng rng(91);
+  std::vector<size_t> dims;
+  for (size_t d = 1; d <= 140; ++d) dims.push_back(d);
+  for (size_t d : {255, 256, 257, 384, 768, 1000, 1535, 1536}) dims.push_back(d);
+  const size_t rows = 50;
+  for (const auto* kt : quiver_test::runnable_levels()) {
+    CAPTURE(kt->name);
+    // extreme: codes mostly 127, else -126, so at 1,536 dims the int32 sums pass 2^24
+    // (where a float no longer holds every integer).
+    for (bool extreme : {false, true})
+    for (size_t dim : dims) {
+      CAPTURE(extreme);
+      CAPTURE(dim);
+      // Rows of `stride` bytes: a float vector at offset 4 (so not 64-byte aligned), then
+      // the int8 codes; the last row ends the buffer, so ASan flags any over-read.
+      const size_t stride = 4 + 4 * dim + ((dim + 3) & ~(size_t)3);
+      std::vector<char> base(stride * rows);
+      for (size_t r = 0; r < rows; ++r) {
+        const auto v = rng.floats(dim);
+        std::memcpy(base.data() + r * stride + 4, v.data(), 4 * dim);
+        for (size_t d = 0; d < dim; ++d)
+          base[r * stride + 4 + 4 * dim + d] = (char)(extreme ? (rng.below(8) ? 127 : -126) : (int)rng.below(255) - 127);
+      }
+      const auto q = rng.floats(dim);
+      std::vector<int8_t> qc(dim);
+      for (auto& c : qc) c = (int8_t)(extreme ? (rng.below(8) ? 127 : -126) : (int)rng.below(255) - 127);
+      const size_t n = rng.below(41);
+      CAPTURE(n);
+      std::vector<uint32_t> ids(n);
+      for (auto& id : ids) id = (uint32_t)rng.below(rows);
+      const float kPoison = std::numeric_limits<float>::quiet_NaN();
+      std::vector<float> l2(n + 1, kPoison), dt(n + 1, kPoison), il2(n + 1, kPoison), idt(n + 1, kPoison);
+      kt->l2sq_batch(q.data(), base.data() + 4, stride, ids.data(), n, dim, l2.data());
+      kt->dot_batch(q.data(), base.data() + 4, stride, ids.data(), n, dim, dt.data());
+      kt->l2sq_i8_batch(qc.data(), base.data() + 4 + 4 * dim, stride, ids.data(), n, dim, il2.data());
+      kt->neg_dot_i8_batch(qc.data(), base.data() + 4 + 4 * dim, stride, ids.data(), n, dim, idt.data());
+      for (size_t t = 0; t < n; ++t) {
+        CAPTURE(t);
+        const char* row = base.data() + (size_t)ids[t] * stride + 4;
+        const float* x = reinterpret_cast<const float*>(row);
+        const float want_l2 = kt->l2sq(q.data(), x, dim), want_dot = kt->dot(q.data(), x, dim);
+        REQUIRE(std::memcmp(&l2[t], &want_l2, 4) == 0);
+        REQUIRE(std::memcmp(&dt[t], &want_dot, 4) == 0);
+        const int8_t* c = reinterpret_cast<const int8_t*>(row + 4 * dim);
+        int64_t sl = 0, sd = 0;
+        for (size_t d = 0; d < dim; ++d) {
+          sl += ((int64_t)qc[d] - c[d]) * ((int64_t)qc[d] - c[d]);
+          sd += (int64_t)qc[d] * c[d];
+        }
+        REQUIRE(il2[t] == (float)sl);
+        REQUIRE(idt[t] == -(float)sd);
+      }
+      // Nothing is written past the list.
+      REQUIRE(std::isnan(l2[n]));
+      REQUIRE(std::isnan(dt[n]));
+      REQUIRE(std::isnan(il2[n]));
+      REQUIRE(std::isnan(idt[n]));
     }
   }
 }

@@ -3,14 +3,15 @@
 // hnswlib-node in ONE process, rounds interleaved (A, B, hnswlib; next round B, hnswlib, A; ...),
 // median per ef, then QPS at recall 0.95 / 0.99 interpolated on each curve. Same search code in
 // both quiverdb builds when only construction changed, so the difference is the graph.
-//   node bench/reports/graph-quality/ab-qps.mjs <distA/index.js> <distB/index.js> <datasets,...> [efs] [rounds]
+//   node bench/reports/graph-quality/ab-qps.mjs <distA/index.js> <distB/index.js> <datasets,...> [efs] [rounds] [quantization]
+// quantization ('int8', 'rabitq') applies to both quiverdb builds (default: float32 traversal).
 // Graphs: k 10, M 16, efConstruction 200, seed 1, one build thread. Datasets: bench/hnsw-datasets.mjs.
 import { ensureGroundTruth, limitQueries } from '../../lib/datasets.mjs';
 import { loadNamedDataset } from '../../hnsw-datasets.mjs';
 import { buildHnswlib } from '../../engines/hnswlib-node.mjs';
 import { resolve } from 'node:path';
 
-const [pathA, pathB, names, efArg = '10,12,16,20,24,32,40,48,64,96,128,192,256', roundsArg = '5'] = process.argv.slice(2);
+const [pathA, pathB, names, efArg = '10,12,16,20,24,32,40,48,64,96,128,192,256', roundsArg = '5', quantization] = process.argv.slice(2);
 const A = await import(resolve(pathA)), B = await import(resolve(pathB));
 const efs = efArg.split(',').map(Number), rounds = Number(roundsArg);
 const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
@@ -28,7 +29,7 @@ for (const name of names.split(',')) {
   const labels = Float64Array.from({ length: ds.n }, (_, i) => i);
   const engines = {};
   for (const [key, mod] of [['A', A], ['B', B]]) {
-    const h = new mod.HnswIndex({ dim: ds.dim, metric: ds.metric, M: 16, efConstruction: 200, seed: 1 });
+    const h = new mod.HnswIndex({ dim: ds.dim, metric: ds.metric, M: 16, efConstruction: 200, seed: 1, ...(quantization ? { quantization } : {}) });
     const c0 = process.cpuUsage(); h.add(labels, ds.base.subarray(0, ds.n * ds.dim), { threads: 1 }); const c = process.cpuUsage(c0);
     engines[key] = { build: (c.user + c.system) / 1e6, search: (qv, ef) => h.search(qv, 10, { ef }).labels };
   }
