@@ -18,7 +18,8 @@ namespace quiver {
 HnswGraph::HnswGraph(const HnswParams& params) : p_(params), node_locks_(new std::mutex[kLockStripes]) {
   kind_ = rules().l2_keys ? kL2 : (rules().by_direction ? kCos : kDot);
   m0_ = 2 * p_.M;
-  vec_offset_ = 8 + 4 * (size_t)m0_;
+  norm_offset_ = 4 + 4 * (size_t)m0_;
+  vec_offset_ = norm_offset_ + 4;
   if (quantized()) {
     // Codes right after the links; traversal reads only this prefix of the block.
     code_offset_ = vec_offset_;
@@ -114,8 +115,8 @@ void HnswGraph::init_slot(uint32_t s, uint64_t label, const float* v, int level)
   char* b = block(s);
   const float inv = rules().by_direction ? inverse_norm(dot_(v, v, p_.dim)) : 0.0f;
   const uint32_t zero = 0;
-  std::memcpy(b, &inv, 4);
-  std::memcpy(b + 4, &zero, 4);
+  std::memcpy(b, &zero, 4);  // no links yet
+  std::memcpy(b + norm_offset_, &inv, 4);
   std::memcpy(b + vec_offset_, v, 4 * p_.dim);
   if (quantized()) encode(s);
   if (bits1()) encode_bits(s);

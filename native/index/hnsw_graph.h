@@ -7,16 +7,19 @@
 //
 // Memory layout: one fixed-size block per slot, so a node's level-0 links and
 // its vector share cache lines and one prefetch brings in both:
-//   [float inv_norm][u32 link count][u32 links[M0]][float vector[dim]]
-// inv_norm is 1/|x| for cosine (0 for a zero vector) and unused otherwise.
+//   [u32 link count][u32 links[M0]][float inv_norm][float vector[dim]]
+// inv_norm is 1/|x| for cosine (0 for a zero vector) and unused otherwise; it sits
+// next to the vector because a cosine key reads both.
 // With int8 quantization the block also holds the vector's int8 codes, right
 // after the links so traversal touches one contiguous prefix of the block:
-//   [float inv_norm][u32 link count][u32 links[M0]][i8 codes[dim], padded to 4][float vector[dim]]
+//   [u32 link count][u32 links[M0]][float inv_norm][i8 codes[dim], padded to 4][float vector[dim]]
 // Traversal scores codes; the float vectors re-rank the final candidates.
 // The rabitq mode (Quantization::Bits1) stores a 1-bit code instead, 1 bit per
 // dimension of the rotated space (dim rounded up to 64) plus 3 floats:
-//   [float inv_norm][u32 link count][u32 links[M0]][u64 bits[words]][f32 f_add, f_rescale, pc][float vector[dim]]
+//   [u32 link count][u32 links[M0]][float inv_norm][u64 bits[words]][f32 f_add, f_rescale, pc][float vector[dim]]
 // (block size rounded up to 8; see hnsw_rabitq.cpp for what the codes mean).
+// The file format stores vectors and links in sections of their own, so this
+// layout is free to change.
 // Levels above 0 are rare (1/M of nodes): each such node owns a separate array
 // of level * (1 + M) u32: [count, links[M]] per level.
 #pragma once
@@ -148,7 +151,7 @@ class HnswGraph {
   void fit_quantizer(const float* vectors, size_t n);
   // Loader access: a saved quantizer (validated by the caller), set before restoring slots.
   void set_quantizer(const HnswQuantizer& q);
-  float inv_norm(uint32_t s) const { return *reinterpret_cast<const float*>(block(s)); }
+  float inv_norm(uint32_t s) const { return *reinterpret_cast<const float*>(block(s) + norm_offset_); }
   uint64_t label(uint32_t s) const { return labels_[s]; }
   const uint64_t* labels() const { return labels_.data(); }
   int level(uint32_t s) const { return levels_[s]; }
@@ -156,7 +159,7 @@ class HnswGraph {
   void set_state(uint32_t s, SlotState st) { states_[s] = static_cast<uint8_t>(st); }
   // [count, ids...] for the node at a level (level <= level(s)).
   uint32_t* links(uint32_t s, int level) const {
-    return level == 0 ? reinterpret_cast<uint32_t*>(block(s) + 4) : upper_[s].get() + (size_t)(level - 1) * (p_.M + 1);
+    return level == 0 ? reinterpret_cast<uint32_t*>(block(s)) : upper_[s].get() + (size_t)(level - 1) * (p_.M + 1);
   }
 
   // Claims slot s (s == used() appends) for a vector with no links yet.
@@ -269,6 +272,7 @@ class HnswGraph {
   HnswParams p_;
   Kind kind_;
   uint32_t m0_;
+  size_t norm_offset_;  // inv_norm: right after the level-0 links
   size_t vec_offset_;
   size_t code_offset_ = 0;  // int8 mode: where the codes start in a block
   size_t block_bytes_;
