@@ -12,8 +12,23 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>  // sysconf
+#endif
 
 namespace quiver {
+
+size_t small_block_prefetch_min_bytes() {
+  static const size_t bytes = [] {
+    long llc = 0;
+#ifdef _SC_LEVEL3_CACHE_SIZE
+    llc = sysconf(_SC_LEVEL3_CACHE_SIZE);  // 0 or -1 where the OS does not say
+#endif
+    const size_t hi = size_t{64} << 20;
+    return llc > 0 ? std::min(hi, std::max(kPrefetchMinBytes, (size_t)llc / 8)) : kPrefetchMinBytes;
+  }();
+  return bytes;
+}
 
 HnswGraph::HnswGraph(const HnswParams& params) : p_(params), node_locks_(new std::mutex[kLockStripes]) {
   kind_ = rules().l2_keys ? kL2 : (rules().by_direction ? kCos : kDot);
@@ -37,6 +52,7 @@ HnswGraph::HnswGraph(const HnswParams& params) : p_(params), node_locks_(new std
   block_bytes_ = vec_offset_ + 4 * p_.dim;
   if (bits1()) block_bytes_ = (block_bytes_ + 7) & ~(size_t)7;  // keeps every code 8-byte aligned
   if (!quantized() && !bits1()) prefetch_bytes_ = std::min<size_t>(block_bytes_, 1536);
+  prefetch_min_bytes_ = block_bytes_ <= kSmallBlockBytes ? small_block_prefetch_min_bytes() : kPrefetchMinBytes;
   const KernelTable& kt = kernels();
   l2sq_ = kt.l2sq;
   dot_ = kt.dot;

@@ -57,10 +57,16 @@ constexpr int kMaxHnswLevel = 31;
 // cheap low-ef searches do not pay for it. Measurements: bench/reports/graph-quality.
 constexpr size_t kEntryBeamDivisor = 16;
 constexpr size_t kEntryBeamMax = 16;
-// Graphs whose node blocks take at most this many bytes are searched without software
-// prefetch: their blocks stay in cache (most L3 caches hold 8 MiB), where the prefetch
-// loops only cost; above, prefetch hides memory latency.
+// Graphs whose node blocks take at most prefetch_min_bytes_ are searched without
+// software prefetch: their blocks stay in cache, where the prefetch loops only cost;
+// above, prefetch hides memory latency. The line is kPrefetchMinBytes, or for blocks
+// of at most kSmallBlockBytes (low- and mid-dimensional vectors) 1/8 of the last-level
+// cache the OS reports, within [8 MiB, 64 MiB]. Larger blocks keep the lower line: a
+// 29 MB mnist graph searched on rabitq codes lost ~18% without prefetch where a 31 MB
+// 96-d one gained ~10% (bench/reports/graph-quality/prefetch-threshold.txt).
 constexpr size_t kPrefetchMinBytes = size_t{8} << 20;
+constexpr size_t kSmallBlockBytes = 1024;
+size_t small_block_prefetch_min_bytes();
 
 enum class Quantization : uint32_t {
   None = 0,  // traversal scores float32 vectors
@@ -277,6 +283,7 @@ class HnswGraph {
   size_t code_offset_ = 0;  // int8 mode: where the codes start in a block
   size_t block_bytes_;
   size_t prefetch_bytes_;  // how much of a neighbour's vector to prefetch before scoring it
+  size_t prefetch_min_bytes_;  // see kPrefetchMinBytes
   size_t capacity_ = 0;
   size_t used_ = 0;
   char* blocks_ = nullptr;

@@ -201,8 +201,8 @@ void HnswGraph::search_layer_all(const float* q, size_t ef, HnswScratch& sc) con
   float* const keys = sc.keys.data();
   const void* const qcodes = sc.coded_query;
   // Prefetching pays only when the blocks come from memory; over a graph small enough to
-  // stay in cache the prefetch loops are pure cost (bench/reports/graph-quality, session 8).
-  const bool from_memory = used_ * block_bytes_ > kPrefetchMinBytes;
+  // stay in cache the prefetch loops are pure cost.
+  const bool from_memory = used_ * block_bytes_ > prefetch_min_bytes_;
   while (cursor < size) {
     const uint32_t c = b[cursor].slot;
     ex[cursor] = 1;
