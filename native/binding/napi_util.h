@@ -113,6 +113,11 @@ constexpr float kMaxComponent = 1e15f;
 
 // Rejects NaN, +-Infinity and components outside |x| <= 1e15, naming the vector and the component.
 inline void check_vectors(const Napi::Env& env, const float* v, size_t n, size_t dim, const char* what) {
+  // A branch-free pass the compiler vectorises (NaN fails the comparison too); only a
+  // rejected input is scanned again, element by element, for the message.
+  unsigned bad = 0;
+  for (size_t i = 0; i < n * dim; ++i) bad |= !(std::fabs(v[i]) <= kMaxComponent);
+  if (!bad) return;
   for (size_t i = 0; i < n * dim; ++i) {
     const float x = v[i];
     if (std::fabs(x) <= kMaxComponent) continue;
