@@ -61,6 +61,7 @@ HnswGraph::HnswGraph(const HnswParams& params) : p_(params), node_locks_(new std
   l2sq_i8_batch_ = kt.l2sq_i8_batch;
   neg_dot_i8_batch_ = kt.neg_dot_i8_batch;
   bits1_batch_ = kt.bits1_batch;
+  fwht_ = kt.fwht ? kt.fwht : fwht_scalar;
 }
 
 namespace {

@@ -305,6 +305,7 @@ class HnswGraph {
   void (*l2sq_i8_batch_)(const int8_t*, const char*, size_t, const uint32_t*, size_t, size_t, float*);
   void (*neg_dot_i8_batch_)(const int8_t*, const char*, size_t, const uint32_t*, size_t, size_t, float*);
   void (*bits1_batch_)(const BitsQuery*, const char*, size_t, const uint32_t*, size_t, float*);
+  void (*fwht_)(float*, size_t);
   HnswQuantizer quant_;
   // Rabitq mode: 64-bit words per code, the rotation's signs (4 rounds of
   // bits_dim()), its power-of-two block, the running sum of what was added.

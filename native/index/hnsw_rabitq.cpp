@@ -20,6 +20,7 @@
 // P is 4 rounds of (random signs, a normalised Walsh-Hadamard transform of a
 // power-of-two block), the block alternately at the front and at the back of the
 // D components: O(D log D) per vector, orthogonal for any D that is a multiple of 64.
+// The transform is a kernel (KernelTable::fwht) with the same bits at every level.
 #include <algorithm>
 #include <limits>
 #include <cmath>
@@ -43,30 +44,12 @@ uint64_t splitmix64(uint64_t& s) {
   return z ^ (z >> 31);
 }
 
-// In-place unnormalised Walsh-Hadamard transform of n (a power of two >= 64)
-// floats. The first three stages run on 8 values at a time in registers; the
-// later ones are contiguous runs the compiler vectorises (a plain stage loop
-// spent most of its time in the short strides, and this runs once per query).
-void walsh_hadamard(float* x, size_t n) {
-  for (size_t i = 0; i < n; i += 8) {
-    float* v = x + i;
-    const float a0 = v[0] + v[1], a1 = v[0] - v[1], a2 = v[2] + v[3], a3 = v[2] - v[3];
-    const float a4 = v[4] + v[5], a5 = v[4] - v[5], a6 = v[6] + v[7], a7 = v[6] - v[7];
-    const float b0 = a0 + a2, b2 = a0 - a2, b1 = a1 + a3, b3 = a1 - a3;
-    const float b4 = a4 + a6, b6 = a4 - a6, b5 = a5 + a7, b7 = a5 - a7;
-    v[0] = b0 + b4, v[4] = b0 - b4, v[1] = b1 + b5, v[5] = b1 - b5;
-    v[2] = b2 + b6, v[6] = b2 - b6, v[3] = b3 + b7, v[7] = b3 - b7;
-  }
-  for (size_t len = 8; len < n; len <<= 1)
-    for (size_t i = 0; i < n; i += 2 * len) {
-      float* __restrict lo = x + i;
-      float* __restrict hi = x + i + len;
-      for (size_t j = 0; j < len; ++j) {
-        const float a = lo[j], b = hi[j];
-        lo[j] = a + b;
-        hi[j] = a - b;
-      }
-    }
+// Bit j of each of the 8 bytes of x, gathered into one byte (byte i -> bit i): the
+// masked bits sit 8 apart, and the multiply moves bit 8i to bit 56 + i without any two
+// partial products meeting, so no carries. x holds 8 consecutive bytes loaded little-endian.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "gather_bit reads bytes little-endian");
+inline uint64_t gather_bit(uint64_t x, int j) {
+  return (((x >> j) & 0x0101010101010101ULL) * 0x0102040810204080ULL) >> 56;
 }
 
 }  // namespace
@@ -106,7 +89,7 @@ void HnswGraph::rotate(const float* in, float* out) const {
     const float* sg = rot_signs_.data() + (size_t)r * D;
     for (size_t i = 0; i < D; ++i) out[i] *= sg[i];
     float* blk = out + (r % 2 == 0 ? 0 : D - h);
-    walsh_hadamard(blk, h);
+    fwht_(blk, h);
     for (size_t i = 0; i < h; ++i) blk[i] *= norm;
   }
 }
@@ -164,40 +147,51 @@ void HnswGraph::encode_bits_query(const float* q, HnswScratch& sc) const {
   sc.rotated.resize(dim + D);
   float* qp = sc.rotated.data();
   float* y = qp + dim;
+  // Per-query work, so written for the compiler to vectorise: independent lanes rather
+  // than one long dependency chain of double additions.
   double add = 0.0;
-  for (size_t d = 0; d < dim; ++d) {
-    if (rules().raw_dot) {
-      qp[d] = q[d];
-      add -= (double)rabitq_.centroid[d] * q[d];
-    } else {
-      qp[d] = q[d] - rabitq_.centroid[d];
-      add += (double)qp[d] * qp[d];
-    }
+  if (rules().raw_dot) {
+    std::memcpy(qp, q, 4 * dim);
+    add = -(double)dot_(rabitq_.centroid.data(), q, dim);
+  } else {
+    for (size_t d = 0; d < dim; ++d) qp[d] = q[d] - rabitq_.centroid[d];
+    add = (double)dot_(qp, qp, dim);
   }
   rotate(qp, y);
-  float lo = y[0], hi = y[0];
+  // D is a multiple of 64: eight lanes of min, max and sum.
+  float lo8[8], hi8[8];
+  double sum8[8];
+  for (size_t l = 0; l < 8; ++l) lo8[l] = hi8[l] = y[l], sum8[l] = 0.0;
+  for (size_t i = 0; i < D; i += 8)
+    for (size_t l = 0; l < 8; ++l) {
+      lo8[l] = std::min(lo8[l], y[i + l]);
+      hi8[l] = std::max(hi8[l], y[i + l]);
+      sum8[l] += y[i + l];
+    }
+  float lo = lo8[0], hi = hi8[0];
   double sum = 0.0;
-  for (size_t i = 0; i < D; ++i) {
-    lo = std::min(lo, y[i]);
-    hi = std::max(hi, y[i]);
-    sum += y[i];
-  }
+  for (size_t l = 0; l < 8; ++l) lo = std::min(lo, lo8[l]), hi = std::max(hi, hi8[l]), sum += sum8[l];
   const float delta = (hi - lo) / 15.0f;
   // A subnormal delta would make 1/delta infinite and 0 * inf a NaN code; such a query is
   // coded as all zeros (its keys then rank by the stored codes alone; the re-rank is exact).
   const float inv = delta >= std::numeric_limits<float>::min() ? 1.0f / delta : 0.0f;
+  // Nearest code per component (y - lo >= 0, so + 0.5 and truncation round it), clamped
+  // in float first so no value (rounding past 15, NaN) reaches the int conversion.
+  sc.query_nibbles.resize(D);
+  uint8_t* k = sc.query_nibbles.data();
+  for (size_t i = 0; i < D; ++i) k[i] = (uint8_t)(int)std::min(15.0f, std::max(0.0f, (y[i] - lo) * inv + 0.5f));
+  // Bit planes, 8 components per step.
   sc.query_bits.resize(4 * words_);
   uint64_t* planes = sc.query_bits.data();
   for (size_t w = 0; w < words_; ++w) {
     uint64_t p0 = 0, p1 = 0, p2 = 0, p3 = 0;
-    for (size_t b = 0; b < 64; ++b) {
-      // Nearest code (y - lo >= 0, so + 0.5 and truncation round it).
-      // Clamped in float first, so no value (rounding past 15, NaN) reaches the int conversion.
-      const uint64_t k = (uint64_t)std::min(15.0f, std::max(0.0f, (y[64 * w + b] - lo) * inv + 0.5f));
-      p0 |= (k & 1) << b;
-      p1 |= ((k >> 1) & 1) << b;
-      p2 |= ((k >> 2) & 1) << b;
-      p3 |= ((k >> 3) & 1) << b;
+    for (size_t g = 0; g < 8; ++g) {
+      uint64_t x;
+      std::memcpy(&x, k + 64 * w + 8 * g, 8);
+      p0 |= gather_bit(x, 0) << (8 * g);
+      p1 |= gather_bit(x, 1) << (8 * g);
+      p2 |= gather_bit(x, 2) << (8 * g);
+      p3 |= gather_bit(x, 3) << (8 * g);
     }
     planes[w] = p0, planes[words_ + w] = p1, planes[2 * words_ + w] = p2, planes[3 * words_ + w] = p3;
   }

@@ -51,6 +51,7 @@ struct HnswScratch {
   std::vector<float> query;              // prepared query (normalised for cosine)
   std::vector<int8_t> query_codes;       // int8 mode: the prepared query's codes
   std::vector<uint64_t> query_bits;      // rabitq mode: the query's 4 bit planes
+  std::vector<uint8_t> query_nibbles;    // rabitq mode: the query's 4-bit codes, one per byte
   std::vector<float> rotated;            // rabitq mode: a rotated vector
   BitsQuery bits_query{};                // rabitq mode: the coded query (planes in query_bits)
   const void* coded_query = nullptr;     // what batch_keys scores against in a quantized search

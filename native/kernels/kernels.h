@@ -101,17 +101,26 @@ struct KernelTable {
   void (*flat_i8_tile)(const int8_t* qcodes, size_t nq, const uint8_t* codes, size_t nblocks, size_t groups,
                        const FlatI8Lanes* lanes, const FlatI8Query* queries, const float* thresholds,
                        float* keys, uint32_t* masks);
+  // In-place unnormalised Walsh-Hadamard transform of n floats (n a power of two,
+  // at least 64): stage by stage, butterfly length 1, 2, 4, ..., n / 2, each
+  // butterfly (a, b) -> (a + b, a - b). Every level gives fwht_scalar's bits.
+  // The rabitq mode's rotation (native/index/hnsw_rabitq.cpp) runs it per query
+  // and per stored vector. Null in tables without one: use fwht_scalar.
+  void (*fwht)(float* x, size_t n);
 };
 
-// The 1-bit code kernels live in files of their own (kernels_bits_*.cpp, built
-// with -ffp-contract=off); each level's table points at its version. Null where
-// not built for this target.
+// The rabitq kernels (1-bit codes, the rotation's transform) live in files of their
+// own (kernels_bits_*.cpp, built with -ffp-contract=off); each level's table points
+// at its version. Off x86-64 the AVX ones are stubs that are never selected.
 void bits1_batch_scalar(const BitsQuery* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
                         float* out);
 void bits1_batch_avx2(const BitsQuery* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
                       float* out);
 void bits1_batch_avx512(const BitsQuery* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
                         float* out);
+void fwht_scalar(float* x, size_t n);
+void fwht_avx2(float* x, size_t n);
+void fwht_avx512(float* x, size_t n);
 
 constexpr size_t kMaxQueryTile = 8;
 constexpr size_t kMaxTileBlocks = 2;

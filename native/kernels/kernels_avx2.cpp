@@ -131,7 +131,7 @@ void dot_batch_avx2(const float* q, const char* base, size_t stride, const uint3
 const KernelTable kTable = {SimdLevel::Avx2, "avx2", l2sq_avx2, dot_avx2, flat_tile_avx2,
                             l2sq_batch_avx2, dot_batch_avx2,
                             l2sq_i8_batch_avx2, neg_dot_i8_batch_avx2, bits1_batch_avx2,
-                            kAvx2QueryTile, flat_quantize_i8_avx2, flat_i8_tile_avx2};
+                            kAvx2QueryTile, flat_quantize_i8_avx2, flat_i8_tile_avx2, fwht_avx2};
 
 }  // namespace
 

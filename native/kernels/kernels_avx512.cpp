@@ -258,11 +258,12 @@ void dot_batch_avx512(const float* q, const char* base, size_t stride, const uin
 const KernelTable kTable = {SimdLevel::Avx512, "avx512", l2sq_avx512, dot_avx512, block_score_tile_avx512,
                             l2sq_batch_avx512, dot_batch_avx512,
                             l2sq_i8_batch_avx512, neg_dot_i8_batch_avx512,
-                            bits1_batch_avx512, 0, flat_quantize_i8_avx2, flat_i8_tile_avx512};
+                            bits1_batch_avx512, 0, flat_quantize_i8_avx2, flat_i8_tile_avx512, fwht_avx512};
 const KernelTable kTableVnni = {SimdLevel::Avx512, "avx512", l2sq_avx512, dot_avx512, block_score_tile_avx512,
                                 l2sq_batch_avx512, dot_batch_avx512,
                                 l2sq_i8_batch_avx512, neg_dot_i8_batch_avx512,
-                                bits1_batch_avx512, 0, flat_quantize_i8_avx2, flat_i8_tile_avx512_vnni};
+                                bits1_batch_avx512, 0, flat_quantize_i8_avx2, flat_i8_tile_avx512_vnni,
+                                fwht_avx512};
 
 }  // namespace
 

@@ -1,7 +1,10 @@
-// Shared tail of the 1-bit code kernels (kernels_bits_*.cpp): turning a code's
-// integer sums into its key. Every file including this is built with
-// -ffp-contract=off, so the float operations below round one at a time and
-// every level returns the same bits (see KernelTable::bits1_batch).
+// Shared parts of the rabitq kernels (kernels_bits_*.cpp): turning a code's integer
+// sums into its key, and the Walsh-Hadamard stages the rotation shares. Every file
+// including this is built with -ffp-contract=off, so the float operations below
+// round one at a time and every level returns the same bits (see
+// KernelTable::bits1_batch and KernelTable::fwht). Internal linkage (the unnamed
+// namespace): each file compiles these for its own instruction set, and the linker
+// must not pick one file's copy for another.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -9,6 +12,7 @@
 #include "kernels.h"
 
 namespace quiver {
+namespace {
 
 // S = sum over dimensions of bit * 4-bit query code; x is the code's start.
 inline float bits1_key(const BitsQuery* q, const char* x, uint64_t s) {
@@ -32,4 +36,21 @@ inline uint64_t load_word(const char* p) {
   return w;
 }
 
+// The Walsh-Hadamard stages of butterfly length `from` (a power of two) up to n / 2:
+// contiguous runs, which the compiler vectorises at the including file's width. Each
+// output is the same sum or difference at every level, so the results are identical.
+inline void fwht_stages_from(float* x, size_t n, size_t from) {
+  for (size_t len = from; len < n; len <<= 1)
+    for (size_t i = 0; i < n; i += 2 * len) {
+      float* __restrict lo = x + i;
+      float* __restrict hi = x + i + len;
+      for (size_t j = 0; j < len; ++j) {
+        const float a = lo[j], b = hi[j];
+        lo[j] = a + b;
+        hi[j] = a - b;
+      }
+    }
+}
+
+}  // namespace
 }  // namespace quiver

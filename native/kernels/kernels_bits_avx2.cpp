@@ -1,6 +1,8 @@
-// AVX2 1-bit code kernel (KernelTable::bits1_batch). This box class has no
-// VPOPCNTQ, so bytes are counted with the nibble-table PSHUFB trick, 4 words at a
-// time; leftover words use POPCNT. Built with -mavx2 -mfma -mpopcnt -ffp-contract=off.
+// AVX2 rabitq kernels. The 1-bit code kernel (KernelTable::bits1_batch): this box
+// class has no VPOPCNTQ, so bytes are counted with the nibble-table PSHUFB trick, 4
+// words at a time; leftover words use POPCNT. The Walsh-Hadamard transform
+// (KernelTable::fwht): its first three stages inside each 8-float register, the rest
+// on contiguous runs. Built with -mavx2 -mfma -mpopcnt -ffp-contract=off.
 #include "kernels_bits.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -52,6 +54,23 @@ void bits1_batch_avx2(const BitsQuery* q, const char* base, size_t stride, const
   }
 }
 
+// One butterfly stage inside each 8-float register: `partner` holds each lane's
+// butterfly partner; lanes in `hi` (the second of each pair) take partner - own.
+inline __m256 butterfly8(__m256 v, __m256 partner, int hi) {
+  return _mm256_blend_ps(_mm256_add_ps(v, partner), _mm256_sub_ps(partner, v), hi);
+}
+
+void fwht_avx2(float* x, size_t n) {
+  for (size_t i = 0; i < n; i += 8) {
+    __m256 v = _mm256_loadu_ps(x + i);
+    v = butterfly8(v, _mm256_permute_ps(v, 0xB1), 0xAA);               // length 1
+    v = butterfly8(v, _mm256_permute_ps(v, 0x4E), 0xCC);               // length 2
+    v = butterfly8(v, _mm256_permute2f128_ps(v, v, 0x01), 0xF0);       // length 4
+    _mm256_storeu_ps(x + i, v);
+  }
+  fwht_stages_from(x, n, 8);
+}
+
 }  // namespace quiver
 
 #else
@@ -59,5 +78,6 @@ namespace quiver {
 void bits1_batch_avx2(const BitsQuery* q, const char* base, size_t stride, const uint32_t* ids, size_t n, float* out) {
   bits1_batch_scalar(q, base, stride, ids, n, out);  // never selected off x86-64
 }
+void fwht_avx2(float* x, size_t n) { fwht_scalar(x, n); }
 }  // namespace quiver
 #endif

@@ -1,6 +1,8 @@
-// AVX-512 (F/BW) 1-bit code kernel (KernelTable::bits1_batch): the AVX2 kernel's
-// nibble-table byte count on 8 words at a time, then 4 words with AVX2, then
-// POPCNT. The dispatch level does not require VPOPCNTDQ, so it is not used.
+// AVX-512 (F/BW) rabitq kernels. The 1-bit code kernel (KernelTable::bits1_batch):
+// the AVX2 kernel's nibble-table byte count on 8 words at a time, then 4 words with
+// AVX2, then POPCNT; the dispatch level does not require VPOPCNTDQ, so it is not
+// used. The Walsh-Hadamard transform (KernelTable::fwht): its first four stages
+// inside each 16-float register, the rest on contiguous runs.
 // Built with the AVX-512 flags plus -mpopcnt -ffp-contract=off.
 #include "kernels_bits.h"
 
@@ -73,6 +75,24 @@ void bits1_batch_avx512(const BitsQuery* q, const char* base, size_t stride, con
   }
 }
 
+// One butterfly stage inside each 16-float register: `partner` holds each lane's
+// butterfly partner; lanes in `hi` (the second of each pair) take partner - own.
+inline __m512 butterfly16(__m512 v, __m512 partner, __mmask16 hi) {
+  return _mm512_mask_sub_ps(_mm512_add_ps(v, partner), hi, partner, v);
+}
+
+void fwht_avx512(float* x, size_t n) {
+  for (size_t i = 0; i < n; i += 16) {
+    __m512 v = _mm512_loadu_ps(x + i);
+    v = butterfly16(v, _mm512_permute_ps(v, 0xB1), 0xAAAA);           // length 1
+    v = butterfly16(v, _mm512_permute_ps(v, 0x4E), 0xCCCC);           // length 2
+    v = butterfly16(v, _mm512_shuffle_f32x4(v, v, 0xB1), 0xF0F0);     // length 4
+    v = butterfly16(v, _mm512_shuffle_f32x4(v, v, 0x4E), 0xFF00);     // length 8
+    _mm512_storeu_ps(x + i, v);
+  }
+  fwht_stages_from(x, n, 16);
+}
+
 }  // namespace quiver
 
 #else
@@ -81,5 +101,6 @@ void bits1_batch_avx512(const BitsQuery* q, const char* base, size_t stride, con
                         float* out) {
   bits1_batch_scalar(q, base, stride, ids, n, out);  // never selected off x86-64
 }
+void fwht_avx512(float* x, size_t n) { fwht_scalar(x, n); }
 }  // namespace quiver
 #endif

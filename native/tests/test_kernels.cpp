@@ -308,3 +308,37 @@ TEST_CASE("batch kernels equal their row kernels bit for bit, and int8 batches t
     }
   }
 }
+
+TEST_CASE("fwht: the Walsh-Hadamard transform by definition, and the same bits at every level") {
+  Rng rng(93);
+  // fwht_scalar against the definition: out_i = sum_j (-1)^popcount(i & j) x_j.
+  for (size_t n : {64, 128, 256}) {
+    CAPTURE(n);
+    const auto x = rng.floats(n);
+    std::vector<float> got(x);
+    fwht_scalar(got.data(), n);
+    for (size_t i = 0; i < n; ++i) {
+      double want = 0, mag = 0;
+      for (size_t j = 0; j < n; ++j) {
+        want += (__builtin_popcountll(i & j) & 1 ? -1.0 : 1.0) * x[j];
+        mag += std::fabs(x[j]);
+      }
+      REQUIRE(std::fabs(got[i] - want) <= tolerance(n, mag));
+    }
+  }
+  // Every level's table (null means the scalar one) against fwht_scalar, bit for bit.
+  for (const auto* kt : quiver_test::runnable_levels()) {
+    CAPTURE(kt->name);
+    const auto fwht = kt->fwht ? kt->fwht : fwht_scalar;
+    for (size_t n = 64; n <= 8192; n *= 2) {
+      CAPTURE(n);
+      // Exact-size buffers at an unaligned offset, so ASan flags any out-of-range access.
+      std::vector<float> x = rng.floats(n + 1), want;
+      for (size_t i = 0; i < n; i += 7) x[1 + i] = (float)rng.uniform(-1e6, 1e6);  // mixed magnitudes
+      want.assign(x.begin() + 1, x.end());
+      fwht_scalar(want.data(), n);
+      fwht(x.data() + 1, n);
+      REQUIRE(std::memcmp(x.data() + 1, want.data(), 4 * n) == 0);
+    }
+  }
+}
