@@ -9,11 +9,17 @@
 namespace quiver {
 namespace {
 // code_d = clamp(round((x_d * scale - off_d) / step), -127, 127); all 0 while step is 0 (not fitted).
+// Runs per query, so it avoids std::nearbyint (a library call per component without
+// SSE4.1): clamped to [-128, 128] first, v + 1.5 * 2^23 lands where floats are whole
+// numbers, so the addition rounds v to the nearest integer (ties to even, as nearbyint
+// does in the default rounding mode) and the subtraction is exact. Vectorisable.
 void encode_codes(const float* x, const float* off, float scale, float step, size_t dim, int8_t* out) {
   const float inv = step > 0.0f ? 1.0f / step : 0.0f;
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
   for (size_t d = 0; d < dim; ++d) {
-    const float c = std::nearbyint((x[d] * scale - off[d]) * inv);
-    out[d] = (int8_t)std::min(127.0f, std::max(-127.0f, c));
+    const float v = std::min(128.0f, std::max(-128.0f, (x[d] * scale - off[d]) * inv));
+    const float c = (v + kRound) - kRound;
+    out[d] = (int8_t)(int)std::min(127.0f, std::max(-127.0f, c));
   }
 }
 }  // namespace
