@@ -55,17 +55,19 @@ void bits1_batch_avx2(const BitsQuery* q, const char* base, size_t stride, const
 }
 
 // One butterfly stage inside each 8-float register: `partner` holds each lane's
-// butterfly partner; lanes in `hi` (the second of each pair) take partner - own.
-inline __m256 butterfly8(__m256 v, __m256 partner, int hi) {
-  return _mm256_blend_ps(_mm256_add_ps(v, partner), _mm256_sub_ps(partner, v), hi);
+// butterfly partner; lanes in kHi (the second of each pair) take partner - own. The
+// mask is a template argument: vblendps takes it as an immediate (clang insists).
+template <int kHi>
+inline __m256 butterfly8(__m256 v, __m256 partner) {
+  return _mm256_blend_ps(_mm256_add_ps(v, partner), _mm256_sub_ps(partner, v), kHi);
 }
 
 void fwht_avx2(float* x, size_t n) {
   for (size_t i = 0; i < n; i += 8) {
     __m256 v = _mm256_loadu_ps(x + i);
-    v = butterfly8(v, _mm256_permute_ps(v, 0xB1), 0xAA);               // length 1
-    v = butterfly8(v, _mm256_permute_ps(v, 0x4E), 0xCC);               // length 2
-    v = butterfly8(v, _mm256_permute2f128_ps(v, v, 0x01), 0xF0);       // length 4
+    v = butterfly8<0xAA>(v, _mm256_permute_ps(v, 0xB1));          // length 1
+    v = butterfly8<0xCC>(v, _mm256_permute_ps(v, 0x4E));          // length 2
+    v = butterfly8<0xF0>(v, _mm256_permute2f128_ps(v, v, 0x01));  // length 4
     _mm256_storeu_ps(x + i, v);
   }
   fwht_stages_from(x, n, 8);
