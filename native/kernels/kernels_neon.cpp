@@ -1,5 +1,6 @@
 // NEON kernels (arm64). Compiled only on aarch64, where NEON is always present.
 #include "kernels.h"
+#include "kernels_bits.h"  // fwht_portable
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
@@ -115,10 +116,14 @@ void dot_batch_neon(const float* q, const char* base, size_t stride, const uint3
     out[t] = dot_neon(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
 }
 
+// The portable transform, here vectorised by the compiler (butterflies only add and
+// subtract, so the bits are fwht_scalar's).
+void fwht_neon(float* x, size_t n) { fwht_portable(x, n); }
+
 const KernelTable kTable = {SimdLevel::Neon, "neon", l2sq_neon, dot_neon, block_score_tile_neon,
                             l2sq_batch_neon, dot_batch_neon,
                             l2sq_i8_batch_neon, neg_dot_i8_batch_neon,
-                            bits1_batch_scalar};
+                            bits1_batch_scalar, 0, nullptr, nullptr, fwht_neon};
 
 }  // namespace
 
