@@ -80,6 +80,20 @@ int main() {
       if (out[t] != (float)want) ++failures;
     }
   }
+  // The rabitq rotation's transform: the NEON table's gives fwht_scalar's bits.
+  if (!kt.fwht) {
+    std::printf("FAIL: the neon table has no fwht\n");
+    ++failures;
+  } else {
+    for (size_t n = 64; n <= 4096; n *= 2) {
+      std::vector<float> x(n);
+      for (auto& v : x) v = u(rng);
+      std::vector<float> want(x);
+      fwht_scalar(want.data(), n);
+      kt.fwht(x.data(), n);
+      if (std::memcmp(x.data(), want.data(), 4 * n) != 0) ++failures;
+    }
+  }
   std::printf("%s: %d failures\n", failures ? "FAIL" : "ok", failures);
   return failures ? 1 : 0;
 }
