@@ -62,8 +62,8 @@ constexpr size_t kEntryBeamMax = 16;
 // above, prefetch hides memory latency. The line is kPrefetchMinBytes, or for blocks
 // of at most kSmallBlockBytes (low- and mid-dimensional vectors) 1/8 of the last-level
 // cache the OS reports, within [8 MiB, 64 MiB]. Larger blocks keep the lower line: a
-// 29 MB mnist graph searched on rabitq codes lost ~18% without prefetch where a 31 MB
-// 96-d one gained ~10% (bench/reports/graph-quality/prefetch-threshold.txt).
+// walk over them reads a few scattered lines per block and waits on each without
+// prefetch (bench/reports/graph-quality/prefetch-threshold.txt).
 constexpr size_t kPrefetchMinBytes = size_t{8} << 20;
 constexpr size_t kSmallBlockBytes = 1024;
 size_t small_block_prefetch_min_bytes();

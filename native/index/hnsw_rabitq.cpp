@@ -150,14 +150,15 @@ void HnswGraph::encode_bits_query(const float* q, HnswScratch& sc) const {
   // Per-query work, so written for the compiler to vectorise: independent lanes rather
   // than one long dependency chain of double additions.
   double add = 0.0;
+  const float* centred = q;  // ip codes the query itself
   if (rules().raw_dot) {
-    std::memcpy(qp, q, 4 * dim);
     add = -(double)dot_(rabitq_.centroid.data(), q, dim);
   } else {
     for (size_t d = 0; d < dim; ++d) qp[d] = q[d] - rabitq_.centroid[d];
     add = (double)dot_(qp, qp, dim);
+    centred = qp;
   }
-  rotate(qp, y);
+  rotate(centred, y);
   // D is a multiple of 64: eight lanes of min, max and sum.
   float lo8[8], hi8[8];
   double sum8[8];
