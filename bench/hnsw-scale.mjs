@@ -11,17 +11,20 @@
 //        [--engines quiverdb,quiverdb-int8,quiverdb-rabitq,usearch-f32,usearch-i8,hnswlib] [--threads 2] [--single-thread]
 //        [--ef 16,24,32,48,64,96,128,192,256,384] [--reps 3] [--min-time 0.3] [--queries 1000]
 //        [--replace 0.2] [--dir /tmp] [--out bench/reports/scale/<n>x<dim>]
-//        [--single-thread-engines quiverdb,...] [--replace-engines quiverdb,...]
+//        [--single-thread-engines quiverdb,...] [--replace-engines quiverdb,...] [--peer-cache DIR]
 //
 // At 1M the peers' 1-thread builds and hnswlib-node's replacement take the better part of an
 // hour each on 2 cores: --single-thread-engines limits the 1-thread builds (it implies
-// --single-thread) and --replace-engines the engines measured after replacement.
+// --single-thread) and --replace-engines the engines measured after replacement. --peer-cache keeps
+// hnswlib-node's saved index (its 1-thread build is deterministic, and so is the data) with the
+// build's timings beside it; a later run with the same n, dim, metric and norm opens it instead
+// of building, and its report gives the cached build time with the date it was measured.
 //
 // Data: the seeded Gaussian mixture of bench/lib/gaussian-mixture.mjs (32 clusters, rank 48),
 // unit length unless --no-norm; the replacement vectors are further rows of the same mixture.
 // k 10, M 16, efConstruction 200. Needs dist/ and the native addon; memory ~ (engines + 2) x n x dim x 4 bytes.
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateGaussianMixture } from './lib/gaussian-mixture.mjs';
@@ -52,6 +55,7 @@ const { values: args } = parseArgs({
     replace: { type: 'string', default: '0.2' },
     dir: { type: 'string', default: '/tmp' },
     out: { type: 'string', default: '' },
+    'peer-cache': { type: 'string', default: '' },
   },
 });
 const K = 10, M = 16, EFC = 200;
@@ -184,6 +188,7 @@ function hnswlibEngine() {
   return {
     name: 'hnswlib-node',
     singleThreadOnly: true,
+    cacheKey: `hnswlib-${n}x${dim}-${metric}${args.norm ? '-norm' : ''}-M${M}-efc${EFC}-seed1`,
     build() { index = buildHnswlib(dim, metric, base, { M, efConstruction: EFC, seed: 1 }); },
     memoryBytes: () => null,
     save(f) { index.writeIndexSync(f); },
@@ -279,18 +284,36 @@ for (const name of args.engines.split(',')) {
     e.close();
     globalThis.gc?.();
   }
-  const tb = timed(() => e.build(e.singleThreadOnly ? 1 : threads));
-  e.info[e.singleThreadOnly ? 'build1' : `build${threads}`] = { seconds: tb.seconds, cpuSeconds: tb.cpuSeconds };
-  const mem = e.memoryBytes();
+  const buildKey = e.singleThreadOnly ? 'build1' : `build${threads}`;
+  const cached = args['peer-cache'] && e.cacheKey ? join(args['peer-cache'], e.cacheKey) : null;
   const file = join(work, `${e.name}.index`);
-  const ts = await timedAsync(() => e.save(file));
+  let tb, mem = null, ts = null;
+  if (cached && existsSync(`${cached}.json`)) {
+    const c = JSON.parse(readFileSync(`${cached}.json`, 'utf8'));
+    tb = c.build;
+    e.info[buildKey] = { ...c.build, cachedFrom: c.date };
+    copyFileSync(`${cached}.index`, file);
+    log(`${e.name}: opening the index cached by the run of ${c.date} (${cached}.index)`);
+  } else {
+    tb = timed(() => e.build(e.singleThreadOnly ? 1 : threads));
+    e.info[buildKey] = { seconds: tb.seconds, cpuSeconds: tb.cpuSeconds };
+    mem = e.memoryBytes();
+    ts = await timedAsync(() => e.save(file));
+    if (cached) {
+      mkdirSync(args['peer-cache'], { recursive: true });
+      copyFileSync(file, `${cached}.index.tmp`);
+      renameSync(`${cached}.index.tmp`, `${cached}.index`);
+      writeFileSync(`${cached}.json`, JSON.stringify({ date: results.date, build: { seconds: tb.seconds, cpuSeconds: tb.cpuSeconds } }));
+    }
+  }
   const fileBytes = statSync(file).size;
   const to = await timedAsync(() => e.open(file)); // the searches below run on the reopened index
   Object.assign(e.info, { memoryBytesPerVector: mem ? mem / n : null, fileBytesPerVector: fileBytes / n,
-    saveSeconds: ts.seconds, openSeconds: to.seconds });
-  log(`${e.name}: build ${tb.seconds.toFixed(1)} s (${e.singleThreadOnly ? 1 : threads} threads, ${tb.cpuSeconds.toFixed(1)} CPU s), ` +
+    saveSeconds: ts?.seconds ?? null, openSeconds: to.seconds });
+  log(`${e.name}: build ${tb.seconds.toFixed(1)} s (${e.singleThreadOnly ? 1 : threads} threads, ${tb.cpuSeconds.toFixed(1)} CPU s` +
+    `${e.info[buildKey].cachedFrom ? `, measured ${e.info[buildKey].cachedFrom}` : ''}), ` +
     `${mem ? `${(mem / n).toFixed(0)} B/vector in memory, ` : ''}${(fileBytes / n).toFixed(0)} B/vector saved, ` +
-    `save ${ts.seconds.toFixed(2)} s, open ${to.seconds.toFixed(2)} s`);
+    `${ts ? `save ${ts.seconds.toFixed(2)} s, ` : ''}open ${to.seconds.toFixed(2)} s`);
   rmSync(file, { force: true });
   engines.push(e);
 }
@@ -330,7 +353,8 @@ const lines = [`# HNSW at ${n.toLocaleString('en')} x ${dim} (${metric}${args.no
   '|---|---|---|---|---|---|---|---|---|---|---|'];
 for (const e of engines) {
   const i = e.info;
-  lines.push(`| ${e.name} | ${f1(i[`build${threads}`]?.seconds)} | ${f1(i.build1?.seconds)} | ${f0(i.memoryBytesPerVector)} | ` +
+  const cachedNote = (b) => (b?.cachedFrom ? ` (cached index; build measured ${b.cachedFrom.slice(0, 10)})` : '');
+  lines.push(`| ${e.name} | ${f1(i[`build${threads}`]?.seconds)} | ${f1(i.build1?.seconds)}${cachedNote(i.build1)} | ${f0(i.memoryBytesPerVector)} | ` +
     `${f0(i.fileBytesPerVector)} | ${i.openSeconds.toFixed(2)} | ${f0(i.fresh.qps95.qps)} ${f2(i.fresh.ratio95)} | ` +
     `${f0(i.fresh.qps99.qps)} ${f2(i.fresh.ratio99)} | ${f1(i.replace?.seconds)} | ${f0(i.replaced?.qps95.qps)} ${f2(i.replaced?.ratio95)} | ` +
     `${f0(i.replaced?.qps99.qps)} ${f2(i.replaced?.ratio99)} |`);
