@@ -3,7 +3,7 @@
 # its instruction-set flags; release code never uses -march=native.
 {
   "target_defaults": {
-    "cflags_cc": ["-std=c++17", "-O3", "-fPIC"],
+    "cflags_cc": ["-std=c++17", "-O3", "-fPIC", "-fno-trapping-math"],
     "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
     "cflags!": ["-fno-exceptions"],
     "include_dirs": ["native"],

@@ -5,15 +5,10 @@
 #include <limits>
 
 #include "hnsw_graph.h"
+#include "int8_codes.h"
 
 namespace quiver {
-namespace {
-// code_d = clamp(round((x_d * scale - off_d) / step), -127, 127); all 0 while step is 0 (not fitted).
-// Runs per query, so it avoids std::nearbyint (a library call per component without
-// SSE4.1): clamped to [-128, 128] first, v + 1.5 * 2^23 lands where floats are whole
-// numbers, so the addition rounds v to the nearest integer (ties to even, as nearbyint
-// does in the default rounding mode) and the subtraction is exact. Vectorisable.
-void encode_codes(const float* x, const float* off, float scale, float step, size_t dim, int8_t* out) {
+void encode_int8_codes(const float* x, const float* off, float scale, float step, size_t dim, int8_t* out) {
   const float inv = step > 0.0f ? 1.0f / step : 0.0f;
   constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
   for (size_t d = 0; d < dim; ++d) {
@@ -22,24 +17,23 @@ void encode_codes(const float* x, const float* off, float scale, float step, siz
     out[d] = (int8_t)(int)std::min(127.0f, std::max(-127.0f, c));
   }
 }
-}  // namespace
 
 void HnswGraph::encode_query(const float* x, int8_t* out) const {
   if (!rules().raw_dot) {
     // L2, and cosine on the normalised query: the stored vectors' quantizer.
-    encode_codes(x, quant_.offset.data(), 1.0f, quant_.step, p_.dim, out);
+    encode_int8_codes(x, quant_.offset.data(), 1.0f, quant_.step, p_.dim, out);
     return;
   }
   // ip: offset 0, a step of its own (only the order of -dot over x matters).
   float a = 0.0f;
   for (size_t d = 0; d < p_.dim; ++d) a = std::max(a, std::fabs(x[d]));
   const std::vector<float> zero(p_.dim, 0.0f);
-  encode_codes(x, zero.data(), 1.0f, a > 0.0f && std::isfinite(a) ? a / 127.0f : 1.0f, p_.dim, out);
+  encode_int8_codes(x, zero.data(), 1.0f, a > 0.0f && std::isfinite(a) ? a / 127.0f : 1.0f, p_.dim, out);
 }
 
 void HnswGraph::encode(uint32_t s) {
   int8_t* out = reinterpret_cast<int8_t*>(block(s) + code_offset_);
-  encode_codes(vector(s), quant_.offset.data(), rules().by_direction ? inv_norm(s) : 1.0f, quant_.step, p_.dim, out);
+  encode_int8_codes(vector(s), quant_.offset.data(), rules().by_direction ? inv_norm(s) : 1.0f, quant_.step, p_.dim, out);
 }
 
 void HnswGraph::set_quantizer(const HnswQuantizer& q) {
