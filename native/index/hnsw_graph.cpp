@@ -49,10 +49,21 @@ HnswGraph::HnswGraph(const HnswParams& params) : p_(params), node_locks_(new std
     prefetch_bytes_ = std::min<size_t>(vec_offset_, 1536);
     init_rabitq(p_.seed);
   }
-  block_bytes_ = vec_offset_ + 4 * p_.dim;
+  if (quantized() || bits1()) {
+    // The walk reads links and codes only: the float vectors (read to re-rank, and by
+    // construction) live in an array of their own, so the walk's blocks stay dense.
+    block_bytes_ = vec_offset_;
+    vec_offset_ = 0;
+    vec_stride_ = 4 * p_.dim;
+  } else {
+    block_bytes_ = vec_offset_ + 4 * p_.dim;
+    vec_stride_ = block_bytes_;
+  }
   if (bits1()) block_bytes_ = (block_bytes_ + 7) & ~(size_t)7;  // keeps every code 8-byte aligned
   if (!quantized() && !bits1()) prefetch_bytes_ = std::min<size_t>(block_bytes_, 1536);
-  prefetch_min_bytes_ = block_bytes_ <= kSmallBlockBytes ? small_block_prefetch_min_bytes() : kPrefetchMinBytes;
+  vector_prefetch_bytes_ = std::min<size_t>(4 * p_.dim, 1536);
+  prefetch_min_bytes_ = !separate_vectors() && block_bytes_ <= kSmallBlockBytes ? small_block_prefetch_min_bytes()
+                                                                              : kPrefetchMinBytes;
   const KernelTable& kt = kernels();
   l2sq_ = kt.l2sq;
   dot_ = kt.dot;
@@ -82,10 +93,13 @@ void* alloc_blocks(size_t bytes) {
 }
 }  // namespace
 
-HnswGraph::~HnswGraph() { std::free(blocks_); }
+HnswGraph::~HnswGraph() {
+  std::free(blocks_);
+  if (vectors_ != blocks_) std::free(vectors_);
+}
 
 size_t HnswGraph::bytes() const {
-  return capacity_ * block_bytes_ + labels_.capacity() * sizeof(uint64_t) + levels_.capacity() +
+  return capacity_ * (block_bytes_ + (separate_vectors() ? vec_stride_ : 0)) + labels_.capacity() * sizeof(uint64_t) + levels_.capacity() +
          states_.capacity() + upper_.capacity() * sizeof(upper_[0]) + upper_bytes_ +
          capacity_ * sizeof(std::atomic<uint32_t>);  // level-0 in-degrees (indeg_)
 }
@@ -99,8 +113,19 @@ void HnswGraph::reserve(size_t slots) {
   char* grown = static_cast<char*>(alloc_blocks(slots * block_bytes_));
   if (!grown) throw std::bad_alloc();
   if (blocks_) std::memcpy(grown, blocks_, capacity_ * block_bytes_);
+  if (separate_vectors()) {
+    char* vectors = static_cast<char*>(alloc_blocks(slots * vec_stride_));
+    if (!vectors) {
+      std::free(grown);
+      throw std::bad_alloc();
+    }
+    if (vectors_) std::memcpy(vectors, vectors_, capacity_ * vec_stride_);
+    std::free(vectors_);
+    vectors_ = vectors;
+  }
   std::free(blocks_);
   blocks_ = grown;
+  if (!separate_vectors()) vectors_ = blocks_;
   // reserve() first so the vectors grow to exactly `slots` (resize alone may double).
   labels_.reserve(slots);
   levels_.reserve(slots);
@@ -134,7 +159,7 @@ void HnswGraph::init_slot(uint32_t s, uint64_t label, const float* v, int level)
   const uint32_t zero = 0;
   std::memcpy(b, &zero, 4);  // no links yet
   std::memcpy(b + norm_offset_, &inv, 4);
-  std::memcpy(b + vec_offset_, v, 4 * p_.dim);
+  std::memcpy(const_cast<float*>(vector(s)), v, 4 * p_.dim);
   if (quantized()) encode(s);
   if (bits1()) encode_bits(s);
   const size_t upper_words = (size_t)level * (p_.M + 1);

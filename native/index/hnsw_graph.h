@@ -59,11 +59,13 @@ constexpr size_t kEntryBeamDivisor = 16;
 constexpr size_t kEntryBeamMax = 16;
 // Graphs whose node blocks take at most prefetch_min_bytes_ are searched without
 // software prefetch: their blocks stay in cache, where the prefetch loops only cost;
-// above, prefetch hides memory latency. The line is kPrefetchMinBytes, or for blocks
-// of at most kSmallBlockBytes (low- and mid-dimensional vectors) 1/8 of the last-level
-// cache the OS reports, within [8 MiB, 64 MiB]. Larger blocks keep the lower line: a
-// walk over them reads a few scattered lines per block and waits on each without
-// prefetch (bench/reports/graph-quality/prefetch-threshold.txt).
+// above, prefetch hides memory latency. The line is kPrefetchMinBytes, or for float32
+// blocks of at most kSmallBlockBytes (low- and mid-dimensional vectors) 1/8 of the
+// last-level cache the OS reports, within [8 MiB, 64 MiB]. Larger blocks keep the lower
+// line: a walk over them reads a few scattered lines per block and waits on each without
+// prefetch (bench/reports/graph-quality/prefetch-threshold.txt). In the coded modes the
+// blocks and the float vectors count together (the re-rank's vectors evict the blocks;
+// bench/reports/graph-quality/ab-coded-vectors-apart.txt).
 constexpr size_t kPrefetchMinBytes = size_t{8} << 20;
 constexpr size_t kSmallBlockBytes = 1024;
 size_t small_block_prefetch_min_bytes();
@@ -141,7 +143,9 @@ class HnswGraph {
   // Forgets every node (keeps the storage).
   void clear();
 
-  const float* vector(uint32_t s) const { return reinterpret_cast<const float*>(block(s) + vec_offset_); }
+  const float* vector(uint32_t s) const {
+    return reinterpret_cast<const float*>(vectors_ + (size_t)s * vec_stride_ + vec_offset_);
+  }
   bool quantized() const { return p_.quantization == Quantization::Int8; }
   bool bits1() const { return p_.quantization == Quantization::Bits1; }
   const HnswQuantizer& quantizer() const { return quant_; }
@@ -221,6 +225,9 @@ class HnswGraph {
   // kB1: 1-bit codes (an estimate of squared L2 for L2 and cosine, of -dot for ip).
   enum Kind { kL2 = 0, kDot = 1, kCos = 2, kQL2 = 3, kQDot = 4, kB1 = 5 };
   char* block(uint32_t s) const { return blocks_ + (size_t)s * block_bytes_; }
+  bool separate_vectors() const { return quantized() || bits1(); }
+  template <int K>
+  void prefetch_for_key(uint32_t s, int level) const;
   const int8_t* codes(uint32_t s) const { return reinterpret_cast<const int8_t*>(block(s) + code_offset_); }
   void encode(uint32_t s);
   void encode_query(const float* prepared, int8_t* out) const;
@@ -279,14 +286,18 @@ class HnswGraph {
   Kind kind_;
   uint32_t m0_;
   size_t norm_offset_;  // inv_norm: right after the level-0 links
-  size_t vec_offset_;
-  size_t code_offset_ = 0;  // int8 mode: where the codes start in a block
+  size_t vec_offset_;        // float32 mode: where the vector starts in a block
+  size_t vec_stride_;        // bytes from one slot's vector to the next
+  size_t code_offset_ = 0;  // int8 and rabitq modes: where the codes start in a block
   size_t block_bytes_;
+  size_t vector_prefetch_bytes_;  // how much of a vector to prefetch before a float32 key
   size_t prefetch_bytes_;  // how much of a neighbour's vector to prefetch before scoring it
   size_t prefetch_min_bytes_;  // see kPrefetchMinBytes
   size_t capacity_ = 0;
   size_t used_ = 0;
   char* blocks_ = nullptr;
+  // float32 mode: blocks_ (the vector is in the block); int8 and rabitq: an array of vectors.
+  char* vectors_ = nullptr;
   std::vector<uint64_t> labels_;
   std::vector<uint8_t> levels_;
   std::vector<uint8_t> states_;

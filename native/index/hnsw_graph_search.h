@@ -72,6 +72,25 @@ inline uint32_t hnsw_collect_unvisited(const uint32_t* ids, uint32_t cnt, uint16
   return todo_count;
 }
 
+// Prefetches what scoring slot s with K keys reads: on layer 0 its block too (the
+// node may be expanded next). Float32 keys read the vector, which is in the block in
+// float32 mode and in the array of vectors in the coded modes; code keys read the block.
+template <int K>
+inline void HnswGraph::prefetch_for_key(uint32_t s, int level) const {
+  constexpr bool kFloatKeys = K == kL2 || K == kDot || K == kCos;
+  const char* p;
+  size_t bytes;
+  if (kFloatKeys && (separate_vectors() || level > 0)) {
+    p = reinterpret_cast<const char*>(vector(s));
+    bytes = separate_vectors() ? vector_prefetch_bytes_ : prefetch_bytes_;
+    if (level == 0) __builtin_prefetch(block(s));
+  } else {
+    p = block(s);
+    bytes = prefetch_bytes_;
+  }
+  for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
+}
+
 // Best-first search of one layer from sc.entry. With kLocked, every link list
 // is copied under its node lock (inserts running on other threads may be
 // rewriting it); queries run with the index held shared, so they read in place.
@@ -121,12 +140,7 @@ void HnswGraph::search_layer(const float* q, size_t ef, int level, const Accept&
     for (uint32_t j = 1; j <= cnt; ++j) __builtin_prefetch(sc.visited.marks.data() + ln[j]);
     uint32_t* todo = sc.todo.data();
     const uint32_t todo_count = hnsw_collect_unvisited(ln + 1, cnt, sc.visited.marks.data(), sc.visited.epoch, todo);
-    for (uint32_t t = 0; t < todo_count; ++t) {
-      // The whole block on layer 0 (links too: the node may be expanded next),
-      // the vector alone above it.
-      const char* v = level == 0 ? block(todo[t]) : reinterpret_cast<const char*>(vector(todo[t]));
-      for (size_t off = 0; off < prefetch_bytes_; off += 64) __builtin_prefetch(v + off);
-    }
+    for (uint32_t t = 0; t < todo_count; ++t) prefetch_for_key<K>(todo[t], level);
     batch_keys<K>(q, sc.coded_query, todo, todo_count, sc.keys.data());
     for (uint32_t t = 0; t < todo_count; ++t) {
       const uint32_t n = todo[t];
@@ -202,7 +216,7 @@ void HnswGraph::search_layer_all(const float* q, size_t ef, HnswScratch& sc) con
   const void* const qcodes = sc.coded_query;
   // Prefetching pays only when the blocks come from memory; over a graph small enough to
   // stay in cache the prefetch loops are pure cost.
-  const bool from_memory = used_ * block_bytes_ > prefetch_min_bytes_;
+  const bool from_memory = used_ * (block_bytes_ + (separate_vectors() ? vec_stride_ : 0)) > prefetch_min_bytes_;
   while (cursor < size) {
     const uint32_t c = b[cursor].slot;
     ex[cursor] = 1;
@@ -226,10 +240,7 @@ void HnswGraph::search_layer_all(const float* q, size_t ef, HnswScratch& sc) con
       for (uint32_t j = 1; j <= cnt; ++j) __builtin_prefetch(marks + ln[j]);
     const uint32_t todo_count = hnsw_collect_unvisited(ln + 1, cnt, marks, epoch, todo);
     if (from_memory)
-      for (uint32_t t = 0; t < todo_count; ++t) {
-        const char* v = block(todo[t]);
-        for (size_t off = 0; off < prefetch_bytes_; off += 64) __builtin_prefetch(v + off);
-      }
+      for (uint32_t t = 0; t < todo_count; ++t) prefetch_for_key<K>(todo[t], 0);
     batch_keys<K>(q, qcodes, todo, todo_count, keys);
     for (uint32_t t = 0; t < todo_count; ++t)
       if (size < ef || keys[t] < b[size - 1].key) insert({keys[t], todo[t]});
@@ -288,9 +299,9 @@ inline void HnswGraph::batch_keys(const float* q, const void* qc, const uint32_t
   } else if constexpr (K == kQDot) {
     neg_dot_i8_batch_(static_cast<const int8_t*>(qc), blocks_ + code_offset_, block_bytes_, ids, n, p_.dim, out);
   } else if constexpr (K == kL2) {
-    l2sq_batch_(q, blocks_ + vec_offset_, block_bytes_, ids, n, p_.dim, out);
+    l2sq_batch_(q, vectors_ + vec_offset_, vec_stride_, ids, n, p_.dim, out);
   } else {
-    dot_batch_(q, blocks_ + vec_offset_, block_bytes_, ids, n, p_.dim, out);
+    dot_batch_(q, vectors_ + vec_offset_, vec_stride_, ids, n, p_.dim, out);
     for (size_t t = 0; t < n; ++t) out[t] = K == kCos ? -out[t] * inv_norm(ids[t]) : -out[t];
   }
 }
