@@ -62,8 +62,7 @@ HnswGraph::HnswGraph(const HnswParams& params) : p_(params), node_locks_(new std
   if (bits1()) block_bytes_ = (block_bytes_ + 7) & ~(size_t)7;  // keeps every code 8-byte aligned
   if (!quantized() && !bits1()) prefetch_bytes_ = std::min<size_t>(block_bytes_, 1536);
   vector_prefetch_bytes_ = std::min<size_t>(4 * p_.dim, 1536);
-  prefetch_min_bytes_ = !separate_vectors() && block_bytes_ <= kSmallBlockBytes ? small_block_prefetch_min_bytes()
-                                                                              : kPrefetchMinBytes;
+  prefetch_min_bytes_ = node_bytes() <= kSmallNodeBytes ? small_block_prefetch_min_bytes() : kPrefetchMinBytes;
   const KernelTable& kt = kernels();
   l2sq_ = kt.l2sq;
   dot_ = kt.dot;
@@ -99,7 +98,7 @@ HnswGraph::~HnswGraph() {
 }
 
 size_t HnswGraph::bytes() const {
-  return capacity_ * (block_bytes_ + (separate_vectors() ? vec_stride_ : 0)) + labels_.capacity() * sizeof(uint64_t) + levels_.capacity() +
+  return capacity_ * node_bytes() + labels_.capacity() * sizeof(uint64_t) + levels_.capacity() +
          states_.capacity() + upper_.capacity() * sizeof(upper_[0]) + upper_bytes_ +
          capacity_ * sizeof(std::atomic<uint32_t>);  // level-0 in-degrees (indeg_)
 }

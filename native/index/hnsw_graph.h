@@ -57,17 +57,17 @@ constexpr int kMaxHnswLevel = 31;
 // cheap low-ef searches do not pay for it. Measurements: bench/reports/graph-quality.
 constexpr size_t kEntryBeamDivisor = 16;
 constexpr size_t kEntryBeamMax = 16;
-// Graphs whose node blocks take at most prefetch_min_bytes_ are searched without
-// software prefetch: their blocks stay in cache, where the prefetch loops only cost;
-// above, prefetch hides memory latency. The line is kPrefetchMinBytes, or for float32
-// blocks of at most kSmallBlockBytes (low- and mid-dimensional vectors) 1/8 of the
-// last-level cache the OS reports, within [8 MiB, 64 MiB]. Larger blocks keep the lower
-// line: a walk over them reads a few scattered lines per block and waits on each without
-// prefetch (bench/reports/graph-quality/prefetch-threshold.txt). In the coded modes the
-// blocks and the float vectors count together (the re-rank's vectors evict the blocks;
-// bench/reports/graph-quality/ab-coded-vectors-apart.txt).
+// Graphs whose nodes take at most prefetch_min_bytes_ are searched without software
+// prefetch: they stay in cache, where the prefetch loops only cost; above, prefetch hides
+// memory latency. A node is its block plus, in the coded modes, its float vector (the
+// re-rank reads those and they evict the blocks; bench/reports/graph-quality/
+// ab-coded-vectors-apart.txt). The line is kPrefetchMinBytes, or for nodes of at most
+// kSmallNodeBytes (low- and mid-dimensional vectors) 1/8 of the last-level cache the OS
+// reports, within [8 MiB, 64 MiB]. Larger nodes keep the lower line: a walk over them
+// reads a few scattered lines per node and waits on each without prefetch
+// (bench/reports/graph-quality/prefetch-threshold.txt).
 constexpr size_t kPrefetchMinBytes = size_t{8} << 20;
-constexpr size_t kSmallBlockBytes = 1024;
+constexpr size_t kSmallNodeBytes = 1024;
 size_t small_block_prefetch_min_bytes();
 
 enum class Quantization : uint32_t {
@@ -226,6 +226,8 @@ class HnswGraph {
   enum Kind { kL2 = 0, kDot = 1, kCos = 2, kQL2 = 3, kQDot = 4, kB1 = 5 };
   char* block(uint32_t s) const { return blocks_ + (size_t)s * block_bytes_; }
   bool separate_vectors() const { return quantized() || bits1(); }
+  // A node's storage: its block, and in the coded modes its vector beside it.
+  size_t node_bytes() const { return block_bytes_ + (separate_vectors() ? vec_stride_ : 0); }
   template <int K>
   void prefetch_for_key(uint32_t s, int level) const;
   const int8_t* codes(uint32_t s) const { return reinterpret_cast<const int8_t*>(block(s) + code_offset_); }

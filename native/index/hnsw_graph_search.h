@@ -216,7 +216,7 @@ void HnswGraph::search_layer_all(const float* q, size_t ef, HnswScratch& sc) con
   const void* const qcodes = sc.coded_query;
   // Prefetching pays only when the blocks come from memory; over a graph small enough to
   // stay in cache the prefetch loops are pure cost.
-  const bool from_memory = used_ * (block_bytes_ + (separate_vectors() ? vec_stride_ : 0)) > prefetch_min_bytes_;
+  const bool from_memory = used_ * node_bytes() > prefetch_min_bytes_;
   while (cursor < size) {
     const uint32_t c = b[cursor].slot;
     ex[cursor] = 1;
