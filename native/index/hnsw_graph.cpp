@@ -18,7 +18,7 @@
 
 namespace quiver {
 
-size_t small_block_prefetch_min_bytes() {
+size_t small_node_prefetch_min_bytes() {
   static const size_t bytes = [] {
     long llc = 0;
 #ifdef _SC_LEVEL3_CACHE_SIZE
@@ -33,36 +33,32 @@ size_t small_block_prefetch_min_bytes() {
 HnswGraph::HnswGraph(const HnswParams& params) : p_(params), node_locks_(new std::mutex[kLockStripes]) {
   kind_ = rules().l2_keys ? kL2 : (rules().by_direction ? kCos : kDot);
   m0_ = 2 * p_.M;
-  norm_offset_ = 4 + 4 * (size_t)m0_;
-  vec_offset_ = norm_offset_ + 4;
-  if (quantized()) {
-    // Codes right after the links; traversal reads only this prefix of the block.
-    code_offset_ = vec_offset_;
-    vec_offset_ = code_offset_ + ((p_.dim + 3) & ~(size_t)3);
-    prefetch_bytes_ = std::min<size_t>(code_offset_ + p_.dim, 1536);
-    quant_.offset.assign(p_.dim, 0.0f);
-  } else if (bits1()) {
-    // 1-bit codes and their 3 factors right after the links (8-byte aligned: 8 + 8M).
-    words_ = (p_.dim + 63) / 64;
-    code_offset_ = vec_offset_;
-    vec_offset_ = code_offset_ + code_bytes();
-    prefetch_bytes_ = std::min<size_t>(vec_offset_, 1536);
-    init_rabitq(p_.seed);
-  }
-  if (quantized() || bits1()) {
-    // The walk reads links and codes only: the float vectors (read to re-rank, and by
-    // construction) live in an array of their own, so the walk's blocks stay dense.
-    block_bytes_ = vec_offset_;
+  // Blocks (ARCHITECTURE.md, "Layout"): [u32 count][u32 links[m0]][f32 inv_norm], then the
+  // vector in float32 mode, or the codes in the coded modes, whose walk reads only blocks
+  // (the float vectors, read to re-rank and by construction, are in an array apart).
+  const size_t head = 4 + 4 * (size_t)m0_;
+  norm_offset_ = head;
+  if (separate_vectors()) {
+    if (bits1()) {
+      words_ = (p_.dim + 63) / 64;
+      init_rabitq(p_.seed);
+    } else {
+      quant_.offset.assign(p_.dim, 0.0f);
+    }
+    code_offset_ = head + 4;  // 8 + 8M: 8-byte aligned, as the 1-bit codes' words need
+    block_bytes_ = code_offset_ + code_bytes();
+    if (bits1()) block_bytes_ = (block_bytes_ + 7) & ~(size_t)7;  // keeps every code 8-byte aligned
+    prefetch_bytes_ = std::min<size_t>(code_offset_ + (bits1() ? code_bytes() : p_.dim), 1536);
     vec_offset_ = 0;
     vec_stride_ = 4 * p_.dim;
   } else {
+    vec_offset_ = head + 4;
     block_bytes_ = vec_offset_ + 4 * p_.dim;
+    prefetch_bytes_ = std::min<size_t>(block_bytes_, 1536);
     vec_stride_ = block_bytes_;
   }
-  if (bits1()) block_bytes_ = (block_bytes_ + 7) & ~(size_t)7;  // keeps every code 8-byte aligned
-  if (!quantized() && !bits1()) prefetch_bytes_ = std::min<size_t>(block_bytes_, 1536);
   vector_prefetch_bytes_ = std::min<size_t>(4 * p_.dim, 1536);
-  prefetch_min_bytes_ = node_bytes() <= kSmallNodeBytes ? small_block_prefetch_min_bytes() : kPrefetchMinBytes;
+  prefetch_min_bytes_ = node_bytes() <= kSmallNodeBytes ? small_node_prefetch_min_bytes() : kPrefetchMinBytes;
   const KernelTable& kt = kernels();
   l2sq_ = kt.l2sq;
   dot_ = kt.dot;

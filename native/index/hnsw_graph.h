@@ -68,7 +68,7 @@ constexpr size_t kEntryBeamMax = 16;
 // (bench/reports/graph-quality/prefetch-threshold.txt).
 constexpr size_t kPrefetchMinBytes = size_t{8} << 20;
 constexpr size_t kSmallNodeBytes = 1024;
-size_t small_block_prefetch_min_bytes();
+size_t small_node_prefetch_min_bytes();
 
 enum class Quantization : uint32_t {
   None = 0,  // traversal scores float32 vectors
