@@ -293,7 +293,7 @@ class HnswGraph {
   size_t code_offset_ = 0;  // int8 and rabitq modes: where the codes start in a block
   size_t block_bytes_;
   size_t vector_prefetch_bytes_;  // how much of a vector to prefetch before a float32 key
-  size_t prefetch_bytes_;  // how much of a neighbour's vector to prefetch before scoring it
+  size_t prefetch_bytes_;  // how much of a neighbour's block to prefetch before scoring it
   size_t prefetch_min_bytes_;  // see kPrefetchMinBytes
   size_t capacity_ = 0;
   size_t used_ = 0;
