@@ -3,6 +3,7 @@
 #include "kernels.h"
 #include "flat_tile_avx2.h"
 #include "flat_i8_avx2.h"
+#include "score_rows.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -104,26 +105,22 @@ inline int32_t dot_i8_avx2(const int8_t* a, const int8_t* b, size_t dim) {
 
 void l2sq_i8_batch_avx2(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
                         size_t dim, float* out) {
-  for (size_t t = 0; t < n; ++t)
-    out[t] = (float)l2sq_i8_avx2(q, reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride), dim);
+  score_rows<int8_t>(base, stride, ids, n, out, [&](const int8_t* x) { return (float)l2sq_i8_avx2(q, x, dim); });
 }
 
 void neg_dot_i8_batch_avx2(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
                            size_t dim, float* out) {
-  for (size_t t = 0; t < n; ++t)
-    out[t] = -(float)dot_i8_avx2(q, reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride), dim);
+  score_rows<int8_t>(base, stride, ids, n, out, [&](const int8_t* x) { return -(float)dot_i8_avx2(q, x, dim); });
 }
 
 void l2sq_batch_avx2(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
                    float* out) {
-  for (size_t t = 0; t < n; ++t)
-    out[t] = l2sq_avx2(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+  score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return l2sq_avx2(q, x, dim); });
 }
 
 void dot_batch_avx2(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
                   float* out) {
-  for (size_t t = 0; t < n; ++t)
-    out[t] = dot_avx2(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+  score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return dot_avx2(q, x, dim); });
 }
 
 // The flat block scan lives in flat_tile_avx2.cpp (register tiling for 16 ymm),

@@ -6,6 +6,7 @@
 #include "dispatch.h"
 #include "flat_i8_avx2.h"
 #include "flat_i8_avx512.h"
+#include "score_rows.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -217,14 +218,12 @@ inline int32_t dot_i8_avx512(const int8_t* a, const int8_t* b, size_t dim) {
 
 void l2sq_i8_batch_avx512(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
                           size_t dim, float* out) {
-  for (size_t t = 0; t < n; ++t)
-    out[t] = (float)l2sq_i8_avx512(q, reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride), dim);
+  score_rows<int8_t>(base, stride, ids, n, out, [&](const int8_t* x) { return (float)l2sq_i8_avx512(q, x, dim); });
 }
 
 void neg_dot_i8_batch_avx512(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
                              size_t dim, float* out) {
-  for (size_t t = 0; t < n; ++t)
-    out[t] = -(float)dot_i8_avx512(q, reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride), dim);
+  score_rows<int8_t>(base, stride, ids, n, out, [&](const int8_t* x) { return -(float)dot_i8_avx512(q, x, dim); });
 }
 
 void l2sq_batch_avx512(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
@@ -232,12 +231,10 @@ void l2sq_batch_avx512(const float* q, const char* base, size_t stride, const ui
   if (dim <= 32) {
     const __mmask16 m0 = small_mask(dim, 0), m1 = small_mask(dim, 16);
     const __m512 q0 = _mm512_maskz_loadu_ps(m0, q), q1 = _mm512_maskz_loadu_ps(m1, q + 16);
-    for (size_t t = 0; t < n; ++t)
-      out[t] = l2sq_small(q0, q1, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), m0, m1);
+    score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return l2sq_small(q0, q1, x, m0, m1); });
     return;
   }
-  for (size_t t = 0; t < n; ++t)
-    out[t] = l2sq_avx512(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+  score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return l2sq_avx512(q, x, dim); });
 }
 
 void dot_batch_avx512(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
@@ -245,12 +242,10 @@ void dot_batch_avx512(const float* q, const char* base, size_t stride, const uin
   if (dim <= 32) {
     const __mmask16 m0 = small_mask(dim, 0), m1 = small_mask(dim, 16);
     const __m512 q0 = _mm512_maskz_loadu_ps(m0, q), q1 = _mm512_maskz_loadu_ps(m1, q + 16);
-    for (size_t t = 0; t < n; ++t)
-      out[t] = dot_small(q0, q1, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), m0, m1);
+    score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return dot_small(q0, q1, x, m0, m1); });
     return;
   }
-  for (size_t t = 0; t < n; ++t)
-    out[t] = dot_avx512(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+  score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return dot_avx512(q, x, dim); });
 }
 
 // flat_query_tile 0: the full 8-query tile. The int8 flat pass codes vectors with the

@@ -4,6 +4,7 @@
 // (KernelTable::fwht): its first three stages inside each 8-float register, the rest
 // on contiguous runs. Built with -mavx2 -mfma -mpopcnt -ffp-contract=off.
 #include "kernels_bits.h"
+#include "score_rows.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -28,8 +29,7 @@ void bits1_batch_avx2(const BitsQuery* q, const char* base, size_t stride, const
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   const __m256i zero = _mm256_setzero_si256();
   const size_t wide = words & ~(size_t)3;
-  for (size_t t = 0; t < n; ++t) {
-    const char* x = base + (size_t)ids[t] * stride;
+  score_rows<char>(base, stride, ids, n, out, [&](const char* x) {
     __m256i acc = zero;
     for (size_t w = 0; w < wide; w += 4) {
       const __m256i c = _mm256_loadu_si256((const __m256i*)(x + 8 * w));
@@ -50,8 +50,8 @@ void bits1_batch_avx2(const BitsQuery* q, const char* base, size_t stride, const
       s += (uint64_t)_mm_popcnt_u64(c & p[w]) + 2 * (uint64_t)_mm_popcnt_u64(c & p[words + w]) +
            4 * (uint64_t)_mm_popcnt_u64(c & p[2 * words + w]) + 8 * (uint64_t)_mm_popcnt_u64(c & p[3 * words + w]);
     }
-    out[t] = bits1_key(q, x, s);
-  }
+    return bits1_key(q, x, s);
+  });
 }
 
 // One butterfly stage inside each 8-float register: `partner` holds each lane's

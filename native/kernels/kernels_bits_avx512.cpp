@@ -5,6 +5,7 @@
 // inside each 16-float register, the rest on contiguous runs.
 // Built with the AVX-512 flags plus -mpopcnt -ffp-contract=off.
 #include "kernels_bits.h"
+#include "score_rows.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -37,8 +38,7 @@ void bits1_batch_avx512(const BitsQuery* q, const char* base, size_t stride, con
   const __m256i low4_256 = _mm256_set1_epi8(0x0f);
   const size_t wide8 = words & ~(size_t)7;
   const size_t wide4 = words & ~(size_t)3;
-  for (size_t t = 0; t < n; ++t) {
-    const char* x = base + (size_t)ids[t] * stride;
+  score_rows<char>(base, stride, ids, n, out, [&](const char* x) {
     __m512i acc = _mm512_setzero_si512();
     for (size_t w = 0; w < wide8; w += 8) {
       const __m512i c = _mm512_loadu_si512((const void*)(x + 8 * w));
@@ -71,8 +71,8 @@ void bits1_batch_avx512(const BitsQuery* q, const char* base, size_t stride, con
       s += (uint64_t)_mm_popcnt_u64(c & p[w]) + 2 * (uint64_t)_mm_popcnt_u64(c & p[words + w]) +
            4 * (uint64_t)_mm_popcnt_u64(c & p[2 * words + w]) + 8 * (uint64_t)_mm_popcnt_u64(c & p[3 * words + w]);
     }
-    out[t] = bits1_key(q, x, s);
-  }
+    return bits1_key(q, x, s);
+  });
 }
 
 // One butterfly stage inside each 16-float register: `partner` holds each lane's

@@ -2,6 +2,7 @@
 // 64-bit words with a SWAR popcount, no vector or POPCNT instructions, and the
 // Walsh-Hadamard transform (KernelTable::fwht). Also serve the NEON table.
 #include "kernels_bits.h"
+#include "score_rows.h"
 
 namespace quiver {
 
@@ -9,16 +10,15 @@ void bits1_batch_scalar(const BitsQuery* q, const char* base, size_t stride, con
                         float* out) {
   const size_t words = q->words;
   const uint64_t* p = q->planes;
-  for (size_t t = 0; t < n; ++t) {
-    const char* x = base + (size_t)ids[t] * stride;
+  score_rows<char>(base, stride, ids, n, out, [&](const char* x) {
     uint64_t s = 0;
     for (size_t w = 0; w < words; ++w) {
       const uint64_t c = load_word(x + 8 * w);
       s += bits_popcount_swar(c & p[w]) + 2 * bits_popcount_swar(c & p[words + w]) +
            4 * bits_popcount_swar(c & p[2 * words + w]) + 8 * bits_popcount_swar(c & p[3 * words + w]);
     }
-    out[t] = bits1_key(q, x, s);
-  }
+    return bits1_key(q, x, s);
+  });
 }
 
 void fwht_scalar(float* x, size_t n) { fwht_portable(x, n); }

@@ -1,6 +1,7 @@
 // NEON kernels (arm64). Compiled only on aarch64, where NEON is always present.
 #include "kernels.h"
 #include "kernels_bits.h"  // fwht_portable
+#include "score_rows.h"
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
@@ -94,26 +95,22 @@ inline int32_t dot_i8_neon(const int8_t* a, const int8_t* b, size_t dim) {
 
 void l2sq_i8_batch_neon(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
                         size_t dim, float* out) {
-  for (size_t t = 0; t < n; ++t)
-    out[t] = (float)l2sq_i8_neon(q, reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride), dim);
+  score_rows<int8_t>(base, stride, ids, n, out, [&](const int8_t* x) { return (float)l2sq_i8_neon(q, x, dim); });
 }
 
 void neg_dot_i8_batch_neon(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
                            size_t dim, float* out) {
-  for (size_t t = 0; t < n; ++t)
-    out[t] = -(float)dot_i8_neon(q, reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride), dim);
+  score_rows<int8_t>(base, stride, ids, n, out, [&](const int8_t* x) { return -(float)dot_i8_neon(q, x, dim); });
 }
 
 void l2sq_batch_neon(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
                    float* out) {
-  for (size_t t = 0; t < n; ++t)
-    out[t] = l2sq_neon(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+  score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return l2sq_neon(q, x, dim); });
 }
 
 void dot_batch_neon(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
                   float* out) {
-  for (size_t t = 0; t < n; ++t)
-    out[t] = dot_neon(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+  score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return dot_neon(q, x, dim); });
 }
 
 // The portable transform, here vectorised by the compiler (butterflies only add and

@@ -2,6 +2,7 @@
 // auto-vectorisation off (see CMakeLists.txt) so this level really is scalar and
 // runs on any CPU; it is the fallback and the baseline the SIMD levels are measured against.
 #include "kernels.h"
+#include "score_rows.h"
 
 namespace quiver {
 namespace {
@@ -55,37 +56,33 @@ void block_score_tile_scalar(const float* qs, size_t nq, const float* blocks, si
 
 void l2sq_i8_batch_scalar(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
                           size_t dim, float* out) {
-  for (size_t t = 0; t < n; ++t) {
-    const int8_t* x = reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride);
+  score_rows<int8_t>(base, stride, ids, n, out, [&](const int8_t* x) {
     int32_t s = 0;
     for (size_t i = 0; i < dim; ++i) {
       const int32_t d = (int32_t)q[i] - (int32_t)x[i];
       s += d * d;
     }
-    out[t] = (float)s;
-  }
+    return (float)s;
+  });
 }
 
 void neg_dot_i8_batch_scalar(const int8_t* q, const char* base, size_t stride, const uint32_t* ids, size_t n,
                              size_t dim, float* out) {
-  for (size_t t = 0; t < n; ++t) {
-    const int8_t* x = reinterpret_cast<const int8_t*>(base + (size_t)ids[t] * stride);
+  score_rows<int8_t>(base, stride, ids, n, out, [&](const int8_t* x) {
     int32_t s = 0;
     for (size_t i = 0; i < dim; ++i) s += (int32_t)q[i] * (int32_t)x[i];
-    out[t] = -(float)s;
-  }
+    return -(float)s;
+  });
 }
 
 void l2sq_batch_scalar(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
                    float* out) {
-  for (size_t t = 0; t < n; ++t)
-    out[t] = l2sq_scalar(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+  score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return l2sq_scalar(q, x, dim); });
 }
 
 void dot_batch_scalar(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
                   float* out) {
-  for (size_t t = 0; t < n; ++t)
-    out[t] = dot_scalar(q, reinterpret_cast<const float*>(base + (size_t)ids[t] * stride), dim);
+  score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return dot_scalar(q, x, dim); });
 }
 
 const KernelTable kTable = {SimdLevel::Scalar, "scalar", l2sq_scalar, dot_scalar, block_score_tile_scalar,
