@@ -7,7 +7,6 @@ namespace quiver {
 
 namespace {
 
-constexpr double kMaxDim = 65536;
 // Set by Adopt() for the duration of one constructor call (JS thread only).
 std::shared_ptr<HnswIndex>* g_adopting = nullptr;
 
@@ -24,28 +23,14 @@ std::string expect_path(const Napi::Env& env, const Napi::Value& v) {
 }
 
 struct AddInput {
-  std::vector<uint64_t> labels;
-  StableFloats vectors;  // checked; a copy when the input was shared memory (or async)
+  LabeledVectors rows;
   size_t threads = 0;
 };
 
-// `copy`: always copy the vectors (async adds must not read JS memory off-thread).
-// Shared memory is always copied before it is checked, and only the copy is used.
+// add(labels, vectors, threads?); `copy` as for expect_labeled_vectors.
 AddInput parse_add(const Napi::CallbackInfo& info, size_t dim, bool copy) {
-  Napi::Env env = info.Env();
-  AddInput in;
-  in.labels = to_labels(env, expect_f64(env, info[0], "labels"), "labels");
-  auto vecs = expect_f32(env, info[1], "vectors");
-  if (vecs.ElementLength() != in.labels.size() * dim)
-    throw_range(env, "vectors: expected " + std::to_string(in.labels.size()) + " x " + std::to_string(dim) + " = " +
-                         std::to_string(in.labels.size() * dim) + " floats for " +
-                         std::to_string(in.labels.size()) + " labels, got " + std::to_string(vecs.ElementLength()));
-  in.vectors = stable_f32(env, vecs, copy);
-  check_vectors(env, in.vectors.data, in.labels.size(), dim, "vectors");
-  in.threads = optional_threads(env, info, 2);
-  return in;
+  return {expect_labeled_vectors(info, dim, copy), optional_threads(info.Env(), info, 2)};
 }
-
 
 class AddWorker : public PromiseWorker {
  public:
@@ -53,7 +38,9 @@ class AddWorker : public PromiseWorker {
       : PromiseWorker(env), self_(Napi::Persistent(self)), index_(std::move(index)), in_(std::move(in)) {}
 
  protected:
-  void Run() override { index_->add(in_.labels.data(), in_.vectors.data, in_.labels.size(), in_.threads); }
+  void Run() override {
+    index_->add(in_.rows.labels.data(), in_.rows.vectors.data, in_.rows.labels.size(), in_.threads);
+  }
   void OnOK() override {
     Report();
     deferred_.Resolve(Env().Undefined());
@@ -138,28 +125,20 @@ size_t parse_ef(const Napi::Env& env, const Napi::CallbackInfo& info, size_t i) 
 }  // namespace
 
 void HnswIndexWrap::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function cls = DefineClass(env, "NativeHnswIndex",
-                                   {InstanceMethod("add", &HnswIndexWrap::Add),
-                                    InstanceMethod("addAsync", &HnswIndexWrap::AddAsync),
-                                    InstanceMethod("remove", &HnswIndexWrap::Remove),
-                                    InstanceMethod("has", &HnswIndexWrap::Has),
-                                    InstanceMethod("get", &HnswIndexWrap::Get),
-                                    InstanceMethod("size", &HnswIndexWrap::Size),
-                                    InstanceMethod("capacity", &HnswIndexWrap::Capacity),
-                                    InstanceMethod("deleted", &HnswIndexWrap::Deleted),
-                                    InstanceMethod("memoryBytes", &HnswIndexWrap::MemoryBytes),
-                                    InstanceMethod("params", &HnswIndexWrap::Params),
-                                    InstanceMethod("labels", &HnswIndexWrap::Labels),
-                                    InstanceMethod("compact", &HnswIndexWrap::Compact),
-                                    InstanceMethod("searchInto", &HnswIndexWrap::SearchInto),
-                                    InstanceMethod("search", &HnswIndexWrap::Search),
-                                    InstanceMethod("searchAsync", &HnswIndexWrap::SearchAsync),
-                                    InstanceMethod("save", &HnswIndexWrap::Save),
-                                    InstanceMethod("saveAsync", &HnswIndexWrap::SaveAsync),
-                                    InstanceMethod("reserve", &HnswIndexWrap::Reserve),
-                                    InstanceMethod("getVectors", &HnswIndexWrap::GetVectors),
-                                    StaticMethod("load", &HnswIndexWrap::Load),
-                                    StaticMethod("loadAsync", &HnswIndexWrap::LoadAsync)});
+  Napi::Function cls =
+      DefineClass(env, "NativeHnswIndex",
+                  WithSharedMethods({InstanceMethod("add", &HnswIndexWrap::Add),
+                                     InstanceMethod("addAsync", &HnswIndexWrap::AddAsync),
+                                     InstanceMethod("deleted", &HnswIndexWrap::Deleted),
+                                     InstanceMethod("params", &HnswIndexWrap::Params),
+                                     InstanceMethod("compact", &HnswIndexWrap::Compact),
+                                     InstanceMethod("searchInto", &HnswIndexWrap::SearchInto),
+                                     InstanceMethod("search", &HnswIndexWrap::Search),
+                                     InstanceMethod("searchAsync", &HnswIndexWrap::SearchAsync),
+                                     InstanceMethod("save", &HnswIndexWrap::Save),
+                                     InstanceMethod("saveAsync", &HnswIndexWrap::SaveAsync),
+                                     StaticMethod("load", &HnswIndexWrap::Load),
+                                     StaticMethod("loadAsync", &HnswIndexWrap::LoadAsync)}));
   exports.Set("NativeHnswIndex", cls);
 }
 
@@ -176,7 +155,7 @@ Napi::Object HnswIndexWrap::Adopt(Napi::Function cls, std::shared_ptr<HnswIndex>
 }
 
 // new NativeHnswIndex(dim, metric, M, efConstruction, efSearch, seed, quantization?)
-HnswIndexWrap::HnswIndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HnswIndexWrap>(info) {
+HnswIndexWrap::HnswIndexWrap(const Napi::CallbackInfo& info) : IndexWrap(info) {
   Napi::Env env = info.Env();
   if (g_adopting) {
     index_ = std::move(*g_adopting);
@@ -186,12 +165,8 @@ HnswIndexWrap::HnswIndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
   }
   guarded(env, [&]() -> Napi::Value {
     HnswParams p;
-    p.dim = expect_size(env, info[0], "dim", kMaxDim);
-    if (p.dim == 0) throw_range(env, "dim: expected a positive integer, got 0");
-    if (!info[1].IsString()) throw_type(env, "metric: expected 'cosine', 'euclidean' or 'ip'");
-    const std::string ms = info[1].As<Napi::String>().Utf8Value();
-    if (!parse_metric(ms, &p.metric))
-      throw_range(env, "metric: expected 'cosine', 'euclidean' or 'ip', got '" + ms + "'");
+    p.dim = expect_dim(env, info[0]);
+    p.metric = expect_metric(env, info[1]);
     p.M = (uint32_t)expect_size(env, info[2], "M", 2048);
     if (p.M < 2) throw_range(env, "M: expected an integer from 2 to 2048, got " + std::to_string(p.M));
     p.ef_construction = (uint32_t)expect_size(env, info[3], "efConstruction", 1 << 24);
@@ -211,23 +186,11 @@ HnswIndexWrap::HnswIndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
   });
 }
 
-void HnswIndexWrap::ReportMemory(Napi::Env env) {
-  if (!index_) return;
-  const int64_t now = (int64_t)index_->memory_bytes();
-  if (now != reported_) Napi::MemoryManagement::AdjustExternalMemory(env, now - reported_);
-  reported_ = now;
-}
-
-void HnswIndexWrap::Finalize(Napi::Env env) {
-  if (reported_ != 0) Napi::MemoryManagement::AdjustExternalMemory(env, -reported_);
-  reported_ = 0;
-}
-
 Napi::Value HnswIndexWrap::Add(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     AddInput in = parse_add(info, index_->dim(), false);
-    index_->add(in.labels.data(), in.vectors.data, in.labels.size(), in.threads);
+    index_->add(in.rows.labels.data(), in.rows.vectors.data, in.rows.labels.size(), in.threads);
     ReportMemory(env);
     return env.Undefined();
   });
@@ -243,58 +206,9 @@ Napi::Value HnswIndexWrap::AddAsync(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value HnswIndexWrap::Remove(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    auto labels = to_labels(env, expect_f64(env, info[0], "labels"), "labels");
-    const size_t removed = index_->remove(labels.data(), labels.size());
-    ReportMemory(env);
-    return Napi::Number::New(env, (double)removed);
-  });
-}
-
-namespace {
-bool label_arg(const Napi::Value& v, uint64_t* out) {
-  if (!v.IsNumber()) return false;
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d != std::floor(d) || d > kMaxLabel) return false;
-  *out = (uint64_t)d;
-  return true;
-}
-}  // namespace
-
-Napi::Value HnswIndexWrap::Has(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    uint64_t label;
-    return Napi::Boolean::New(env, label_arg(info[0], &label) && index_->has(label));
-  });
-}
-
-Napi::Value HnswIndexWrap::Get(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    uint64_t label;
-    if (!label_arg(info[0], &label)) return env.Undefined();
-    auto out = Napi::Float32Array::New(env, index_->dim());
-    if (!index_->get(label, out.Data())) return env.Undefined();
-    return out;
-  });
-}
-
-Napi::Value HnswIndexWrap::Size(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), (double)index_->size());
-}
-Napi::Value HnswIndexWrap::Capacity(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), (double)index_->capacity());
-}
 Napi::Value HnswIndexWrap::Deleted(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), (double)index_->deleted());
 }
-Napi::Value HnswIndexWrap::MemoryBytes(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), (double)index_->memory_bytes());
-}
-
 Napi::Value HnswIndexWrap::Params(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const HnswParams& p = index_->params();
@@ -309,11 +223,6 @@ Napi::Value HnswIndexWrap::Params(const Napi::CallbackInfo& info) {
                         : p.quantization == Quantization::Bits1 ? "rabitq"
                                                                 : "none");
   return o;
-}
-
-Napi::Value HnswIndexWrap::Labels(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value { return labels_to_js(env, index_->labels()); });
 }
 
 Napi::Value HnswIndexWrap::Compact(const Napi::CallbackInfo& info) {
@@ -421,21 +330,6 @@ Napi::Value HnswIndexWrap::LoadAsync(const Napi::CallbackInfo& info) {
     worker->Queue();
     return p;
   });
-}
-
-// reserve(n): storage for n vectors at once.
-Napi::Value HnswIndexWrap::Reserve(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    index_->reserve(expect_size(env, info[0], "n", 4294967294.0));
-    ReportMemory(env);
-    return env.Undefined();
-  });
-}
-
-// getVectors(labels: Float64Array, out: Float32Array) -> out, row-major.
-Napi::Value HnswIndexWrap::GetVectors(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value { return get_vectors(info, *index_); });
 }
 
 }  // namespace quiver

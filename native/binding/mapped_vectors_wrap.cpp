@@ -11,7 +11,6 @@ namespace quiver {
 
 namespace {
 
-constexpr double kMaxDim = 65536;
 constexpr double kMaxRows = 4294967295.0;
 
 // Search arguments, copied out of JS memory (the async path reads them off the

@@ -17,6 +17,8 @@ namespace quiver {
 
 // Largest label a JS number can hold exactly (2^53 - 1).
 constexpr double kMaxLabel = 9007199254740991.0;
+// Largest dimension any index or mapped file accepts.
+constexpr double kMaxDim = 65536;
 
 // Runs fn and turns any C++ exception into a pending JS exception, so that no
 // exception ever escapes into Node (which would abort the process).
@@ -174,24 +176,6 @@ inline Napi::Float32Array floats_to_js(const Napi::Env& env, const std::vector<f
   auto out = Napi::Float32Array::New(env, v.size());
   if (!v.empty()) std::copy(v.begin(), v.end(), out.Data());
   return out;
-}
-
-
-// getVectors(labels: Float64Array, out: Float32Array) -> out, row-major, for any index with
-// dim() and get_many(labels, n, out) (which returns how many it found before the first missing).
-template <class Index>
-Napi::Value get_vectors(const Napi::CallbackInfo& info, Index& index) {
-  Napi::Env env = info.Env();
-  auto labels = to_labels(env, expect_f64(env, info[0], "labels"), "labels");
-  auto out = expect_f32(env, info[1], "out");
-  const size_t dim = index.dim();
-  if (out.ElementLength() != labels.size() * dim)
-    throw_range(env, "out: expected " + std::to_string(labels.size()) + " x " + std::to_string(dim) + " = " +
-                         std::to_string(labels.size() * dim) + " floats, got " + std::to_string(out.ElementLength()));
-  const size_t got = index.get_many(labels.data(), labels.size(), out.Data());
-  if (got < labels.size())
-    throw_range(env, "labels[" + std::to_string(got) + "]: label " + std::to_string(labels[got]) + " is not in the index");
-  return out.value;
 }
 
 }  // namespace quiver
