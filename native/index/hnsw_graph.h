@@ -6,18 +6,18 @@
 // several threads insert at once.
 //
 // Memory layout: one fixed-size block per slot, so a node's level-0 links and
-// its vector share cache lines and one prefetch brings in both:
+// what the walk scores share cache lines and one prefetch brings in both. Float32:
 //   [u32 link count][u32 links[M0]][float inv_norm][float vector[dim]]
 // inv_norm is 1/|x| for cosine (0 for a zero vector) and unused otherwise; it sits
 // next to the vector because a cosine key reads both.
-// With int8 quantization the block also holds the vector's int8 codes, right
-// after the links so traversal touches one contiguous prefix of the block:
-//   [u32 link count][u32 links[M0]][float inv_norm][i8 codes[dim], padded to 4][float vector[dim]]
-// Traversal scores codes; the float vectors re-rank the final candidates.
-// The rabitq mode (Quantization::Bits1) stores a 1-bit code instead, 1 bit per
-// dimension of the rotated space (dim rounded up to 64) plus 3 floats:
-//   [u32 link count][u32 links[M0]][float inv_norm][u64 bits[words]][f32 f_add, f_rescale, pc][float vector[dim]]
-// (block size rounded up to 8; see hnsw_rabitq.cpp for what the codes mean).
+// The coded modes put the codes where the vector was, and keep the float vectors
+// (read by the re-rank and by construction, not by the walk) in an array apart
+// (vectors_, 4 * dim bytes per slot), so the blocks the walk reads stay small. int8:
+//   [u32 link count][u32 links[M0]][float inv_norm][i8 codes[dim], padded to 4]
+// rabitq (Quantization::Bits1): 1 bit per dimension of the rotated space (dim
+// rounded up to 64) plus 3 floats, the block rounded up to 8 bytes:
+//   [u32 link count][u32 links[M0]][float inv_norm][u64 bits[words]][f32 f_add, f_rescale, pc]
+// (see hnsw_rabitq.cpp for what the codes mean).
 // The file format stores vectors and links in sections of their own, so this
 // layout is free to change.
 // Levels above 0 are rare (1/M of nodes): each such node owns a separate array
