@@ -1,25 +1,34 @@
 // Retriever: documents in, ranked passages out. Chunks documents, embeds the
 // chunks (batched, optionally cached), upserts them into a VectorStore and a
-// BM25 index, and answers queries by vector, keyword or hybrid search with
-// fusion, optional reranking, a score floor, MMR and parent expansion.
+// BM25 index kept beside it, and answers queries by vector, keyword or hybrid
+// search with fusion, optional reranking, a score floor, MMR and parent
+// expansion. The retrieve options and their checks are in retrieve-options.ts,
+// hits and their expansion in hits.ts.
 import { existsSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chunkMarkdown } from './chunking/chunk-markdown.js';
 import { chunkText } from './chunking/chunk-text.js';
 import { CHUNK_OPTION_KEYS, resolveChunkOptions, type Chunk, type ChunkOptions } from './chunking/options.js';
-import { chunkId, chunkMetadata, coveringSpan, F, isReservedKey, paragraphSpans, userMetadata } from './chunk-records.js';
+import { chunkId, chunkMetadata, coveringSpan, F, isReservedKey, paragraphSpans } from './chunk-records.js';
 import { CachedEmbedder } from './embedders/cache.js';
 import { checkEmbedder, knownDim, type Embedder } from './embedders/types.js';
-import { fuse, type FusionSpec, type ScoredId } from './fusion.js';
+import { fuse, type ScoredId } from './fusion.js';
 import { BM25_OPTION_KEYS, BM25Index, type BM25Options, type PreparedDocuments } from './keyword/bm25.js';
+import { expandHits, toHit, type Candidate, type RetrievedHit } from './hits.js';
 import { cosineSimilarity, maximalMarginalRelevance } from './mmr.js';
+import { checkRetrieveOptions, type RetrieveOptions } from './retrieve-options.js';
 import { assertKnownKeys, optionKeys } from '../util/options.js';
 import { describeValue } from './tokens.js';
 import type { VectorStoreApi, VectorStoreExtras } from '../store/api.js';
 import type { Filter, Metadata } from '../store/types.js';
 
 type Meta = Record<string, unknown>;
+
+export type { RetrievedHit } from './hits.js';
+export {
+  RETRIEVE_MMR_KEYS, RETRIEVE_OPTION_KEYS, type RerankCandidate, type RetrieveMmrOptions, type RetrieveOptions,
+} from './retrieve-options.js';
 
 /**
  * What the Retriever needs from a store: quiverdb's VectorStore (in memory or durable) or
@@ -77,98 +86,6 @@ export interface RetrieverDocument {
   format?: 'text' | 'markdown';
 }
 export const RETRIEVER_DOCUMENT_KEYS = optionKeys<RetrieverDocument>()('id', 'text', 'metadata', 'format');
-
-export interface RerankCandidate {
-  id: string;
-  docId: string;
-  chunkIndex: number;
-  text: string;
-  score: number;
-  metadata: Meta;
-}
-
-export interface RetrieveOptions {
-  /** Hits to return (default 5). */
-  k?: number;
-  /** Default 'hybrid' when the keyword index is on, else 'vector'. */
-  mode?: 'hybrid' | 'vector' | 'keyword';
-  /** Metadata filter in the store's filter language. */
-  filter?: Filter;
-  /** 'rrf' (default, constant 60), { rrfK }, or { weights: { vector, keyword } }. */
-  fusion?: FusionSpec;
-  /** Candidates each retriever contributes before fusion/rerank/MMR (default max(20, 4k)). */
-  fetchK?: number;
-  /** Diversify the final hits by their stored vectors. */
-  mmr?: RetrieveMmrOptions;
-  /** Rescoring of the fused candidates; returns one score per candidate (higher is better). */
-  rerank?: (query: string, candidates: RerankCandidate[]) => Promise<number[]> | number[];
-  /**
-   * A relevance floor with one meaning in every mode: drops hits whose VECTOR
-   * SIMILARITY to the query is below it, i.e. the store's score (cosine
-   * similarity for a cosine store, the dot product for 'ip', minus the
-   * Euclidean distance for 'euclidean'), the number vector mode reports as
-   * `score`. In hybrid mode it is compared with each candidate's similarity
-   * (computed from its stored vector for hits only the keyword side found),
-   * not with the fused score (RRF scores are at most ~0.033); in keyword mode
-   * the query is embedded for it. Applied before `k` hits are taken, so up to
-   * k hits that pass are returned. Every hit carries the value compared as
-   * `similarity`. A floor no hit can reach (above 1 for cosine, above 0 for
-   * euclidean) is a RangeError. To threshold a reranker's scores, use
-   * minRerankScore.
-   */
-  minScore?: number;
-  /** With `rerank`: drops hits whose reranker score is below this. */
-  minRerankScore?: number;
-  /** Return the matched chunk (default), its section, or its whole document. */
-  expand?: 'chunk' | 'section' | 'document';
-  /** A precomputed query embedding (skips embedding the query). */
-  queryVector?: Float32Array | number[];
-}
-export const RETRIEVE_OPTION_KEYS = optionKeys<RetrieveOptions>()(
-  'k', 'mode', 'filter', 'fusion', 'fetchK', 'mmr', 'rerank', 'minScore', 'minRerankScore', 'expand', 'queryVector',
-);
-
-export interface RetrieveMmrOptions {
-  /** 1 keeps the relevance order, 0 only diversifies (default 0.5). */
-  lambda?: number;
-  /** Candidates MMR picks from (default: the retrieve's fetchK). */
-  fetchK?: number;
-}
-export const RETRIEVE_MMR_KEYS = optionKeys<RetrieveMmrOptions>()('lambda', 'fetchK');
-
-export interface RetrievedHit {
-  /** Chunk id `${docId}#${chunkIndex}`; for expanded hits the document id or `${docId}@start-end`. */
-  id: string;
-  docId: string;
-  chunkIndex: number;
-  text: string;
-  /**
-   * The ranking score: in vector mode the vector similarity, in keyword mode
-   * BM25, in hybrid mode the fused score (RRF by default), after `rerank` the
-   * reranker's score.
-   */
-  score: number;
-  /**
-   * Vector similarity of the chunk to the query (what minScore compares): in
-   * vector and hybrid mode always, in keyword mode when minScore or
-   * queryVector is given.
-   */
-  similarity?: number;
-  /** The document's metadata (plus `headers` for markdown). */
-  metadata: Meta;
-  start: number;
-  end: number;
-  /** Expanded hits: the matched chunks inside. */
-  chunks?: number[];
-}
-
-interface Candidate {
-  id: string;
-  score: number;
-  similarity?: number;
-  meta?: Meta;
-  vector?: Float32Array;
-}
 
 const KEYWORD_FILE = 'quiver-rag-bm25.json';
 
@@ -369,7 +286,7 @@ export class Retriever {
       ranked = picks.map((i) => ranked[i]);
     } else ranked = ranked.slice(0, o.k);
     const hits = ranked.map(toHit);
-    return o.expand === 'chunk' ? hits : this.expand(hits, o.expand);
+    return o.expand === 'chunk' ? hits : expandHits(this.store, hits, o.expand);
   }
 
   /** Sets `similarity` (the store's score for the query) on candidates that have a vector and no similarity yet. */
@@ -525,71 +442,6 @@ export class Retriever {
       .map((c, i) => ({ ...c, score: scores[i] }))
       .sort((a, b) => b.score - a.score);
   }
-
-  /** Parent-document retrieval: replace chunks by their section or document, deduplicated, best first. */
-  private async expand(hits: RetrievedHit[], level: 'section' | 'document'): Promise<RetrievedHit[]> {
-    const groups = new Map<string, { hit: RetrievedHit; span?: [number, number]; chunks: number[] }>();
-    const sectionOf = new Map<string, [number, number]>();
-    for (const h of hits) {
-      const span = level === 'section' ? (h as RetrievedHit & { _section?: [number, number] })._section : undefined;
-      const key = level === 'document' ? h.docId : `${h.docId}@${span?.[0]}-${span?.[1]}`;
-      const g = groups.get(key);
-      if (g) g.chunks.push(h.chunkIndex);
-      else {
-        groups.set(key, { hit: h, span, chunks: [h.chunkIndex] });
-        if (span) sectionOf.set(key, span);
-      }
-    }
-    const docTexts = new Map<string, { text: string; start: number }>();
-    for (const { hit } of groups.values()) {
-      if (!docTexts.has(hit.docId)) docTexts.set(hit.docId, await this.rebuildDocument(hit.docId, (hit as RetrievedHit & { _chunks?: number })._chunks ?? 1));
-    }
-    const out: RetrievedHit[] = [];
-    for (const [key, g] of groups) {
-      const doc = docTexts.get(g.hit.docId)!;
-      const [s, e] = g.span ?? [doc.start, doc.start + doc.text.length];
-      const from = Math.max(s, doc.start);
-      const to = Math.min(e, doc.start + doc.text.length);
-      out.push({
-        id: level === 'document' ? g.hit.docId : key,
-        docId: g.hit.docId,
-        chunkIndex: g.hit.chunkIndex,
-        text: doc.text.slice(from - doc.start, to - doc.start),
-        score: g.hit.score,
-        ...(g.hit.similarity !== undefined ? { similarity: g.hit.similarity } : {}),
-        metadata: g.hit.metadata,
-        start: from,
-        end: to,
-        chunks: g.chunks.sort((a, b) => a - b),
-      });
-    }
-    return out;
-  }
-
-  /** The document's text from its first to its last chunk, rebuilt exactly from the stored chunks and gaps. */
-  private async rebuildDocument(docId: string, chunkCount: number): Promise<{ text: string; start: number }> {
-    const ids = Array.from({ length: chunkCount }, (_, i) => chunkId(docId, i));
-    const records = (await this.store.get(ids)).filter((r) => r !== undefined).map((r) => r!.metadata);
-    records.sort((a, b) => (a[F.chunk] as number) - (b[F.chunk] as number));
-    if (records.length === 0) return { text: '', start: 0 };
-    const start = records[0][F.start] as number;
-    let pos = start;
-    let text = '';
-    for (const m of records) {
-      const cs = m[F.start] as number;
-      const ce = m[F.end] as number;
-      const ct = m[F.text] as string;
-      if (cs > pos) {
-        text += typeof m[F.gap] === 'string' ? (m[F.gap] as string) : ' '.repeat(cs - pos);
-        pos = cs;
-      }
-      if (ce > pos) {
-        text += ct.slice(pos - cs);
-        pos = ce;
-      }
-    }
-    return { text, start };
-  }
 }
 
 function dot(a: Float32Array, b: Float32Array): number {
@@ -606,90 +458,4 @@ function euclidean(a: Float32Array, b: Float32Array): number {
 
 function docIdOf(chunkIdValue: string): string {
   return chunkIdValue.slice(0, chunkIdValue.lastIndexOf('#'));
-}
-
-function toHit(c: Candidate): RetrievedHit {
-  const m = c.meta as Meta;
-  const hit: RetrievedHit = {
-    id: c.id,
-    docId: m[F.docId] as string,
-    chunkIndex: m[F.chunk] as number,
-    text: m[F.text] as string,
-    score: c.score,
-    ...(c.similarity !== undefined ? { similarity: c.similarity } : {}),
-    metadata: userMetadata(m),
-    start: m[F.start] as number,
-    end: m[F.end] as number,
-  };
-  // Carried (non-enumerable) for expansion only.
-  Object.defineProperty(hit, '_section', { value: m[F.section], enumerable: false });
-  Object.defineProperty(hit, '_chunks', { value: m[F.chunks], enumerable: false });
-  return hit;
-}
-
-interface CheckedRetrieveOptions {
-  k: number;
-  mode: 'hybrid' | 'vector' | 'keyword';
-  filter?: Filter;
-  fusion?: FusionSpec;
-  fetchK: number;
-  mmr?: { lambda?: number; fetchK?: number };
-  rerank?: RetrieveOptions['rerank'];
-  minScore?: number;
-  minRerankScore?: number;
-  expand: 'chunk' | 'section' | 'document';
-  queryVector?: Float32Array;
-}
-
-function checkRetrieveOptions(o: RetrieveOptions, hasKeyword: boolean, metric: RetrieverStore['metric']): CheckedRetrieveOptions {
-  if (o === null || typeof o !== 'object') throw new TypeError(`options: expected an object, got ${describeValue(o)}`);
-  assertKnownKeys(o, RETRIEVE_OPTION_KEYS, 'Retriever.retrieve options');
-  const k = o.k ?? 5;
-  if (!Number.isInteger(k) || k < 0) throw new RangeError(`k: expected a non-negative integer, got ${describeValue(o.k)}`);
-  const mode = o.mode ?? (hasKeyword ? 'hybrid' : 'vector');
-  if (mode !== 'hybrid' && mode !== 'vector' && mode !== 'keyword') {
-    throw new TypeError(`mode: expected 'hybrid', 'vector' or 'keyword', got ${describeValue(o.mode)}`);
-  }
-  if (mode !== 'vector' && !hasKeyword) throw new Error(`mode '${mode}' needs the keyword index (construct the Retriever with keyword: true)`);
-  if (o.filter !== undefined && (o.filter === null || typeof o.filter !== 'object')) {
-    throw new TypeError(`filter: expected a filter object, got ${describeValue(o.filter)}`);
-  }
-  if (o.mmr !== undefined) {
-    if (o.mmr === null || typeof o.mmr !== 'object') throw new TypeError(`mmr: expected { lambda?, fetchK? }, got ${describeValue(o.mmr)}`);
-    assertKnownKeys(o.mmr, RETRIEVE_MMR_KEYS, 'Retriever.retrieve options.mmr');
-    const l = o.mmr.lambda ?? 0.5;
-    if (typeof l !== 'number' || !(l >= 0 && l <= 1)) throw new RangeError(`mmr.lambda: expected a number in [0, 1], got ${describeValue(l)}`);
-    if (o.mmr.fetchK !== undefined && (!Number.isInteger(o.mmr.fetchK) || o.mmr.fetchK < 1)) {
-      throw new RangeError(`mmr.fetchK: expected a positive integer, got ${describeValue(o.mmr.fetchK)}`);
-    }
-  }
-  const fetchK = Math.max(o.fetchK ?? Math.max(20, 4 * k), o.mmr?.fetchK ?? 0, k, 1);
-  if (o.fetchK !== undefined && (!Number.isInteger(o.fetchK) || o.fetchK < 1)) throw new RangeError(`fetchK: expected a positive integer, got ${describeValue(o.fetchK)}`);
-  if (o.rerank !== undefined && typeof o.rerank !== 'function') throw new TypeError(`rerank: expected an async function (query, candidates) => scores, got ${describeValue(o.rerank)}`);
-  if (o.minScore !== undefined && (typeof o.minScore !== 'number' || Number.isNaN(o.minScore))) {
-    throw new TypeError(`minScore: expected a number, got ${describeValue(o.minScore)}`);
-  }
-  // minScore is a vector similarity in every mode: refuse a floor that no hit can reach.
-  if (o.minScore !== undefined && metric === 'cosine' && o.minScore > 1) {
-    throw new RangeError(`minScore: compared with the cosine similarity of each hit to the query (at most 1, in every mode), got ${o.minScore}`);
-  }
-  if (o.minScore !== undefined && metric === 'euclidean' && o.minScore > 0) {
-    throw new RangeError(`minScore: compared with minus the Euclidean distance of each hit to the query (at most 0, in every mode), got ${o.minScore}`);
-  }
-  if (o.minRerankScore !== undefined) {
-    if (typeof o.minRerankScore !== 'number' || Number.isNaN(o.minRerankScore)) throw new TypeError(`minRerankScore: expected a number, got ${describeValue(o.minRerankScore)}`);
-    if (o.rerank === undefined) throw new TypeError('minRerankScore: applies to the scores of `rerank`, which is not given (for a vector-similarity floor, use minScore)');
-  }
-  const expand = o.expand ?? 'chunk';
-  if (expand !== 'chunk' && expand !== 'section' && expand !== 'document') {
-    throw new TypeError(`expand: expected 'chunk', 'section' or 'document', got ${describeValue(o.expand)}`);
-  }
-  let queryVector: Float32Array | undefined;
-  if (o.queryVector !== undefined) {
-    if (!(o.queryVector instanceof Float32Array) && !Array.isArray(o.queryVector)) {
-      throw new TypeError(`queryVector: expected a Float32Array or number[], got ${describeValue(o.queryVector)}`);
-    }
-    queryVector = o.queryVector instanceof Float32Array ? o.queryVector : Float32Array.from(o.queryVector);
-  }
-  return { k, mode, filter: o.filter, fusion: o.fusion, fetchK, mmr: o.mmr, rerank: o.rerank, minScore: o.minScore, minRerankScore: o.minRerankScore, expand, queryVector };
 }
