@@ -1,8 +1,8 @@
 // HnswIndex with quantization: 'rabitq' (1-bit RaBitQ-style codes for traversal,
 // float32 re-ranking): recall against exact search on 768-d normalised
-// embeddings-like data, exact distances, exact results at any dimension once ef
-// covers the index, filters and deletes, memory, SIMD levels and the file format
-// (version 3, RBQ1 section, damaged coder data, older versions still load).
+// embeddings-like data, exact distances, filters and deletes, memory, SIMD levels and
+// the file format (version 3, RBQ1 section, damaged coder data, older versions still
+// load). Exact results at every dimension once ef covers the index: hnsw-modes-exact.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,23 +58,6 @@ describe('HnswIndex rabitq quantization', () => {
 
   it('rejects unknown quantization names, listing rabitq', () => {
     expect(() => new HnswIndex({ dim: 4, quantization: 'bits' as never })).toThrow(/'none', 'int8' or 'rabitq'/);
-  });
-
-  it.each(METRICS)('%s: exact top-k at every small dimension once ef covers the index', (metric) => {
-    for (const d of [1, 2, 3, 7, 63, 64, 65, 129]) {
-      const m = 300;
-      const v = randomVectors(m, d, 100 + d, 2);
-      const ls = Float64Array.from({ length: m }, (_, i) => i);
-      const h = new HnswIndex({ dim: d, metric, quantization: 'rabitq', M: 6, efConstruction: 40 });
-      // Several batches: the centroid is refitted as the index grows.
-      for (let at = 0; at < m; at += 75) h.add(ls.subarray(at, at + 75), v.subarray(at * d, (at + 75) * d));
-      const f = new FlatIndex({ dim: d, metric });
-      f.add(ls, v);
-      const qs = randomVectors(20, d, 900 + d, 2);
-      const got = h.searchBatch(qs, 5, { ef: 2 * m });
-      const want = f.searchBatch(qs, 5);
-      for (let i = 0; i < 20 * 5; i++) expect(got.distances[i]).toBeCloseTo(want.distances[i], 4);
-    }
   });
 
   it('filters and deleted nodes (the two-heap search) work on codes too', () => {
