@@ -34,7 +34,7 @@ if [ "$mode" != "--native-only" ]; then
   # Refuse to run a suite that would silently test an uninstrumented addon.
   ldd "$addon" | grep libasan >/dev/null || { echo "$addon is not linked against libasan"; exit 1; }
   libasan=$(g++ -print-file-name=libasan.so)
-  default_files="test/kernels.test.ts test/flat-index.test.ts test/flat-errors.test.ts test/hostile*.test.ts \
+  default_files="test/kernels.test.ts test/flat-index.test.ts test/index-errors.test.ts test/hostile*.test.ts \
     test/hnsw*.test.ts test/reliability-faults.test.ts test/reliability-concurrency.test.ts test/model*.test.ts test/store*.test.ts \
     test/mapped*.test.ts"
   files=()
