@@ -22,7 +22,8 @@
 //
 // Data: the seeded Gaussian mixture of bench/lib/gaussian-mixture.mjs (32 clusters, rank 48),
 // unit length unless --no-norm; the replacement vectors are further rows of the same mixture.
-// k 10, M 16, efConstruction 200. Needs dist/ and the native addon; memory ~ (engines + 2) x n x dim x 4 bytes.
+// k 10, M 16, efConstruction 200. Needs dist/ and the native addon. Memory: each engine's index (1.7-2.2 KB per
+// vector at 384-d, usearch i8 0.5 KB) plus ~3 x n x dim x 4 bytes of data.
 import { createRequire } from 'node:module';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -131,6 +132,16 @@ function quiverdbEngine(quantization) {
   };
 }
 
+// An N-API object's native memory goes in its finalizer, which Node 20 runs on a later
+// turn of the event loop, not inside gc(): collect, yield once, collect again. Without
+// it a synchronous sweep that reloads usearch per ef kept every copy (the first 1M x 384
+// run with usearch was killed for memory at ef 64).
+async function releaseNative() {
+  globalThis.gc?.();
+  await new Promise((resolve) => setImmediate(resolve));
+  globalThis.gc?.();
+}
+
 function usearchEngine(quantization) {
   const { Index } = require('usearch');
   const config = { dimensions: dim, metric: { euclidean: 'l2sq', cosine: 'cos', ip: 'ip' }[metric], quantization,
@@ -164,10 +175,13 @@ function usearchEngine(quantization) {
       file = null;
     },
     // usearch's JS API fixes ef at construction: save once, reload with the new ef (untimed).
-    setEf(ef) {
+    // The old index is freed first (see releaseNative): at 1M x 384 one copy is 1.7 GB.
+    async setEf(ef) {
       if (ef === currentEf) return;
       if (!file || !existsSync(file)) this.save(join(work, `${this.name}.ef.usearch`));
       currentEf = ef;
+      index = null;
+      await releaseNative();
       this.open(file);
     },
     runPass(ef, res) {
@@ -229,20 +243,20 @@ function timedPass(e, ef, res) {
   return { wall: count / elapsed, cpu: count / cpuSeconds(process.cpuUsage(c0)) };
 }
 
-function sweep(engines, truth, phase) {
+async function sweep(engines, truth, phase) {
   const res = new Int32Array(nq * K);
   log(`${phase}: ef ` + engines.map((e) => `${e.name} recall qps/cpu`).join(' | '));
   for (const e of engines) e.info[phase] = { curve: [] };
   for (const ef of efs) {
     for (const e of engines) {
-      e.setEf?.(ef);
+      await e.setEf?.(ef);
       res.fill(-1);
       e.runPass(ef, res);
       e.info[phase].curve.push({ ef, recall: recallAtK(res, K, truth.ids, truth.k, K, nq), cpuRuns: [], wallRuns: [] });
     }
     for (let r = 0; r < reps; r++)
       for (const e of engines) {
-        e.setEf?.(ef);
+        await e.setEf?.(ef);
         const t = timedPass(e, ef, res);
         e.info[phase].curve.at(-1).cpuRuns.push(t.cpu);
         e.info[phase].curve.at(-1).wallRuns.push(t.wall);
@@ -322,7 +336,7 @@ for (const e of engines)
     if (e.quiverdb && !engines.find((x) => x.name === peer)?.quiverdb && p.build1 && e.info.build1)
       e.info[`build1VsPeer_${peer}`] = e.info.build1.seconds / p.build1.seconds;
 
-sweep(engines, truth0, 'fresh');
+await sweep(engines, truth0, 'fresh');
 
 const replacing = engines.filter((e) => wants(replaceEngines, e));
 if (nReplace > 0 && replacing.length > 0) {
@@ -337,7 +351,7 @@ if (nReplace > 0 && replacing.length > 0) {
   const after = Float32Array.from(base);
   for (let i = 0; i < nReplace; i++) after.set(replacements.subarray(i * dim, (i + 1) * dim), replacedRows[i] * dim);
   const truth1 = await computeGroundTruth({ base: after, n, dim, queries: g.queries, nq, metric, k: K, threads });
-  sweep(replacing, truth1, 'replaced');
+  await sweep(replacing, truth1, 'replaced');
 }
 
 mkdirSync(out, { recursive: true });
