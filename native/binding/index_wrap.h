@@ -5,7 +5,6 @@
 #pragma once
 #include <napi.h>
 
-#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -174,7 +173,7 @@ class IndexWrap : public Napi::ObjectWrap<Derived> {
   static bool label_arg(const Napi::Value& v, uint64_t* out) {
     if (!v.IsNumber()) return false;
     const double d = v.As<Napi::Number>().DoubleValue();
-    if (!(d >= 0) || d != std::floor(d) || d > kMaxLabel) return false;
+    if (!is_label(d)) return false;
     *out = (uint64_t)d;
     return true;
   }

@@ -91,13 +91,16 @@ inline size_t expect_size(const Napi::Env& env, const Napi::Value& v, const char
   return (size_t)d;
 }
 
+// A label is an integer from 0 to 2^53-1 (NaN fails the first test).
+inline bool is_label(double d) { return d >= 0 && d == std::floor(d) && d <= kMaxLabel; }
+
 // Labels travel as Float64Array so that values above 2^32 survive intact.
 inline std::vector<uint64_t> to_labels(const Napi::Env& env, const F64Arg& a, const char* what) {
   std::vector<uint64_t> out(a.ElementLength());
   const double* p = a.Data();
   for (size_t i = 0; i < out.size(); ++i) {
     const double d = p[i];
-    if (!(d >= 0) || d != std::floor(d) || d > kMaxLabel)
+    if (!is_label(d))
       throw_range(env, std::string(what) + "[" + std::to_string(i) +
                            "]: expected a non-negative integer label up to 2^53-1, got " + std::to_string(d));
     out[i] = (uint64_t)d;
