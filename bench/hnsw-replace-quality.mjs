@@ -6,7 +6,7 @@
 // the removed-but-still-linked nodes the last chunks left), and for a fresh build.
 //
 //   node bench/hnsw-replace-quality.mjs [--n 100000] [--dim 384] [--metric cosine] [--replace 0.2]
-//        [--threads 1] [--ef 32,64,128,256] [--queries 1000]
+//        [--threads 1] [--ef 32,64,128,256] [--queries 1000] [--quantization none|int8|rabitq]
 //
 // Data: bench/lib/gaussian-mixture.mjs, unit rows; k 10, M 16, efConstruction 200, seed 1.
 import { parseArgs } from 'node:util';
@@ -26,6 +26,7 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: '1' },
     ef: { type: 'string', default: '32,64,128,256' },
     queries: { type: 'string', default: '1000' },
+    quantization: { type: 'string', default: 'none' },
   },
 });
 const K = 10;
@@ -46,7 +47,7 @@ const allLabels = Float64Array.from({ length: n }, (_, i) => i);
 const truth = await computeGroundTruth({ base: after, n, dim, queries: g.queries, nq, metric, k: K, threads });
 
 const build = (data) => {
-  const index = new HnswIndex({ dim, metric, M: 16, efConstruction: 200, seed: 1 });
+  const index = new HnswIndex({ dim, metric, M: 16, efConstruction: 200, seed: 1, quantization: args.quantization });
   index.add(allLabels, data, { threads });
   return index;
 };
@@ -64,7 +65,7 @@ const curve = (index) => efs.map((ef) => {
 });
 const show = (name, c) => log(`${name.padEnd(22)} ${c.map((r) => r.toFixed(4)).join('  ')}`);
 
-log(`${n} x ${dim} ${metric}, replacing ${nr} rows, ${threads} thread(s); recall@${K} at ef ${efs.join(' / ')}`);
+log(`${n} x ${dim} ${metric} (${args.quantization}), replacing ${nr} rows, ${threads} thread(s); recall@${K} at ef ${efs.join(' / ')}`);
 const index = build(base);
 const replaced = cpu(() => index.add(Float64Array.from(rows), replacements, { threads }));
 log(`replaced in ${replaced.seconds.toFixed(1)} CPU s; ${index.deletedCount} removed nodes still linked`);
