@@ -14,7 +14,7 @@ import { generateGaussianMixture } from './lib/gaussian-mixture.mjs';
 import { normalizeRows } from './lib/normalize.mjs';
 import { computeGroundTruth } from './lib/ground-truth.mjs';
 import { seededRandom } from './lib/rng.mjs';
-import { recallAtK } from './lib/stats.mjs';
+import { lostQueries, recallAtK } from './lib/stats.mjs';
 import { loadQuiverdb } from './lib/quiverdb.mjs';
 
 const { values: args } = parseArgs({
@@ -61,9 +61,16 @@ const res = new Int32Array(nq * K);
 const curve = (index) => efs.map((ef) => {
   res.fill(-1);
   for (let i = 0; i < nq; i++) res.set(index.search(g.queries.subarray(i * dim, (i + 1) * dim), K, { ef }).labels, i * K);
+  lost.push(lostQueries(res, K, truth.ids, truth.k, K, nq));
   return recallAtK(res, K, truth.ids, truth.k, K, nq);
 });
-const show = (name, c) => log(`${name.padEnd(22)} ${c.map((r) => r.toFixed(4)).join('  ')}`);
+// Queries that found none of their neighbours, per ef, for the last curve: a search stranded
+// in another region, which no ef rescues (what a damaged graph shows first).
+let lost = [];
+const show = (name, c) => {
+  log(`${name.padEnd(22)} ${c.map((r) => r.toFixed(4)).join('  ')}${lost.length ? `   (queries with no hit: ${lost.join(' / ')})` : ''}`);
+  lost = [];
+};
 
 log(`${n} x ${dim} ${metric} (${args.quantization}), replacing ${nr} rows, ${threads} thread(s); recall@${K} at ef ${efs.join(' / ')}`);
 const index = build(base);
@@ -77,4 +84,5 @@ const r2 = curve(index);
 show('replaced + compact()', r2);
 const r3 = curve(build(after));
 show('fresh build', r3);
+lost = [];
 show('replaced - fresh', r1.map((r, i) => r - r3[i]));

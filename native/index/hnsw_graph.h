@@ -264,6 +264,12 @@ class HnswGraph {
   void search_t(const float* q, size_t ef, const Accept& accept, HnswScratch& sc) const;
   template <int K, bool kLocked>
   void insert_t(uint32_t s, HnswScratch& sc);
+  // Into sc.found: the live nodes nearest to node s at `level` (not s), found as an insert
+  // of s would find them (greedy descent, then an efConstruction search of that level).
+  // Read-only on the graph.
+  void search_live_at_level(uint32_t s, int level, HnswScratch& sc) const;
+  template <int K>
+  void search_live_at_level_t(uint32_t s, int level, HnswScratch& sc) const;
   // Keeps at most m of `cands` (ascending by key to a base node), preferring
   // ones not closer to an already kept neighbour than to the base (HNSW heuristic:
   // c is dropped when d(c, kept) < d(c, base)); with alpha > 1 a second pass then adds
