@@ -162,9 +162,8 @@ std::vector<uint32_t> HnswGraph::repair_deleted(size_t threads) {
   // deleted ones, chosen from their live links and the deleted nodes' live links, and
   // on the upper levels also from a search of that level. The upper levels are where a
   // query finds its region: chosen from the deleted nodes' links alone (and with the
-  // strict heuristic), their lists lost the links between regions. After 20% of a
-  // 1M x 384 mixture was replaced, ~1% of queries then found none of their neighbours
-  // at any ef; a graph built fresh on the same vectors had none such
+  // strict heuristic), their lists lost the links between regions, and after large
+  // replacements some queries found none of their neighbours at any ef
   // (bench/reports/scale/1000000x384-replace-repair).
   ThreadPool::global().parallel_for(nchunks, threads, [&](size_t c) {
     HnswScratch& sc = HnswScratch::local();
