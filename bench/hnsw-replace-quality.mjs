@@ -58,19 +58,15 @@ const cpu = (fn) => {
   return { value, seconds: (c.user + c.system) / 1e6 };
 };
 const res = new Int32Array(nq * K);
+// Per ef: recall@10, and the queries that found none of their neighbours (a search stranded in
+// another region, which no ef rescues: what a damaged graph shows first).
 const curve = (index) => efs.map((ef) => {
   res.fill(-1);
   for (let i = 0; i < nq; i++) res.set(index.search(g.queries.subarray(i * dim, (i + 1) * dim), K, { ef }).labels, i * K);
-  lost.push(lostQueries(res, K, truth.ids, truth.k, K, nq));
-  return recallAtK(res, K, truth.ids, truth.k, K, nq);
+  return { recall: recallAtK(res, K, truth.ids, truth.k, K, nq), lost: lostQueries(res, K, truth.ids, truth.k, K, nq) };
 });
-// Queries that found none of their neighbours, per ef, for the last curve: a search stranded
-// in another region, which no ef rescues (what a damaged graph shows first).
-let lost = [];
-const show = (name, c) => {
-  log(`${name.padEnd(22)} ${c.map((r) => r.toFixed(4)).join('  ')}${lost.length ? `   (queries with no hit: ${lost.join(' / ')})` : ''}`);
-  lost = [];
-};
+const show = (name, c) => log(`${name.padEnd(22)} ${c.map((p) => p.recall.toFixed(4)).join('  ')}` +
+  (c[0].lost === undefined ? '' : `   (queries with no hit: ${c.map((p) => p.lost).join(' / ')})`));
 
 log(`${n} x ${dim} ${metric} (${args.quantization}), replacing ${nr} rows, ${threads} thread(s); recall@${K} at ef ${efs.join(' / ')}`);
 const index = build(base);
@@ -84,5 +80,4 @@ const r2 = curve(index);
 show('replaced + compact()', r2);
 const r3 = curve(build(after));
 show('fresh build', r3);
-lost = [];
-show('replaced - fresh', r1.map((r, i) => r - r3[i]));
+show('replaced - fresh', r1.map((p, i) => ({ recall: p.recall - r3[i].recall })));
