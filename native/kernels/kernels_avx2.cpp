@@ -5,6 +5,8 @@
 #include "flat_i8_avx2.h"
 #include "score_rows.h"
 
+#include <type_traits>
+
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
@@ -19,7 +21,84 @@ inline float hsum256(__m256 v) {
   return _mm_cvtss_f32(lo);
 }
 
-float l2sq_avx2(const float* a, const float* b, size_t dim) {
+// Up to 32 dimensions (glove's 25, say) the general loops below spend more on their
+// setup, their unused 32-wide step, the four-way reduction and the scalar tail than on
+// the products. Here a vector is C = ceil(dim / 8) chunks of 8 lanes, the last one
+// loaded under a mask (lanes past dim read as zero, never touched in memory), over two
+// accumulators. The row kernels and the batch kernels run the same instructions, so a
+// batch key equals the row key bit for bit; the batch loads the query once.
+constexpr size_t kSmallDim = 32;
+
+inline __m256i lanes_below(size_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+struct SmallQuery {
+  __m256 chunk[4];
+  __m256i last;  // lanes of the last chunk inside dim
+};
+
+inline SmallQuery load_small(const float* q, size_t dim) {
+  SmallQuery s;
+  const size_t c = (dim + 7) / 8;
+  s.last = lanes_below(dim - 8 * (c - 1));
+  for (size_t i = 0; i + 1 < c; ++i) s.chunk[i] = _mm256_loadu_ps(q + 8 * i);
+  s.chunk[c - 1] = _mm256_maskload_ps(q + 8 * (c - 1), s.last);
+  return s;
+}
+
+// Chunk i of x (the last one masked).
+template <int C>
+inline __m256 small_chunk(const float* x, int i, __m256i last) {
+  return i == C - 1 ? _mm256_maskload_ps(x + 8 * i, last) : _mm256_loadu_ps(x + 8 * i);
+}
+
+template <int C>
+inline float dot_small(const SmallQuery& q, const float* x) {
+  __m256 s0 = _mm256_mul_ps(q.chunk[0], small_chunk<C>(x, 0, q.last));
+  if constexpr (C == 1) {
+    return hsum256(s0);
+  } else {
+    __m256 s1 = _mm256_mul_ps(q.chunk[1], small_chunk<C>(x, 1, q.last));
+    if constexpr (C >= 3) s0 = _mm256_fmadd_ps(q.chunk[2], small_chunk<C>(x, 2, q.last), s0);
+    if constexpr (C >= 4) s1 = _mm256_fmadd_ps(q.chunk[3], small_chunk<C>(x, 3, q.last), s1);
+    return hsum256(_mm256_add_ps(s0, s1));
+  }
+}
+
+template <int C>
+inline float l2sq_small(const SmallQuery& q, const float* x) {
+  const __m256 d0 = _mm256_sub_ps(q.chunk[0], small_chunk<C>(x, 0, q.last));
+  __m256 s0 = _mm256_mul_ps(d0, d0);
+  if constexpr (C == 1) {
+    return hsum256(s0);
+  } else {
+    const __m256 d1 = _mm256_sub_ps(q.chunk[1], small_chunk<C>(x, 1, q.last));
+    __m256 s1 = _mm256_mul_ps(d1, d1);
+    if constexpr (C >= 3) {
+      const __m256 d = _mm256_sub_ps(q.chunk[2], small_chunk<C>(x, 2, q.last));
+      s0 = _mm256_fmadd_ps(d, d, s0);
+    }
+    if constexpr (C >= 4) {
+      const __m256 d = _mm256_sub_ps(q.chunk[3], small_chunk<C>(x, 3, q.last));
+      s1 = _mm256_fmadd_ps(d, d, s1);
+    }
+    return hsum256(_mm256_add_ps(s0, s1));
+  }
+}
+
+// Calls f.template operator()<C>() for the chunk count of dim (1 to 4).
+template <class F>
+inline auto with_chunks(size_t dim, F&& f) {
+  switch ((dim + 7) / 8) {
+    case 1: return f(std::integral_constant<int, 1>{});
+    case 2: return f(std::integral_constant<int, 2>{});
+    case 3: return f(std::integral_constant<int, 3>{});
+    default: return f(std::integral_constant<int, 4>{});
+  }
+}
+
+float l2sq_wide(const float* a, const float* b, size_t dim) {
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 32 <= dim; i += 32) {
@@ -39,7 +118,7 @@ float l2sq_avx2(const float* a, const float* b, size_t dim) {
   return s;
 }
 
-float dot_avx2(const float* a, const float* b, size_t dim) {
+float dot_wide(const float* a, const float* b, size_t dim) {
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 32 <= dim; i += 32) {
@@ -52,6 +131,19 @@ float dot_avx2(const float* a, const float* b, size_t dim) {
   float s = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
   for (; i < dim; ++i) s += a[i] * b[i];
   return s;
+}
+
+
+float l2sq_avx2(const float* a, const float* b, size_t dim) {
+  if (dim == 0 || dim > kSmallDim) return l2sq_wide(a, b, dim);
+  const SmallQuery q = load_small(a, dim);
+  return with_chunks(dim, [&](auto c) { return l2sq_small<decltype(c)::value>(q, b); });
+}
+
+float dot_avx2(const float* a, const float* b, size_t dim) {
+  if (dim == 0 || dim > kSmallDim) return dot_wide(a, b, dim);
+  const SmallQuery q = load_small(a, dim);
+  return with_chunks(dim, [&](auto c) { return dot_small<decltype(c)::value>(q, b); });
 }
 
 inline int32_t hsum_epi32(__m256i v) {
@@ -115,12 +207,26 @@ void neg_dot_i8_batch_avx2(const int8_t* q, const char* base, size_t stride, con
 
 void l2sq_batch_avx2(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
                    float* out) {
-  score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return l2sq_avx2(q, x, dim); });
+  if (dim == 0 || dim > kSmallDim) {
+    score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return l2sq_wide(q, x, dim); });
+    return;
+  }
+  const SmallQuery sq = load_small(q, dim);
+  with_chunks(dim, [&](auto c) {
+    score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return l2sq_small<decltype(c)::value>(sq, x); });
+  });
 }
 
 void dot_batch_avx2(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
                   float* out) {
-  score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return dot_avx2(q, x, dim); });
+  if (dim == 0 || dim > kSmallDim) {
+    score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return dot_wide(q, x, dim); });
+    return;
+  }
+  const SmallQuery sq = load_small(q, dim);
+  with_chunks(dim, [&](auto c) {
+    score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return dot_small<decltype(c)::value>(sq, x); });
+  });
 }
 
 // The flat block scan lives in flat_tile_avx2.cpp (register tiling for 16 ymm),
