@@ -76,6 +76,7 @@
         "native/index/mapped_vectors.cpp",
         "native/util/thread_pool.cpp",
         "native/util/file_lock.cpp",
+        "native/util/cache_size.cpp",
         "native/bench/probes.cpp",
         "native/binding/addon.cpp",
         "native/binding/flat_index_wrap.cpp",

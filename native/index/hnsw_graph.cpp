@@ -3,6 +3,8 @@
 // and reachability in hnsw_repair.cpp.
 #include "hnsw_graph.h"
 
+#include "../util/cache_size.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -12,22 +14,13 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
-#if defined(__unix__) || defined(__APPLE__)
-#include <unistd.h>  // sysconf
-#endif
 
 namespace quiver {
 
 size_t small_node_prefetch_min_bytes() {
-  static const size_t bytes = [] {
-    long llc = 0;
-#ifdef _SC_LEVEL3_CACHE_SIZE
-    llc = sysconf(_SC_LEVEL3_CACHE_SIZE);  // 0 or -1 where the OS does not say
-#endif
-    const size_t hi = size_t{64} << 20;
-    return llc > 0 ? std::min(hi, std::max(kPrefetchMinBytes, (size_t)llc / 8)) : kPrefetchMinBytes;
-  }();
-  return bytes;
+  const size_t llc = last_level_cache_bytes();
+  const size_t hi = size_t{64} << 20;
+  return llc > 0 ? std::min(hi, std::max(kPrefetchMinBytes, llc / 8)) : kPrefetchMinBytes;
 }
 
 HnswGraph::HnswGraph(const HnswParams& params) : p_(params), node_locks_(new std::mutex[kLockStripes]) {
