@@ -62,8 +62,8 @@ constexpr size_t kEntryBeamMax = 16;
 // memory latency. A node is its block plus, in the coded modes, its float vector (the
 // re-rank reads those and they evict the blocks; bench/reports/graph-quality/
 // ab-coded-vectors-apart.txt). The line is kPrefetchMinBytes, or for nodes of at most
-// kSmallNodeBytes (low- and mid-dimensional vectors) 1/8 of the last-level cache the OS
-// reports, within [8 MiB, 64 MiB]. Larger nodes keep the lower line: a walk over them
+// kSmallNodeBytes (low- and mid-dimensional vectors) 1/8 of the last-level cache
+// (util/cache_size.h), within [8 MiB, 64 MiB]. Larger nodes keep the lower line: a walk over them
 // reads a few scattered lines per node and waits on each without prefetch
 // (bench/reports/graph-quality/prefetch-threshold.txt).
 constexpr size_t kPrefetchMinBytes = size_t{8} << 20;

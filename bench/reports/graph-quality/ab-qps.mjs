@@ -3,6 +3,9 @@
 // hnswlib-node in ONE process, rounds interleaved (A, B, hnswlib; next round B, hnswlib, A; ...),
 // median per ef, then QPS at recall 0.95 / 0.99 interpolated on each curve. Same search code in
 // both quiverdb builds when only construction changed, so the difference is the graph.
+// Each round also gives a paired ratio B/A (the two passes ran within a second of each other);
+// its median and interquartile range per ef are the figures to read on a box whose speed drifts
+// (shared caches: the same pass varies by 2x over minutes on the 2-core AMD EPYC VM).
 //   node bench/reports/graph-quality/ab-qps.mjs <distA/index.js> <distB/index.js> <datasets,...> [efs] [rounds] [quantization]
 // quantization ('int8', 'rabitq') applies to both quiverdb builds (default: float32 traversal).
 // Graphs: k 10, M 16, efConstruction 200, seed 1, one build thread. Datasets: bench/hnsw-datasets.mjs.
@@ -46,6 +49,7 @@ for (const name of names.split(',')) {
   const curves = Object.fromEntries(keys.map((k) => [k, []]));
   for (const ef of efs) {
     const runs = Object.fromEntries(keys.map((k) => [k, []]));
+    const paired = [];
     const rec = {};
     for (const k of keys) {
       let hit = 0;
@@ -59,12 +63,18 @@ for (const name of names.split(',')) {
         do { for (const qv of qs) engines[k].search(qv, ef); n += qs.length; c = process.cpuUsage(c0); } while (c.user + c.system < 200_000);
         runs[k].push(n / ((c.user + c.system) / 1e6));
       }
+      paired.push(runs.B[r] / runs.A[r]);
     }
-    for (const k of keys) curves[k].push({ ef, recall: rec[k], qps: med(runs[k]) });
+    const sorted = [...paired].sort((x, y) => x - y);
+    const quart = (f) => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))];
+    for (const k of keys) curves[k].push({ ef, recall: rec[k], qps: med(runs[k]), paired: [med(paired), quart(0.25), quart(0.75)] });
   }
   console.log(`\n# ${ds.name}: ${ds.n} x ${ds.dim} ${ds.metric}, ${ds.nq} queries; build CPU s A ${engines.A.build.toFixed(2)}, B ${engines.B.build.toFixed(2)}, hnswlib ${engines.hnswlib.build.toFixed(2)}`);
-  console.log('  ef  recall A  recall B  hnswlib | QPS/CPU-s A       B  hnswlib');
-  efs.forEach((ef, i) => console.log(String(ef).padStart(4), ...keys.map((k) => curves[k][i].recall.toFixed(4).padStart(9)), '|', ...keys.map((k) => String(Math.round(curves[k][i].qps)).padStart(7))));
+  console.log('  ef  recall A  recall B  hnswlib | QPS/CPU-s A       B  hnswlib | paired B/A (IQR)');
+  efs.forEach((ef, i) => {
+    const [m, lo, hi] = curves.A[i].paired;
+    console.log(String(ef).padStart(4), ...keys.map((k) => curves[k][i].recall.toFixed(4).padStart(9)), '|', ...keys.map((k) => String(Math.round(curves[k][i].qps)).padStart(7)), `| ${m.toFixed(3)} (${lo.toFixed(3)}-${hi.toFixed(3)})`);
+  });
   for (const target of [0.95, 0.99]) {
     const v = Object.fromEntries(keys.map((k) => [k, at(curves[k], target)]));
     const ratio = Number(v.B) / Number(v.A);
