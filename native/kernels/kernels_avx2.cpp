@@ -134,17 +134,42 @@ float dot_wide(const float* a, const float* b, size_t dim) {
 }
 
 
-float l2sq_avx2(const float* a, const float* b, size_t dim) {
-  if (dim == 0 || dim > kSmallDim) return l2sq_wide(a, b, dim);
+// A metric's two paths, so that its row and batch kernels are written once (below).
+struct L2Paths {
+  static float wide(const float* a, const float* b, size_t dim) { return l2sq_wide(a, b, dim); }
+  template <int C>
+  static float small(const SmallQuery& q, const float* x) { return l2sq_small<C>(q, x); }
+};
+struct DotPaths {
+  static float wide(const float* a, const float* b, size_t dim) { return dot_wide(a, b, dim); }
+  template <int C>
+  static float small(const SmallQuery& q, const float* x) { return dot_small<C>(q, x); }
+};
+
+template <class Paths>
+float row_kernel(const float* a, const float* b, size_t dim) {
+  if (dim == 0 || dim > kSmallDim) return Paths::wide(a, b, dim);
   const SmallQuery q = load_small(a, dim);
-  return with_chunks(dim, [&](auto c) { return l2sq_small<decltype(c)::value>(q, b); });
+  return with_chunks(dim, [&](auto c) { return Paths::template small<decltype(c)::value>(q, b); });
 }
 
-float dot_avx2(const float* a, const float* b, size_t dim) {
-  if (dim == 0 || dim > kSmallDim) return dot_wide(a, b, dim);
-  const SmallQuery q = load_small(a, dim);
-  return with_chunks(dim, [&](auto c) { return dot_small<decltype(c)::value>(q, b); });
+// out[t] = row_kernel<Paths>(q, row t), the small path's query loaded once for the list.
+template <class Paths>
+void batch_kernel(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
+                  float* out) {
+  if (dim == 0 || dim > kSmallDim) {
+    score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return Paths::wide(q, x, dim); });
+    return;
+  }
+  const SmallQuery sq = load_small(q, dim);
+  with_chunks(dim, [&](auto c) {
+    score_rows<float>(base, stride, ids, n, out,
+                      [&](const float* x) { return Paths::template small<decltype(c)::value>(sq, x); });
+  });
 }
+
+float l2sq_avx2(const float* a, const float* b, size_t dim) { return row_kernel<L2Paths>(a, b, dim); }
+float dot_avx2(const float* a, const float* b, size_t dim) { return row_kernel<DotPaths>(a, b, dim); }
 
 inline int32_t hsum_epi32(__m256i v) {
   __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -206,27 +231,13 @@ void neg_dot_i8_batch_avx2(const int8_t* q, const char* base, size_t stride, con
 }
 
 void l2sq_batch_avx2(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
-                   float* out) {
-  if (dim == 0 || dim > kSmallDim) {
-    score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return l2sq_wide(q, x, dim); });
-    return;
-  }
-  const SmallQuery sq = load_small(q, dim);
-  with_chunks(dim, [&](auto c) {
-    score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return l2sq_small<decltype(c)::value>(sq, x); });
-  });
+                     float* out) {
+  batch_kernel<L2Paths>(q, base, stride, ids, n, dim, out);
 }
 
 void dot_batch_avx2(const float* q, const char* base, size_t stride, const uint32_t* ids, size_t n, size_t dim,
-                  float* out) {
-  if (dim == 0 || dim > kSmallDim) {
-    score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return dot_wide(q, x, dim); });
-    return;
-  }
-  const SmallQuery sq = load_small(q, dim);
-  with_chunks(dim, [&](auto c) {
-    score_rows<float>(base, stride, ids, n, out, [&](const float* x) { return dot_small<decltype(c)::value>(sq, x); });
-  });
+                    float* out) {
+  batch_kernel<DotPaths>(q, base, stride, ids, n, dim, out);
 }
 
 // The flat block scan lives in flat_tile_avx2.cpp (register tiling for 16 ymm),
