@@ -133,7 +133,6 @@ float dot_wide(const float* a, const float* b, size_t dim) {
   return s;
 }
 
-
 // A metric's two paths, so that its row and batch kernels are written once (below).
 struct L2Paths {
   static float wide(const float* a, const float* b, size_t dim) { return l2sq_wide(a, b, dim); }
