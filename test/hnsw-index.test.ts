@@ -320,6 +320,34 @@ describe('HnswIndex deletes, churn and updates', () => {
   });
 });
 
+describe('HnswIndex.compactAsync', () => {
+  it('frees the same slots and leaves the same graph as compact(), off the JS thread', async () => {
+    const build = () => {
+      const h = new HnswIndex({ dim, metric: 'euclidean', seed: 5 });
+      h.add(labels, data, { threads: 1 });
+      h.remove(labels.filter((_, i) => i % 3 === 0));
+      return h;
+    };
+    const sync = build(), async = build();
+    const freedSync = sync.compact({ threads: 1 });
+    const pending = async.compactAsync({ threads: 1 });
+    let ticked = false;
+    setImmediate(() => { ticked = true; });
+    await new Promise((r) => setImmediate(r));
+    expect(ticked).toBe(true);
+    const freedAsync = await pending;
+    expect(freedSync).toBe(Math.ceil(n / 3));
+    expect(freedAsync).toBe(freedSync);
+    expect([async.size, async.deletedCount]).toEqual([sync.size, 0]);
+    const a = async.searchBatch(queries, 10), b = sync.searchBatch(queries, 10);
+    expect([...a.labels]).toEqual([...b.labels]);
+    expect([...a.distances]).toEqual([...b.distances]);
+    // Nothing left to free: resolves 0; a bad option rejects.
+    expect(await async.compactAsync()).toBe(0);
+    await expect(async.compactAsync({ threads: -1 })).rejects.toThrow(RangeError);
+  });
+});
+
 describe('HnswIndex inner product on hub-heavy data', () => {
   it('keeps recall@10 >= 0.95 at ef 64 when most nodes have no inbound link (a shared offset makes norms dominate)', () => {
     // Regression: relinking orphans by evicting links from full lists took this to 0.44.

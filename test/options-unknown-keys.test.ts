@@ -113,6 +113,8 @@ const calls: Call[] = [
     run: (o) => hnsw.addAsync([3], [v3], o as never) },
   { where: 'HnswIndex.compact options', kind: 'sync', list: HNSW_ADD_OPTION_KEYS, valid: { threads: 1 },
     run: (o) => hnsw.compact(o as never) },
+  { where: 'HnswIndex.compactAsync options', kind: 'async', list: HNSW_ADD_OPTION_KEYS, valid: { threads: 1 },
+    run: (o) => hnsw.compactAsync(o as never) },
   { where: 'HnswIndex.search options', kind: 'sync', list: HNSW_SEARCH_OPTION_KEYS, valid: searchValid({ ef: 10 }),
     run: (o) => hnsw.search(v3, 1, o as never) },
   { where: 'HnswIndex.searchAsync options', kind: 'async', list: HNSW_SEARCH_OPTION_KEYS, valid: searchValid({ ef: 10 }),

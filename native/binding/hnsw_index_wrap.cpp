@@ -32,29 +32,56 @@ AddInput parse_add(const Napi::CallbackInfo& info, size_t dim, bool copy) {
   return {expect_labeled_vectors(info, dim, copy), optional_threads(info.Env(), info, 2)};
 }
 
-class AddWorker : public PromiseWorker {
+// A change to the graph run off the JS thread. When it ends, on the JS thread, the
+// wrapper reports its new memory size, whether the change succeeded or not.
+class MutationWorker : public PromiseWorker {
  public:
-  AddWorker(Napi::Env env, Napi::Object self, std::shared_ptr<HnswIndex> index, AddInput in)
-      : PromiseWorker(env), self_(Napi::Persistent(self)), index_(std::move(index)), in_(std::move(in)) {}
+  MutationWorker(Napi::Env env, Napi::Object self, std::shared_ptr<HnswIndex> index)
+      : PromiseWorker(env), index_(std::move(index)), self_(Napi::Persistent(self)) {}
 
  protected:
-  void Run() override {
-    index_->add(in_.rows.labels.data(), in_.rows.vectors.data, in_.rows.labels.size(), in_.threads);
-  }
+  virtual Napi::Value Result() { return Env().Undefined(); }
   void OnOK() override {
     Report();
-    deferred_.Resolve(Env().Undefined());
+    deferred_.Resolve(Result());
   }
   void OnError(const Napi::Error& e) override {
     Report();
     PromiseWorker::OnError(e);
   }
+  std::shared_ptr<HnswIndex> index_;
 
  private:
   void Report();
   Napi::ObjectReference self_;  // the wrapper, to report its memory when done
-  std::shared_ptr<HnswIndex> index_;
+};
+
+class AddWorker : public MutationWorker {
+ public:
+  AddWorker(Napi::Env env, Napi::Object self, std::shared_ptr<HnswIndex> index, AddInput in)
+      : MutationWorker(env, self, std::move(index)), in_(std::move(in)) {}
+
+ protected:
+  void Run() override {
+    index_->add(in_.rows.labels.data(), in_.rows.vectors.data, in_.rows.labels.size(), in_.threads);
+  }
+
+ private:
   AddInput in_;  // vectors copied: JS memory must not be read off-thread
+};
+
+class CompactWorker : public MutationWorker {
+ public:
+  CompactWorker(Napi::Env env, Napi::Object self, std::shared_ptr<HnswIndex> index, size_t threads)
+      : MutationWorker(env, self, std::move(index)), threads_(threads) {}
+
+ protected:
+  void Run() override { freed_ = index_->compact(threads_); }
+  Napi::Value Result() override { return Napi::Number::New(Env(), (double)freed_); }
+
+ private:
+  size_t threads_;
+  size_t freed_ = 0;
 };
 
 class HnswSearchWorker : public PromiseWorker {
@@ -112,7 +139,7 @@ class LoadWorker : public PromiseWorker {
   std::shared_ptr<HnswIndex> index_;
 };
 
-void AddWorker::Report() {
+void MutationWorker::Report() {
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
   HnswIndexWrap::Unwrap(self_.Value())->ReportMemory(env);
@@ -132,6 +159,7 @@ void HnswIndexWrap::Init(Napi::Env env, Napi::Object exports) {
                                      InstanceMethod("deleted", &HnswIndexWrap::Deleted),
                                      InstanceMethod("params", &HnswIndexWrap::Params),
                                      InstanceMethod("compact", &HnswIndexWrap::Compact),
+                                     InstanceMethod("compactAsync", &HnswIndexWrap::CompactAsync),
                                      InstanceMethod("searchInto", &HnswIndexWrap::SearchInto),
                                      InstanceMethod("search", &HnswIndexWrap::Search),
                                      InstanceMethod("searchAsync", &HnswIndexWrap::SearchAsync),
@@ -231,6 +259,16 @@ Napi::Value HnswIndexWrap::Compact(const Napi::CallbackInfo& info) {
     const size_t freed = index_->compact(optional_threads(env, info, 0));
     ReportMemory(env);
     return Napi::Number::New(env, (double)freed);
+  });
+}
+
+Napi::Value HnswIndexWrap::CompactAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto* worker = new CompactWorker(env, info.This().As<Napi::Object>(), index_, optional_threads(env, info, 0));
+    Napi::Promise p = worker->Promise();
+    worker->Queue();
+    return p;
   });
 }
 

@@ -24,6 +24,7 @@ class HnswIndexWrap : public IndexWrap<HnswIndexWrap, HnswIndex> {
   Napi::Value Deleted(const Napi::CallbackInfo& info);
   Napi::Value Params(const Napi::CallbackInfo& info);
   Napi::Value Compact(const Napi::CallbackInfo& info);
+  Napi::Value CompactAsync(const Napi::CallbackInfo& info);
   Napi::Value SearchInto(const Napi::CallbackInfo& info);
   Napi::Value Search(const Napi::CallbackInfo& info);
   Napi::Value SearchAsync(const Napi::CallbackInfo& info);

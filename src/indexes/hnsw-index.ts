@@ -179,6 +179,12 @@ export class HnswIndex {
     return this.#native.compact(checkThreads(options?.threads));
   }
 
+  /** Same as compact(), off the JS thread; searches wait for it, the event loop does not. */
+  async compactAsync(options: HnswAddOptions = {}): Promise<number> {
+    assertKnownKeys(options, HNSW_ADD_OPTION_KEYS, 'HnswIndex.compactAsync options');
+    return this.#native.compactAsync(checkThreads(options?.threads));
+  }
+
   has(label: number): boolean {
     return this.#native.has(label);
   }

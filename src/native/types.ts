@@ -65,6 +65,7 @@ export interface NativeHnswIndex {
   params(): NativeHnswParams;
   labels(): Float64Array;
   compact(threads?: number): number;
+  compactAsync(threads?: number): Promise<number>;
   /** One query, results written into the given arrays (up to k); returns the count. */
   searchInto(query: Float32Array, k: number, ef: number, outLabels: Float64Array, outDistances: Float32Array, allow?: NativeAllow): number;
   search(queries: Float32Array, nq: number, k: number, threads?: number, allow?: NativeAllow, ef?: number): NativeSearchResult;
