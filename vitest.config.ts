@@ -9,5 +9,6 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    setupFiles: ['test/setup/yield-between-tests.ts'],
   },
 });

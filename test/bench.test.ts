@@ -1,11 +1,11 @@
 // `quiver bench` as users run it (a quick run on a tiny generated dataset), plus the pieces
 // other benchmarks reuse: texmex/HDF5 loaders, the seeded generator, exact ground truth and
 // the recall/QPS interpolation behind the ratio table.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runNode, type ChildResult } from './helpers/run-child.js';
 // @ts-expect-error plain .mjs modules without type declarations
 import * as datasets from '../bench/lib/datasets.mjs';
 // @ts-expect-error plain .mjs modules without type declarations
@@ -24,18 +24,16 @@ const tempDir = () => {
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 function quiver(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, [join(root, 'bin', 'quiver.js'), ...args], {
-    cwd: root, encoding: 'utf8', timeout: 110_000, env: { ...process.env, ...env },
-  });
+  return runNode([join(root, 'bin', 'quiver.js'), ...args], { cwd: root, timeout: 110_000, env: { ...process.env, ...env } });
 }
 
 describe.skipIf(!distBuilt)('quiver bench --quick on a tiny generated dataset', () => {
   let out = '';
-  let run: ReturnType<typeof quiver>;
+  let run: ChildResult;
   let results: any;
-  beforeAll(() => {
+  beforeAll(async () => {
     out = tempDir();
-    run = quiver(
+    run = await quiver(
       ['bench', '--quick', '--size', '2000', '--dim', '16', '--queries', '40', '--no-progress', '--out', out,
         '--engines', 'quiverdb-flat,quiverdb-hnsw,hnswlib-node,faiss-python-hnsw,faiss-node'],
       // An interpreter that does not exist: FAISS-through-Python must be reported, not dropped.
@@ -111,7 +109,7 @@ describe('quiver bench option errors', () => {
       .toThrow(/quiver bench needs vega, cli-progress .*npm install --no-save vega vega-lite cli-progress/);
   });
 
-  it('says in `quiver bench --help` which packages it needs and which are missing', () => {
+  it('says in `quiver bench --help` which packages it needs and which are missing', async () => {
     const resolveWithout = (absent: string[]) => (name: string) => {
       if (absent.includes(name)) throw new Error(`Cannot find module '${name}'`);
       return name;
@@ -122,35 +120,35 @@ describe('quiver bench option errors', () => {
     expect(none).toMatch(/usearch +missing \(its engine is skipped\)/);
     expect(none).toMatch(/Install them with: npm install --no-save vega vega-lite cli-progress hnswlib-node usearch/);
     expect(benchPackagesHelp(resolveWithout(['faiss-node']))).not.toMatch(/Install them with/);
-    const r = quiver(['bench', '--help']);
+    const r = await quiver(['bench', '--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Packages \(devDependencies of quiverdb/);
   });
 
-  it('prints its version with `quiver --version`', () => {
+  it('prints its version with `quiver --version`', async () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-    const r = quiver(['--version']);
+    const r = await quiver(['--version']);
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe(pkg.version);
   });
 
-  it('runs `quiver --help` with only runtime dependencies (commander is one)', () => {
+  it('runs `quiver --help` with only runtime dependencies (commander is one)', async () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     expect(pkg.dependencies.commander).toBeDefined();
-    const r = quiver(['--help']);
+    const r = await quiver(['--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/bench/);
     expect(r.stdout).toMatch(/eval/);
   });
 
-  it('rejects a bad --ef list naming the option, before doing any work', () => {
-    const r = quiver(['bench', '--ef', '10,abc', '--no-progress']);
+  it('rejects a bad --ef list naming the option, before doing any work', async () => {
+    const r = await quiver(['bench', '--ef', '10,abc', '--no-progress']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('--ef');
   });
 
-  it('rejects an unknown engine naming the known ones', () => {
-    const r = quiver(['bench', '--engines', 'nosuch', '--quick', '--no-progress', '--out', tempDir()]);
+  it('rejects an unknown engine naming the known ones', async () => {
+    const r = await quiver(['bench', '--engines', 'nosuch', '--quick', '--no-progress', '--out', tempDir()]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/--engines: unknown engine "nosuch".*quiverdb-hnsw/);
   });

@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { FlatIndex, availableSimdLevels, type Metric } from '../src/index.js';
 import { checkFlat } from './helpers/flat-conformance.js';
 import { bruteForce, randomVectors, rows } from './helpers/reference.js';
+import { runNode } from './helpers/run-child.js';
 
 const METRICS: Metric[] = ['cosine', 'euclidean', 'ip'];
 
@@ -11,12 +11,13 @@ describe('FlatIndex search equals float64 brute force', () => {
     expect(checkFlat()).toEqual([]);
   });
 
-  it.each(availableSimdLevels())('at level %s (child process with QUIVER_SIMD)', (level) => {
-    const out = execFileSync(process.execPath, ['node_modules/vite-node/vite-node.mjs', 'test/fixtures/flat-level.ts'], {
+  it.each(availableSimdLevels())('at level %s (child process with QUIVER_SIMD)', async (level) => {
+    const child = await runNode(['node_modules/vite-node/vite-node.mjs', 'test/fixtures/flat-level.ts'], {
       env: { ...process.env, QUIVER_SIMD: level },
-      encoding: 'utf8',
       timeout: 120_000,
     });
+    expect(child.status, child.stderr).toBe(0);
+    const out = child.stdout;
     const res = JSON.parse(out.slice(out.indexOf('{')));
     expect(res.level).toBe(level);
     expect(res.mismatches).toEqual([]);

@@ -2,19 +2,17 @@
 // future-version files are rejected with an Error (never a crash), and a save
 // killed midway leaves a loadable file. The damage runs in child processes so
 // that a crash would show up as a failed exit, not a dead test runner.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HnswIndex } from '../src/index.js';
+import { runNode } from './helpers/run-child.js';
 
 describe('HnswIndex.load on damaged files', () => {
-  it.each([1, 2])('rejects every damaged copy cleanly (seed %i, child process)', (seed) => {
-    const child = spawnSync(process.execPath, ['test/fixtures/hnsw-corrupt.mjs', String(seed)], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+  it.each([1, 2])('rejects every damaged copy cleanly (seed %i, child process)', async (seed) => {
+    const child = await runNode(['test/fixtures/hnsw-corrupt.mjs', String(seed)], { timeout: 60_000 });
     expect(child.signal).toBeNull();
     expect(child.status, child.stderr).toBe(0);
     const out = JSON.parse(child.stdout.trim());

@@ -122,7 +122,7 @@ describe('HnswIndex int8 quantization', () => {
     expect([...h.search([5, -1, 0, 9], 3).labels]).toEqual([1, 2]);
   });
 
-  it('every SIMD level gives the same neighbours (child processes with QUIVER_SIMD)', () => {
+  it('every SIMD level gives the same neighbours (child processes with QUIVER_SIMD)', async () => {
     const script = `
       const { HnswIndex } = await import(${JSON.stringify(join(__dirname, '../dist/index.js'))});
       const { seededRandom } = await import(${JSON.stringify(join(__dirname, '../bench/lib/rng.mjs'))});
@@ -135,7 +135,7 @@ describe('HnswIndex int8 quantization', () => {
         for (let i = 0; i < 20; i++) out.push(...h.search(v.subarray(i * dim, (i + 1) * dim), 5, { ef: 40 }).labels);
       }
       console.log(JSON.stringify(out));`;
-    const results = runAtEverySimdLevel<number[]>(script, 60_000);
+    const results = await runAtEverySimdLevel<number[]>(script, 60_000);
     for (const r of results) expect(r.length).toBe(300);
     // Codes score exactly alike at every level; the float re-ranking may differ in
     // the last bits between levels, so allow rare swaps of near-ties.

@@ -95,7 +95,7 @@ describe('HnswIndex rabitq quantization', () => {
     expect(a.memoryBytes()).toBeLessThan(c.memoryBytes());
   }, 60_000);
 
-  it('every SIMD level gives the same neighbours (child processes with QUIVER_SIMD)', () => {
+  it('every SIMD level gives the same neighbours (child processes with QUIVER_SIMD)', async () => {
     const script = `
       const { HnswIndex } = await import(${JSON.stringify(join(__dirname, '../dist/index.js'))});
       const { seededRandom } = await import(${JSON.stringify(join(__dirname, '../bench/lib/rng.mjs'))});
@@ -108,7 +108,7 @@ describe('HnswIndex rabitq quantization', () => {
         for (let i = 0; i < 20; i++) out.push(...h.search(v.subarray(i * dim, (i + 1) * dim), 5, { ef: 40 }).labels);
       }
       console.log(JSON.stringify(out));`;
-    const results = runAtEverySimdLevel<number[]>(script, 120_000);
+    const results = await runAtEverySimdLevel<number[]>(script, 120_000);
     for (const r of results) expect(r.length).toBe(300);
     // Code keys are bit-identical at every level (kernels_bits.h); the float32
     // build and re-ranking may differ in the last bits, so allow rare near-tie swaps.

@@ -4,7 +4,6 @@
 // k; at every SIMD level the CPU has (child processes with QUIVER_SIMD). Then
 // the error paths (each a clear Error, the process survives), and close() while
 // an async search is in flight.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FlatIndex, MappedVectors, VectorStore, availableSimdLevels, simdLevel, type Metric } from '../src/index.js';
 import { native } from '../src/native/load.js';
 import { rng } from './helpers/reference.js';
+import { runNode } from './helpers/run-child.js';
 
 const METRICS: Metric[] = ['cosine', 'euclidean', 'ip'];
 const HEADER = 4096;
@@ -149,20 +149,13 @@ describe('MappedVectors equals FlatIndex (labels = rows)', () => {
     expect(res.bitExact).toBe(true);
   });
 
-  it.skipIf(CHILD).each(availableSimdLevels())('at level %s (child process with QUIVER_SIMD)', (level) => {
-    const run = () =>
-      execFileSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/mapped-vectors.test.ts', '-t', 'at the active SIMD level'], {
-        env: { ...process.env, QUIVER_SIMD: level, QUIVER_MAPPED_CHILD: '1' },
-        encoding: 'utf8',
-        timeout: 170_000,
-      });
-    let out = '';
-    try {
-      out = run();
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string };
-      throw new Error(`child at ${level} failed:\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
-    }
+  it.skipIf(CHILD).each(availableSimdLevels())('at level %s (child process with QUIVER_SIMD)', async (level) => {
+    const child = await runNode(['node_modules/vitest/vitest.mjs', 'run', 'test/mapped-vectors.test.ts', '-t', 'at the active SIMD level'], {
+      env: { ...process.env, QUIVER_SIMD: level, QUIVER_MAPPED_CHILD: '1' },
+      timeout: 170_000,
+    });
+    const out = child.stdout;
+    if (child.status !== 0) throw new Error(`child at ${level} failed (${child.status ?? child.signal}):\n${out}\n${child.stderr}`);
     expect(out).toMatch(/1 passed/);
   }, 180_000);
 

@@ -21,7 +21,6 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +35,7 @@ import {
   hashFiles, mutateJson, parseFrames, parseLogPart, replaceFrame, replaceRecordLine, resealHeader, resealManifest, storeFiles, type Contents,
 } from './helpers/store-files.js';
 import { reseal } from './helpers/hnsw-file.mjs';
+import { runNode } from './helpers/run-child.js';
 
 const SECONDS = Number(process.env.QUIVER_FUZZ_SECONDS ?? 0);
 const TARGETS = 4;
@@ -613,14 +613,14 @@ describe('regressions from fuzzing: damaged files are rejected with StoreFormatE
     }
   });
 
-  it('F4: a huge slot number in records.qrec is rejected, not a process abort or a multi-gigabyte allocation (child process)', () => {
-    const runChild = (dir: string) => spawnSync(process.execPath, ['node_modules/vite-node/vite-node.mjs', 'test/fixtures/open-store-child.ts', dir],
-      { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=512' } });
+  it('F4: a huge slot number in records.qrec is rejected, not a process abort or a multi-gigabyte allocation (child process)', async () => {
+    const openInChild = (dir: string) => runNode(['node_modules/vite-node/vite-node.mjs', 'test/fixtures/open-store-child.ts', dir],
+      { timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=512' } });
     // Slots at or beyond the header's slot count (12 here), or not integers: refused.
     for (const slot of [2147483647, 1e8, 1e15, 12, -1, 0.5]) {
       const dir = freshCopy();
       editRecords(dir, (b) => replaceRecordLine(b, 0, 1, (l) => { const r = JSON.parse(l); r[1] = slot; return JSON.stringify(r); }));
-      const child = runChild(dir);
+      const child = await openInChild(dir);
       expect(child.status, `slot ${slot}: the child died (${child.signal ?? ''}) ${child.stderr.slice(0, 200)}`).toBe(0);
       expect(child.stdout, `slot ${slot}`).toMatch(/rejected StoreCorruptError: .*records\.qrec/);
     }
@@ -633,7 +633,7 @@ describe('regressions from fuzzing: damaged files are rejected with StoreFormatE
         resealHeader(b, 60);
         return replaceRecordLine(b, 0, 1, (l) => { const r = JSON.parse(l); r[1] = slot; return JSON.stringify(r); });
       });
-      const child = runChild(dir);
+      const child = await openInChild(dir);
       expect(child.status, `slot ${slot} of 2^31: the child died (${child.signal ?? ''}) ${child.stderr.slice(0, 300)}`).toBe(0);
       expect(child.stdout, `slot ${slot} of 2^31`).toMatch(/^(rejected StoreCorruptError|opened 11)/);
     }
